@@ -1,0 +1,49 @@
+"""The menu: each screen registers itself with the roles that may use it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import request, url_for
+from flask_login import current_user
+
+from warehouse.models import Role
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    label: str
+    endpoint: str
+    roles: frozenset[Role]
+    hint: str
+    order: int
+
+
+_ENTRIES: list[NavEntry] = []
+
+
+def register(label: str, endpoint: str, roles: set[Role], hint: str = "", order: int = 50) -> None:
+    """Add a screen to the menu of `roles` (admins see everything)."""
+    if any(entry.endpoint == endpoint for entry in _ENTRIES):
+        return
+    _ENTRIES.append(NavEntry(label, endpoint, frozenset(roles), hint, order))
+    _ENTRIES.sort(key=lambda entry: (entry.order, entry.label))
+
+
+def nav_items() -> list[dict]:
+    """Menu entries for the logged-in user, with the current one marked."""
+    if not current_user.is_authenticated:
+        return []
+    items = []
+    for entry in _ENTRIES:
+        if current_user.role == Role.ADMIN or current_user.role in entry.roles:
+            url = url_for(entry.endpoint)
+            items.append(
+                {
+                    "label": entry.label,
+                    "url": url,
+                    "hint": entry.hint,
+                    "active": request.path.startswith(url) and url != "/",
+                }
+            )
+    return items

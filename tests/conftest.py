@@ -1,0 +1,175 @@
+"""Test fixtures: real Redis, real PostgreSQL and SQLite, the app, a client and small helpers.
+
+Database tests run once on SQLite and once on PostgreSQL (the `app` fixture is parametrized).
+The schema is built by the real migrations once per database; after each test every table is
+emptied. We empty tables rather than roll back a savepoint because many tests here cross
+connections on purpose (two stations racing, the RQ worker, a browser against a live server),
+and those only see committed data.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from stations import create_app
+from tests.servers import PostgresServer, RedisServer
+from warehouse.db import db
+
+BACKENDS = ["sqlite", "postgresql"]
+OUTPUT_ROOT = Path(__file__).resolve().parent.parent / "test-output"
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A real redis-server on a free loopback port for the whole session."""
+    server = RedisServer()
+    server.start()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL cluster for the whole session."""
+    server = PostgresServer()
+    server.start()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def session_tmp():
+    path = Path(tempfile.mkdtemp(prefix="ry-test-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+_migrated: dict[str, str] = {}
+
+
+def database_url(backend: str, request, session_tmp: Path) -> str:
+    """The URL of this session's migrated database for `backend`, migrating it on first use."""
+    if backend in _migrated:
+        return _migrated[backend]
+    if backend == "sqlite":
+        url = f"sqlite:///{session_tmp / 'returnyard-test.sqlite3'}"
+    else:
+        url = request.getfixturevalue("postgres_server").create_database("returnyard_test")
+    app = create_app(_settings(url, "redis://127.0.0.1:1/0", session_tmp))
+    with app.app_context():
+        upgrade()
+        db.session.remove()
+        db.engine.dispose()
+    _migrated[backend] = url
+    return url
+
+
+def _settings(url: str, redis_url: str, tmp: Path) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "REDIS_URL": redis_url,
+        "INSTANCE_PATH": str(tmp / "instance"),
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": 1,
+        "PUBLIC_URL": "http://localhost",
+        "SERVER_NAME": None,
+    }
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    """Which database this test runs on: each database test runs on both."""
+    return request.param
+
+
+@pytest.fixture
+def app_config() -> dict:
+    """Extra settings a test module wants for its app (override in the module)."""
+    return {}
+
+
+@pytest.fixture
+def app(backend, request, session_tmp, redis_server, app_config):
+    """The app on a migrated, empty database of `backend`, with the session's real Redis."""
+    url = database_url(backend, request, session_tmp)
+    settings = _settings(url, redis_server.url, session_tmp)
+    settings.update(app_config)
+    application = create_app(settings)
+    with application.app_context():
+        yield application
+        db.session.remove()
+        _empty_all_tables()
+        db.engine.dispose()
+
+
+def _empty_all_tables() -> None:
+    with db.engine.begin() as connection:
+        for table in reversed(db.metadata.sorted_tables):
+            connection.execute(table.delete())
+        if connection.dialect.name == "postgresql":
+            # Restart ids so failures are reproducible run to run.
+            for table in db.metadata.sorted_tables:
+                for column in table.primary_key.columns:
+                    if column.autoincrement is True or (
+                        isinstance(column.type, sa.Integer) and len(table.primary_key.columns) == 1
+                    ):
+                        connection.execute(
+                            sa.text(
+                                f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', "
+                                f"'{column.name}'), 1, false)"
+                            )
+                        )
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def output_dir(request) -> Path:
+    """A folder under test-output/ for this test's screenshots and files (kept after the run)."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)[-120:]
+    path = OUTPUT_ROOT / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def count_queries(app):
+    """Count SQL statements run inside a `with count_queries() as counter:` block."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def counting():
+        statements: list[str] = []
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            yield statements
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", before)
+
+    return counting
+
+
+def pytest_configure(config):
+    os.environ.setdefault("RETURNYARD_INSTANCE", tempfile.mkdtemp(prefix="ry-instance-"))

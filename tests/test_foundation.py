@@ -1,0 +1,77 @@
+"""The ground floor: the app builds, migrations match the models, health answers."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from stations import ROOT
+from tests import factories
+from tests.helpers import login_as
+from warehouse.db import db
+from warehouse.models import Role
+
+
+def test_migrations_match_the_models(app):
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        diff = compare_metadata(context, db.metadata)
+    assert diff == [], f"models and migrations disagree; add a migration: {diff}"
+
+
+def test_migrations_have_one_head(app):
+    from alembic.config import Config
+
+    config = Config(str(ROOT / "migrations" / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    assert len(ScriptDirectory.from_config(config).get_heads()) == 1
+
+
+def test_healthz_reports_database_and_redis(client):
+    body = client.get("/healthz").get_json()
+    assert body == {"status": "ok", "database": "ok", "redis": "ok"}
+
+
+def test_healthz_without_redis_is_degraded_but_up(app, redis_server):
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
+    app.extensions.pop("returnyard.redis", None)
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "degraded"
+    assert response.get_json()["redis"].startswith("error")
+
+
+def test_login_and_logout(client):
+    user = factories.user(Role.SUPERVISOR)
+    assert client.get("/").status_code == 302
+    login_as(client, user)
+    assert client.get("/").status_code == 200
+
+
+def test_wrong_password_is_refused(client):
+    user = factories.user(Role.OPERATOR)
+    db.session.commit()
+    page = client.get("/login").get_data(as_text=True)
+    from tests.helpers import csrf_from
+
+    response = client.post(
+        "/login", data={"email": user.email, "password": "nope", "csrf_token": csrf_from(page)}
+    )
+    assert response.status_code == 401
+    assert "Wrong email or password" in response.get_data(as_text=True)
+
+
+def test_login_without_csrf_token_is_refused(client):
+    user = factories.user(Role.OPERATOR)
+    db.session.commit()
+    response = client.post("/login", data={"email": user.email, "password": factories.PASSWORD})
+    assert response.status_code == 400
+
+
+def test_money_columns_are_integers(app):
+    for table in db.metadata.sorted_tables:
+        for column in table.columns:
+            if column.name.endswith("_minor"):
+                assert isinstance(column.type, sa.Integer), f"{table.name}.{column.name}"

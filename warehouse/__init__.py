@@ -1,0 +1,1 @@
+"""Returnyard's domain: the return flow from announcement to close, with no HTTP in it."""

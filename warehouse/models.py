@@ -1,0 +1,510 @@
+"""The warehouse's records: sites, partners, orders, returns, units, events, money, outbox.
+
+Money is always an integer amount of minor units next to its ISO currency code.
+Timestamps are UTC (see `UTCDateTime`); calendar dates are dates in the site's time zone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from warehouse.db import UTCDateTime, db, utcnow
+
+
+class Role(enum.StrEnum):
+    OPERATOR = "operator"
+    SUPERVISOR = "supervisor"
+    PARTNER = "partner"
+    ADMIN = "admin"
+
+
+class Category(enum.StrEnum):
+    ELECTRONICS = "electronics"
+    FASHION = "fashion"
+    HOME = "home"
+    HYGIENE = "hygiene"
+
+
+class Grade(enum.StrEnum):
+    NEW = "new"
+    OPENED = "opened"
+    USED = "used"
+    LIGHT_DAMAGE = "light_damage"
+    HEAVY_DAMAGE = "heavy_damage"
+    DEFECTIVE = "defective"
+
+
+class Reason(enum.StrEnum):
+    CHANGED_MIND = "changed_mind"
+    WRONG_SIZE = "wrong_size"
+    NOT_AS_DESCRIBED = "not_as_described"
+    DEFECTIVE = "defective"
+    DAMAGED_ON_ARRIVAL = "damaged_on_arrival"
+    WRONG_ITEM_SENT = "wrong_item_sent"
+    OTHER = "other"
+
+
+# Reasons covered by the 2-year legal guarantee rather than the 14-day right of withdrawal.
+GUARANTEE_REASONS = frozenset(
+    {Reason.NOT_AS_DESCRIBED, Reason.DEFECTIVE, Reason.DAMAGED_ON_ARRIVAL, Reason.WRONG_ITEM_SENT}
+)
+
+
+class ApprovalMode(enum.StrEnum):
+    AUTO = "auto"
+    CONSULT = "consult"
+
+
+class Destination(enum.StrEnum):
+    WAREHOUSE = "warehouse"
+    PARTNER = "partner"
+
+
+class DefectiveHandling(enum.StrEnum):
+    DESTROY = "destroy"
+    RETURN_TO_VENDOR = "return_to_vendor"
+
+
+class OutOfWindowPolicy(enum.StrEnum):
+    REJECT = "reject"
+    CONSULT = "consult"
+    GOODWILL = "goodwill"
+
+
+class ReturnStatus(enum.StrEnum):
+    ANNOUNCED = "announced"
+    RECEIVED = "received"
+    CLOSED = "closed"
+
+
+class UnitStatus(enum.StrEnum):
+    RECEIVED = "received"
+    GRADED = "graded"
+    ROUTED = "routed"
+    CLOSED = "closed"
+
+
+class UnitException(enum.StrEnum):
+    WRONG_ITEM = "wrong_item"
+    EXTRA = "extra"
+    DAMAGED_IN_TRANSIT = "damaged_in_transit"
+    FOREIGN = "foreign"  # an item of another marketplace: quarantine
+
+
+def _enum(cls: type[enum.StrEnum], name: str) -> sa.Enum:
+    """A portable enum column: VARCHAR + CHECK on both SQLite and PostgreSQL."""
+    return sa.Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Site(db.Model):
+    """A warehouse site (or consolidation point) with its own time zone."""
+
+    __tablename__ = "site"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    timezone: Mapped[str] = mapped_column(sa.String(64), default="Europe/Amsterdam")
+    country_code: Mapped[str] = mapped_column(sa.String(2))
+    address: Mapped[str] = mapped_column(sa.Text, default="")
+
+    def __repr__(self) -> str:
+        return f"<Site {self.code}>"
+
+
+class Country(db.Model):
+    """A served country, its currency and the local return address customers send parcels to."""
+
+    __tablename__ = "country"
+    code: Mapped[str] = mapped_column(sa.String(2), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    language: Mapped[str] = mapped_column(sa.String(2), default="en")
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id"))
+    return_address: Mapped[str] = mapped_column(sa.Text)
+
+    site: Mapped[Site] = relationship()
+
+
+class Partner(db.Model):
+    """A vendor selling through the marketplace, with its return policy."""
+
+    __tablename__ = "partner"
+    __table_args__ = (
+        sa.CheckConstraint("commission_rate_bp BETWEEN 500 AND 2000", name="commission_rate_range"),
+        sa.CheckConstraint("window_days >= 14", name="window_at_least_14"),
+        sa.CheckConstraint("grace_days >= 0", name="grace_not_negative"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    contact_email: Mapped[str] = mapped_column(sa.String(254))
+    language: Mapped[str] = mapped_column(sa.String(2), default="en")
+    address: Mapped[str] = mapped_column(sa.Text, default="")
+    # Commission in basis points of sold revenue (500 = 5 %, 2000 = 20 %).
+    commission_rate_bp: Mapped[int] = mapped_column(default=1000)
+    window_days: Mapped[int] = mapped_column(default=14)
+    grace_days: Mapped[int] = mapped_column(default=0)
+    approval_mode: Mapped[ApprovalMode] = mapped_column(
+        _enum(ApprovalMode, "approval_mode"), default=ApprovalMode.AUTO
+    )
+    destination: Mapped[Destination] = mapped_column(
+        _enum(Destination, "destination"), default=Destination.WAREHOUSE
+    )
+    defective_handling: Mapped[DefectiveHandling] = mapped_column(
+        _enum(DefectiveHandling, "defective_handling"), default=DefectiveHandling.DESTROY
+    )
+    out_of_window: Mapped[OutOfWindowPolicy] = mapped_column(
+        _enum(OutOfWindowPolicy, "out_of_window_policy"), default=OutOfWindowPolicy.CONSULT
+    )
+    # Diminished-value deduction on the refund, basis points per grade: {"used": 1000, ...}.
+    refund_deduction_bp: Mapped[dict[str, int]] = mapped_column(sa.JSON, default=dict)
+    # Resale discount off the original price, basis points per grade.
+    resale_discount_bp: Mapped[dict[str, int]] = mapped_column(sa.JSON, default=dict)
+    # Who pays the customer: the partner itself, or the marketplace on its behalf.
+    refund_paid_by: Mapped[str] = mapped_column(sa.String(16), default="partner")
+    consult_escalate_days: Mapped[int] = mapped_column(default=3)
+
+    def __repr__(self) -> str:
+        return f"<Partner {self.code}>"
+
+
+class Product(db.Model):
+    """A partner's SKU as sold on the marketplace."""
+
+    __tablename__ = "product"
+    __table_args__ = (sa.UniqueConstraint("partner_id", "sku", name="uq_product_partner_sku"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("partner.id"), index=True)
+    sku: Mapped[str] = mapped_column(sa.String(64))
+    gtin: Mapped[str] = mapped_column(sa.String(14), index=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    category: Mapped[Category] = mapped_column(_enum(Category, "category"))
+    weight_grams: Mapped[int | None]
+    # Sellable stock at the marketplace warehouse; restocked returns raise it.
+    stock: Mapped[int] = mapped_column(default=0)
+
+    partner: Mapped[Partner] = relationship()
+    prices: Mapped[list[ProductPrice]] = relationship(
+        back_populates="product", cascade="all, delete-orphan"
+    )
+
+    def price_in(self, currency: str) -> ProductPrice | None:
+        """This product's list price and resale floor in one currency, if it is sold in it."""
+        return next((p for p in self.prices if p.currency == currency), None)
+
+
+class ProductPrice(db.Model):
+    """List price and resale min-price floor of a product in one currency."""
+
+    __tablename__ = "product_price"
+    __table_args__ = (
+        sa.CheckConstraint("price_minor >= 0", name="price_not_negative"),
+        sa.CheckConstraint("min_price_minor >= 0", name="floor_not_negative"),
+    )
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id"), primary_key=True)
+    currency: Mapped[str] = mapped_column(sa.String(3), primary_key=True)
+    price_minor: Mapped[int]
+    min_price_minor: Mapped[int] = mapped_column(default=0)
+
+    product: Mapped[Product] = relationship(back_populates="prices")
+
+
+class Order(db.Model):
+    """A marketplace order as the customer sees it: one number, possibly several partners."""
+
+    __tablename__ = "order"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    channel: Mapped[str] = mapped_column(sa.String(40), default="marketplace")
+    customer_name: Mapped[str] = mapped_column(sa.String(120))
+    customer_email: Mapped[str] = mapped_column(sa.String(254), index=True)
+    customer_postcode: Mapped[str] = mapped_column(sa.String(16))
+    customer_address: Mapped[str] = mapped_column(sa.Text, default="")
+    country_code: Mapped[str] = mapped_column(sa.ForeignKey("country.code"))
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    language: Mapped[str] = mapped_column(sa.String(2), default="en")
+    placed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # False when the customer was never told of the right of withdrawal (+12 months window).
+    withdrawal_informed: Mapped[bool] = mapped_column(default=True)
+
+    country: Mapped[Country] = relationship()
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", order_by="OrderLine.id", cascade="all, delete-orphan"
+    )
+    shipments: Mapped[list[Shipment]] = relationship(
+        back_populates="order", order_by="Shipment.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def total_minor(self) -> int:
+        return sum(line.total_minor for line in self.lines)
+
+
+class Shipment(db.Model):
+    """One partner's part of an order: one parcel, its own tracking number and delivery date."""
+
+    __tablename__ = "shipment"
+    __table_args__ = (
+        sa.UniqueConstraint("order_id", "partner_id", name="uq_shipment_order_partner"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("order.id"))
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("partner.id"), index=True)
+    tracking_number: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    carrier: Mapped[str | None] = mapped_column(sa.String(40))
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    order: Mapped[Order] = relationship(back_populates="shipments")
+    partner: Mapped[Partner] = relationship()
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="shipment", order_by="OrderLine.id"
+    )
+
+    @property
+    def total_minor(self) -> int:
+        return sum(line.total_minor for line in self.lines)
+
+
+class OrderLine(db.Model):
+    """A product bought in an order, priced in the order's currency."""
+
+    __tablename__ = "order_line"
+    __table_args__ = (
+        sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+        sa.CheckConstraint("unit_price_minor >= 0", name="price_not_negative"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("order.id"), index=True)
+    shipment_id: Mapped[int] = mapped_column(sa.ForeignKey("shipment.id"), index=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id"), index=True)
+    quantity: Mapped[int]
+    unit_price_minor: Mapped[int]
+    # Serial numbers / IMEIs shipped, when the partner told us (electronics).
+    serial_numbers: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+    shipment: Mapped[Shipment] = relationship(back_populates="lines")
+    product: Mapped[Product] = relationship()
+
+    @property
+    def total_minor(self) -> int:
+        return self.quantity * self.unit_price_minor
+
+
+class ReturnRequest(db.Model):
+    """An RMA: the units of one shipment a customer sends back, and why."""
+
+    __tablename__ = "return_request"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rma: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("order.id"), index=True)
+    shipment_id: Mapped[int] = mapped_column(sa.ForeignKey("shipment.id"), index=True)
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("partner.id"), index=True)
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id"), index=True)
+    status: Mapped[ReturnStatus] = mapped_column(
+        _enum(ReturnStatus, "return_status"), default=ReturnStatus.ANNOUNCED, index=True
+    )
+    source: Mapped[str] = mapped_column(sa.String(16), default="customer")
+    # Created at the receiving station for a parcel nobody announced.
+    unannounced: Mapped[bool] = mapped_column(default=False)
+    return_tracking_number: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    customer_comment: Mapped[str] = mapped_column(sa.Text, default="")
+    announced_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    announced_on: Mapped[dt.date]
+    received_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    received_on: Mapped[dt.date | None]
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    parcel_damaged: Mapped[bool] = mapped_column(default=False)
+    # The later of (announced_on + 14 days) and received_on: SPEC section 4.
+    refund_due_on: Mapped[dt.date | None] = mapped_column(index=True)
+
+    order: Mapped[Order] = relationship()
+    shipment: Mapped[Shipment] = relationship()
+    partner: Mapped[Partner] = relationship()
+    site: Mapped[Site] = relationship()
+    lines: Mapped[list[ReturnLine]] = relationship(
+        back_populates="return_request", order_by="ReturnLine.id", cascade="all, delete-orphan"
+    )
+    units: Mapped[list[Unit]] = relationship(back_populates="return_request", order_by="Unit.id")
+
+
+class ReturnLine(db.Model):
+    """A line of an RMA: how many of one order line go back, and the customer's reason."""
+
+    __tablename__ = "return_line"
+    __table_args__ = (sa.CheckConstraint("quantity > 0", name="quantity_positive"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(sa.ForeignKey("return_request.id"), index=True)
+    order_line_id: Mapped[int] = mapped_column(sa.ForeignKey("order_line.id"), index=True)
+    quantity: Mapped[int]
+    reason: Mapped[Reason] = mapped_column(_enum(Reason, "reason"))
+    comment: Mapped[str] = mapped_column(sa.Text, default="")
+    # Units the operator declared missing from the parcel at receiving.
+    missing_quantity: Mapped[int] = mapped_column(default=0)
+
+    return_request: Mapped[ReturnRequest] = relationship(back_populates="lines")
+    order_line: Mapped[OrderLine] = relationship()
+    units: Mapped[list[Unit]] = relationship(back_populates="return_line", order_by="Unit.id")
+
+
+class Unit(db.Model):
+    """One physical returned item, known by its licence plate (LPN)."""
+
+    __tablename__ = "unit"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lpn: Mapped[str] = mapped_column(sa.String(24), unique=True)
+    return_id: Mapped[int] = mapped_column(sa.ForeignKey("return_request.id"), index=True)
+    return_line_id: Mapped[int | None] = mapped_column(sa.ForeignKey("return_line.id"), index=True)
+    product_id: Mapped[int | None] = mapped_column(sa.ForeignKey("product.id"), index=True)
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("partner.id"), index=True)
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id"), index=True)
+    # Which expected unit of the return line this is (1..quantity), so the same confirmation
+    # from two stations collides on the unique constraint instead of creating two units.
+    slot: Mapped[int | None]
+    status: Mapped[UnitStatus] = mapped_column(
+        _enum(UnitStatus, "unit_status"), default=UnitStatus.RECEIVED, index=True
+    )
+    exception: Mapped[UnitException | None] = mapped_column(_enum(UnitException, "unit_exception"))
+    serial_number: Mapped[str | None] = mapped_column(sa.String(64))
+    serial_mismatch: Mapped[bool] = mapped_column(default=False)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    received_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    received_station: Mapped[str | None] = mapped_column(sa.String(40))
+    grade: Mapped[Grade | None] = mapped_column(_enum(Grade, "grade"))
+    checklist: Mapped[dict[str, bool]] = mapped_column(sa.JSON, default=dict)
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+    graded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    disposition: Mapped[str | None] = mapped_column(sa.String(16))
+    routed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (sa.UniqueConstraint("return_line_id", "slot", name="uq_unit_line_slot"),)
+
+    return_request: Mapped[ReturnRequest] = relationship(back_populates="units")
+    return_line: Mapped[ReturnLine | None] = relationship(back_populates="units")
+    product: Mapped[Product | None] = relationship()
+    partner: Mapped[Partner] = relationship()
+    site: Mapped[Site] = relationship()
+
+
+class Event(db.Model):
+    """An append-only record of a scan or state change: who, when, where, before → after."""
+
+    __tablename__ = "event"
+    __table_args__ = (sa.Index("ix_event_subject", "subject_type", "subject_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(sa.String(48), index=True)
+    subject_type: Mapped[str] = mapped_column(sa.String(24))
+    subject_id: Mapped[int]
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    actor_label: Mapped[str] = mapped_column(sa.String(120), default="system")
+    station: Mapped[str | None] = mapped_column(sa.String(40))
+    site_id: Mapped[int | None] = mapped_column(sa.ForeignKey("site.id"))
+    partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partner.id"), index=True)
+    before: Mapped[str | None] = mapped_column(sa.String(32))
+    after: Mapped[str | None] = mapped_column(sa.String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+
+
+class User(UserMixin, db.Model):
+    """A person who logs in: operator, supervisor, partner user or admin."""
+
+    __tablename__ = "user"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    password_hash: Mapped[str] = mapped_column(sa.String(256))
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partner.id"), index=True)
+    site_id: Mapped[int | None] = mapped_column(sa.ForeignKey("site.id"))
+    language: Mapped[str] = mapped_column(sa.String(2), default="en")
+    active: Mapped[bool] = mapped_column(default=True)
+
+    partner: Mapped[Partner | None] = relationship()
+    site: Mapped[Site | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login reads this
+        return self.active
+
+
+class ApiToken(db.Model):
+    """An API token; only its SHA-256 is stored. A partner token sees its partner only."""
+
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(sa.String(12))
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partner.id"))
+    label: Mapped[str] = mapped_column(sa.String(120), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    partner: Mapped[Partner | None] = relationship()
+
+
+class Outbox(db.Model):
+    """A message or job caused by a state change, written in the same transaction.
+
+    The relay moves due rows to RQ and stamps `dispatched_at`; the idempotency key makes the
+    job itself safe to run twice.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (sa.Index("ix_outbox_due", "dispatched_at", "available_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(48))
+    payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    idempotency_key: Mapped[str] = mapped_column(sa.String(160), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    available_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    dispatched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    job_id: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+class SentMail(db.Model):
+    """A mail that has left through SMTP; a retried job finds it here and does not resend."""
+
+    __tablename__ = "sent_mail"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(sa.String(160), unique=True)
+    message_id: Mapped[str] = mapped_column(sa.String(200))
+    recipient: Mapped[str] = mapped_column(sa.String(254), index=True)
+    subject: Mapped[str] = mapped_column(sa.String(250))
+    template: Mapped[str] = mapped_column(sa.String(64))
+    sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LedgerEntry(db.Model):
+    """A money movement booked to a partner: refund, commission credit, resale proceeds."""
+
+    __tablename__ = "ledger_entry"
+    __table_args__ = (sa.Index("ix_ledger_partner_booked", "partner_id", "booked_on"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("partner.id"))
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    amount_minor: Mapped[int]
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    return_id: Mapped[int | None] = mapped_column(sa.ForeignKey("return_request.id"))
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"), index=True)
+    booked_on: Mapped[dt.date]
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    memo: Mapped[str] = mapped_column(sa.String(250), default="")

@@ -1,0 +1,99 @@
+"""Money as integer minor units with an ISO currency: parsing, formatting, percentages."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Minor-unit exponent per currency we trade in (SPEC section 2).
+MINOR_DIGITS = {"EUR": 2, "GBP": 2, "DKK": 2, "SEK": 2}
+SYMBOLS = {"EUR": "€", "GBP": "£", "DKK": "kr.", "SEK": "kr"}
+
+_AMOUNT = re.compile(r"^\s*(?P<sign>-)?(?P<whole>\d{1,12})(?:[.,](?P<frac>\d+))?\s*$")
+
+
+class MoneyError(ValueError):
+    """An amount or currency that cannot be money here."""
+
+
+@dataclass(frozen=True, order=True)
+class Money:
+    """An exact amount: `minor` units of `currency` (cents, pence, øre, öre)."""
+
+    minor: int
+    currency: str
+
+    def __post_init__(self) -> None:
+        if self.currency not in MINOR_DIGITS:
+            raise MoneyError(f"unknown currency {self.currency!r}")
+        if not isinstance(self.minor, int) or isinstance(self.minor, bool):
+            raise MoneyError("money is counted in whole minor units")
+
+    def __add__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.minor + other.minor, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.minor - other.minor, self.currency)
+
+    def _same(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise MoneyError(f"cannot mix {self.currency} and {other.currency}")
+
+    def __str__(self) -> str:
+        return format_minor(self.minor, self.currency)
+
+
+def check_currency(currency: str) -> str:
+    """Return the currency code if we trade in it, else raise MoneyError."""
+    if currency not in MINOR_DIGITS:
+        raise MoneyError(f"unknown currency {currency!r}")
+    return currency
+
+
+def parse_amount(text: str, currency: str) -> int:
+    """Parse '12.34' or '12,34' into minor units of `currency`; too many decimals is an error."""
+    digits = MINOR_DIGITS[check_currency(currency)]
+    match = _AMOUNT.match(str(text))
+    if not match:
+        raise MoneyError(f"{text!r} is not an amount")
+    frac = match["frac"] or ""
+    if len(frac) > digits:
+        raise MoneyError(f"{currency} has {digits} decimals, got {text!r}")
+    minor = int(match["whole"]) * 10**digits + int(frac.ljust(digits, "0") or 0)
+    return -minor if match["sign"] else minor
+
+
+def format_minor(minor: int, currency: str) -> str:
+    """Human form, e.g. 'EUR 12.34' (always the code, so statements are unambiguous)."""
+    digits = MINOR_DIGITS[check_currency(currency)]
+    sign = "-" if minor < 0 else ""
+    whole, frac = divmod(abs(minor), 10**digits)
+    return (
+        f"{currency} {sign}{whole:,}.{frac:0{digits}d}" if digits else f"{currency} {sign}{whole:,}"
+    )
+
+
+def to_decimal_string(minor: int, currency: str) -> str:
+    """Plain machine form for CSV / JSON: '12.34', '-0.50'."""
+    digits = MINOR_DIGITS[check_currency(currency)]
+    sign = "-" if minor < 0 else ""
+    whole, frac = divmod(abs(minor), 10**digits)
+    return f"{sign}{whole}.{frac:0{digits}d}" if digits else f"{sign}{whole}"
+
+
+def basis_points_of(minor: int, bp: int) -> int:
+    """`bp`/10000 of an amount, rounded half away from zero to a whole minor unit."""
+    numerator = minor * bp
+    quotient, remainder = divmod(abs(numerator), 10_000)
+    if remainder * 2 >= 10_000:
+        quotient += 1
+    return -quotient if numerator < 0 else quotient
+
+
+def discounted(minor: int, discount_bp: int) -> int:
+    """The amount after a discount of `discount_bp` basis points, rounded to the minor unit."""
+    if not 0 <= discount_bp <= 10_000:
+        raise MoneyError(f"a discount must be between 0 and 100 %, got {discount_bp / 100} %")
+    return minor - basis_points_of(minor, discount_bp)
