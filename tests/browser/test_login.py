@@ -1,0 +1,12 @@
+"""The login screen in a real browser."""
+
+from tests import factories
+from tests.browser.conftest import browser_login
+from warehouse.models import Role
+
+
+def test_supervisor_logs_in_by_keyboard(page, output_dir):
+    user = factories.user(Role.SUPERVISOR)
+    browser_login(page, user)
+    assert page.locator("h1").inner_text().startswith("Hello")
+    page.screenshot(path=str(output_dir / "home.png"))
