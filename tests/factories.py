@@ -10,13 +10,20 @@ from stations.auth import hash_password
 from warehouse.db import db, utcnow
 from warehouse.models import (
     Category,
+    Grade,
     Order,
     OrderLine,
     Partner,
     Product,
     ProductPrice,
+    Reason,
+    ReturnLine,
+    ReturnRequest,
+    ReturnStatus,
     Role,
     Shipment,
+    Unit,
+    UnitStatus,
     User,
 )
 from warehouse.reference import ensure_countries, ensure_site
@@ -146,3 +153,65 @@ def token(role: Role, partner_row: Partner | None = None) -> str:
     plain = issue_token(db.session, role, partner_row.id if partner_row else None, "test")
     db.session.flush()
     return plain
+
+
+def return_request(
+    order_row: Order,
+    lines: list[tuple[OrderLine, int, Reason]] | None = None,
+    *,
+    announced_days_ago: int = 1,
+    **fields,
+) -> ReturnRequest:
+    """An announced RMA for the shipment of the first line given (all lines one partner)."""
+    lines = lines or [(order_row.lines[0], order_row.lines[0].quantity, Reason.CHANGED_MIND)]
+    shipment = lines[0][0].shipment
+    announced_at = utcnow() - dt.timedelta(days=announced_days_ago)
+    n = next(_seq)
+    row = ReturnRequest(
+        rma=fields.pop("rma", f"R{n:07d}"),
+        order=order_row,
+        shipment=shipment,
+        partner_id=shipment.partner_id,
+        site_id=site().id,
+        announced_at=announced_at,
+        announced_on=announced_at.date(),
+        **fields,
+    )
+    for order_line, quantity, reason in lines:
+        row.lines.append(ReturnLine(order_line=order_line, quantity=quantity, reason=reason))
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def received_unit(return_line: ReturnLine, slot: int = 1, **fields) -> Unit:
+    """A unit of `return_line` received at the site, with a fresh LPN."""
+    rma = return_line.return_request
+    rma.status = ReturnStatus.RECEIVED
+    rma.received_at = rma.received_at or utcnow()
+    rma.received_on = rma.received_on or rma.received_at.date()
+    n = next(_seq)
+    row = Unit(
+        lpn=fields.pop("lpn", f"LPN{n:09d}"),
+        return_request=rma,
+        return_line=return_line,
+        product=return_line.order_line.product,
+        partner_id=rma.partner_id,
+        site_id=rma.site_id,
+        slot=slot,
+        **fields,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def graded_unit(return_line: ReturnLine, grade: Grade = Grade.NEW, slot: int = 1, **fields) -> Unit:
+    """A received unit that has been graded (checklist all ticked)."""
+    row = received_unit(return_line, slot, **fields)
+    row.grade = grade
+    row.status = UnitStatus.GRADED
+    row.graded_at = utcnow()
+    row.checklist = {"accessories_complete": True, "cleaned": True, "repackaged": True}
+    db.session.flush()
+    return row

@@ -75,3 +75,15 @@ def test_money_columns_are_integers(app):
         for column in table.columns:
             if column.name.endswith("_minor"):
                 assert isinstance(column.type, sa.Integer), f"{table.name}.{column.name}"
+
+
+def test_factories_build_a_graded_unit(app):
+    seller = factories.partner()
+    item = factories.product(seller)
+    order = factories.order([(item, 2)])
+    rma = factories.return_request(order)
+    unit = factories.graded_unit(rma.lines[0])
+    db.session.commit()
+    assert unit.lpn
+    assert unit.partner_id == seller.id
+    assert unit.grade.value == "new"
