@@ -90,6 +90,14 @@ class UnitStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
+class RefundState(enum.StrEnum):
+    """Where a unit's refund stands; routing never waits for it, closing does."""
+
+    OPEN = "open"  # proposed, waiting for the partner (a case)
+    APPROVED = "approved"  # full or partial amount approved
+    REJECTED = "rejected"
+
+
 class UnitException(enum.StrEnum):
     WRONG_ITEM = "wrong_item"
     EXTRA = "extra"
@@ -365,6 +373,7 @@ class Unit(db.Model):
     """One physical returned item, known by its licence plate (LPN)."""
 
     __tablename__ = "unit"
+    __table_args__ = (sa.UniqueConstraint("return_line_id", "slot", name="uq_unit_line_slot"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     lpn: Mapped[str] = mapped_column(sa.String(24), unique=True)
     return_id: Mapped[int] = mapped_column(sa.ForeignKey("return_request.id"), index=True)
@@ -388,11 +397,12 @@ class Unit(db.Model):
     checklist: Mapped[dict[str, bool]] = mapped_column(sa.JSON, default=dict)
     notes: Mapped[str] = mapped_column(sa.Text, default="")
     graded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Set by the decision stage: None until graded, then open / approved / rejected.
+    refund_state: Mapped[RefundState | None] = mapped_column(_enum(RefundState, "refund_state"))
+    refund_minor: Mapped[int | None]  # in the order's currency
     disposition: Mapped[str | None] = mapped_column(sa.String(16))
     routed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-
-    __table_args__ = (sa.UniqueConstraint("return_line_id", "slot", name="uq_unit_line_slot"),)
 
     return_request: Mapped[ReturnRequest] = relationship(back_populates="units")
     return_line: Mapped[ReturnLine | None] = relationship(back_populates="units")
