@@ -20,7 +20,8 @@ def command(cmd: click.Command) -> click.Command:
 def init_app(app) -> None:
     """Attach every registered command to the app's CLI."""
     # Import the modules that define commands so they register.
-    import stations.cli_commands  # noqa: F401
+    import stations.cli_commands
+    import stations.orders_cli  # noqa: F401
 
     for cmd in _COMMANDS:
         app.cli.add_command(cmd)

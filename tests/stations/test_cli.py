@@ -1,0 +1,145 @@
+"""Command-line tools: create-token and import-orders."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from tests import factories
+from tests.helpers import row_counts
+from warehouse.db import db
+from warehouse.models import ApiToken, Category, Event, Order, OrderLine, Shipment
+
+WRITTEN = (Order, OrderLine, Shipment, Event)
+
+
+@pytest.fixture
+def catalogue(app):
+    factories.site()
+    acme = factories.partner("ACME")
+    bolt = factories.partner("BOLT")
+    factories.product(acme, sku="PH-1", category=Category.ELECTRONICS, gtin="8712345678906")
+    factories.product(bolt, sku="SH-1", prices={"EUR": 2995, "GBP": 2599})
+    db.session.commit()
+    return acme, bolt
+
+
+def test_create_token_prints_a_token_that_works_and_is_stored_hashed(runner, client, catalogue):
+    result = runner.invoke(args=["create-token", "admin", "--label", "marketplace"])
+    assert result.exit_code == 0, result.output
+    token = result.output.strip()
+    stored = db.session.query(ApiToken).one()
+    assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in (stored.token_hash, stored.label)
+    response = client.get("/api/v1/partners", headers={"Authorization": f"Bearer {token}"})
+    assert [p["code"] for p in response.get_json()["partners"]] == ["ACME", "BOLT"]
+
+
+def test_a_partner_token_is_bound_to_its_partner(runner, client, catalogue):
+    result = runner.invoke(args=["create-token", "partner", "--partner", "BOLT"])
+    assert result.exit_code == 0, result.output
+    headers = {"Authorization": f"Bearer {result.output.strip()}"}
+    partners = client.get("/api/v1/partners", headers=headers).get_json()["partners"]
+    assert [p["code"] for p in partners] == ["BOLT"]
+    assert client.get("/api/v1/products?partner=ACME", headers=headers).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["partner"], ["admin", "--partner", "ACME"], ["partner", "--partner", "NOPE"], ["boss"]],
+    ids=["partner without partner", "admin with partner", "unknown partner", "unknown role"],
+)
+def test_create_token_refuses_bad_pairings(runner, catalogue, args):
+    result = runner.invoke(args=["create-token", *args])
+    assert result.exit_code == 2
+    assert db.session.query(ApiToken).count() == 0
+
+
+HEADER = (
+    "order_number,customer_name,customer_email,customer_postcode,country,currency,"
+    "partner,sku,gtin,quantity,unit_price,serial_numbers\n"
+)
+
+
+def write_csv(tmp_path, body: str, header: str = HEADER):
+    path = tmp_path / "orders.csv"
+    path.write_text(header + body, encoding="utf-8")
+    return path
+
+
+GOOD = (
+    "MP-1,Anna de Vries,anna@example.org,1011 AB,NL,EUR,ACME,PH-1,,2,,SN-1|SN-2\n"
+    "MP-2,Tom Smith,tom@example.co.uk,SW1A 1AA,GB,GBP,BOLT,SH-1,,1,19.99,\n"
+    "MP-1,,,,,,BOLT,SH-1,,3,24.50,\n"
+)
+
+
+def test_import_orders_groups_rows_by_order_and_is_idempotent(runner, catalogue, tmp_path):
+    path = write_csv(tmp_path, GOOD)
+    result = runner.invoke(args=["import-orders", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "2 orders imported, 0 already there, 0 refused" in result.output
+    mp1 = db.session.query(Order).filter_by(number="MP-1").one()
+    assert [(s.partner.code, s.total_minor) for s in mp1.shipments] == [
+        ("ACME", 2 * 4999),
+        ("BOLT", 3 * 2450),
+    ]
+    assert mp1.lines[0].serial_numbers == ["SN-1", "SN-2"]
+    mp2 = db.session.query(Order).filter_by(number="MP-2").one()
+    assert (mp2.currency, mp2.total_minor) == ("GBP", 1999)
+
+    before = row_counts(*WRITTEN)
+    again = runner.invoke(args=["import-orders", str(path)])
+    assert again.exit_code == 0, again.output
+    assert "0 orders imported, 2 already there, 0 refused" in again.output
+    assert row_counts(*WRITTEN) == before
+
+
+def test_import_orders_reports_rows_and_leaves_out_orders_with_errors(runner, catalogue, tmp_path):
+    path = write_csv(
+        tmp_path,
+        "MP-1,Anna de Vries,anna@example.org,1011 AB,NL,EUR,ACME,PH-1,,2,,\n"  # row 2: fine
+        "MP-1,,,,,,BOLT,SH-404,,1,,\n"  # row 3: unknown SKU -> MP-1 left out whole
+        "MP-2,Tom Smith,tom@example.co.uk,SW1A 1AA,GB,EUR,BOLT,SH-1,,1,,\n"  # row 4: currency
+        "MP-3,Eva Berg,eva@example.se,211 41,SE,SEK,ACME,PH-1,,two,,\n"  # row 5: quantity
+        "MP-4,Juan Ruiz,juan@example.es,35001,ES,EUR,ACME,PH-1,,1,,\n"  # row 6: Canary Islands
+        "MP-5,Lea Weber,lea@example.de,10115,DE,EUR,ACME,PH-1,,1,,\n"  # row 7: fine
+        "MP-5,Lea Weber,lea@other.de,,,,BOLT,SH-1,,1,,\n",  # row 8: email differs
+    )
+    before = row_counts(*WRITTEN)
+    result = runner.invoke(args=["import-orders", str(path)])
+    assert result.exit_code == 1
+    assert "0 orders imported, 0 already there, 5 refused" in result.output
+    errors = result.output.splitlines()
+    assert any(e.startswith("row 3, column sku: partner BOLT has no SKU 'SH-404'") for e in errors)
+    assert any(e.startswith("row 4, column currency:") for e in errors)
+    assert any(e.startswith("row 5, column quantity: 'two' is not a whole number") for e in errors)
+    assert any(e.startswith("row 6, column customer_postcode:") for e in errors)
+    assert any(e.startswith("row 8, column customer_email:") for e in errors)
+    assert all("not imported" in e for e in errors if e.startswith("row"))
+    assert row_counts(*WRITTEN) == before
+
+
+def test_import_orders_refuses_a_file_with_unknown_columns(runner, catalogue, tmp_path):
+    path = write_csv(tmp_path, GOOD, header=HEADER.replace("quantity", "qty"))
+    result = runner.invoke(args=["import-orders", str(path)])
+    assert result.exit_code == 1
+    assert "row 1, column qty: unknown column 'qty'" in result.output
+    assert "row 1, column quantity: the column 'quantity' is missing" in result.output
+    assert db.session.query(Order).count() == 0
+
+
+def test_a_partners_file_needs_no_partner_column(runner, catalogue, tmp_path):
+    path = tmp_path / "acme.csv"
+    path.write_text(
+        "order_number;customer_name;customer_email;customer_postcode;country;currency;sku;quantity\n"
+        "AC-9;Kim Peeters;kim@example.be;2000;BE;EUR;PH-1;1\n"
+        "AC-10;Kim Peeters;kim@example.be;2000;BE;EUR;SH-1;1\n",
+        encoding="utf-8-sig",
+    )
+    result = runner.invoke(args=["import-orders", str(path), "--partner", "ACME"])
+    assert result.exit_code == 1
+    assert "1 orders imported, 0 already there, 1 refused" in result.output
+    assert "row 3, column sku: partner ACME has no SKU 'SH-1'" in result.output
+    assert [o.number for o in db.session.query(Order)] == ["AC-9"]
