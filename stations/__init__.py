@@ -70,9 +70,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def _register_blueprints(app: Flask) -> None:
     # API modules add their routes (and OpenAPI entries) to `api.bp` when imported, so they
     # are all imported here, before the blueprint is registered.
-    from stations import api, home, openapi, orders_api  # noqa: F401
+    from stations import api, customer, home, openapi, orders_api, returns_api  # noqa: F401
 
     app.register_blueprint(home.bp)
+    app.register_blueprint(customer.bp)
     app.register_blueprint(api.bp)
 
 

@@ -1,0 +1,180 @@
+"""POST /api/v1/returns and GET /api/v1/returns/<rma>: the contract, refusals, partner isolation."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import factories
+from tests.helpers import row_counts
+from tests.zbar import decode_pdf
+from warehouse.db import db
+from warehouse.models import Event, Outbox, ReturnLine, ReturnRequest, Role
+
+
+@pytest.fixture
+def world(app):
+    first, second = factories.partner(code="FJELL"), factories.partner(code="KOOK")
+    shoe, tent = factories.product(first, sku="SHOE-43"), factories.product(second, sku="TENT-2")
+    order = factories.order([(shoe, 2), (tent, 1)], number="MP-424242")
+    tokens = {
+        "admin": factories.token(Role.ADMIN),
+        "first": factories.token(Role.PARTNER, first),
+        "second": factories.token(Role.PARTNER, second),
+        "operator": factories.token(Role.OPERATOR),
+    }
+    db.session.commit()
+    return {"order": order, "shoe": shoe, "tent": tent, "tokens": tokens}
+
+
+def _auth(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_announce_a_multi_partner_order(client, world):
+    response = client.post(
+        "/api/v1/returns",
+        json={
+            "order_number": "MP-424242",
+            "lines": [
+                {"sku": "SHOE-43", "quantity": 2, "reason": "wrong_size", "comment": "small"},
+                {"line_id": world["order"].lines[1].id, "quantity": 1, "reason": "defective"},
+            ],
+        },
+        headers=_auth(world["tokens"]["admin"]),
+    )
+    assert response.status_code == 201, response.json
+    body = response.json
+    assert [r["partner"] for r in body["returns"]] == ["FJELL", "KOOK"]
+    assert body["rma"] == body["returns"][0]["rma"]
+    assert body["label_url"] == body["returns"][0]["label_url"]
+    assert body["returns"][1]["lines"][0]["reason"] == "defective"
+    # The label link works without a token and carries the RMA as Code128.
+    path = body["label_url"].removeprefix("http://localhost")
+    label = client.get(path)
+    assert label.status_code == 200
+    assert label.mimetype == "application/pdf"
+    assert decode_pdf(label.data, dpi=200) == [[("CODE128", body["rma"])]]
+    # The RMA number alone does not open the label.
+    assert client.get(f"/returns/label/{body['rma']}.pdf").status_code == 404
+
+    shown = client.get(f"/api/v1/returns/{body['rma']}", headers=_auth(world["tokens"]["admin"]))
+    assert shown.status_code == 200
+    assert shown.json["status"] == "announced"
+    assert shown.json["units"] == []
+    assert shown.json["verdict"] == "in_time"
+
+
+def test_partner_tokens_see_and_announce_only_their_own(client, world):
+    first, second = world["tokens"]["first"], world["tokens"]["second"]
+    refused = client.post(
+        "/api/v1/returns",
+        json={
+            "order_number": "MP-424242",
+            "lines": [{"sku": "TENT-2", "quantity": 1, "reason": "other"}],
+        },
+        headers=_auth(first),
+    )
+    assert refused.status_code == 404
+    made = client.post(
+        "/api/v1/returns",
+        json={
+            "order_number": "MP-424242",
+            "lines": [{"sku": "SHOE-43", "quantity": 1, "reason": "other"}],
+        },
+        headers=_auth(first),
+    )
+    assert made.status_code == 201
+    rma = made.json["rma"]
+    assert client.get(f"/api/v1/returns/{rma}", headers=_auth(first)).status_code == 200
+    assert client.get(f"/api/v1/returns/{rma}", headers=_auth(second)).status_code == 404
+    other_order = factories.order([(factories.product(factories.partner()), 1)])
+    db.session.commit()
+    assert (
+        client.post(
+            "/api/v1/returns",
+            json={
+                "order_number": other_order.number,
+                "lines": [{"line_id": 1, "quantity": 1, "reason": "other"}],
+            },
+            headers=_auth(first),
+        ).status_code
+        == 404
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({"lines": []}, 400, "order_number"),
+        ({"order_number": "MP-424242"}, 400, "lines"),
+        ({"order_number": "MP-424242", "lines": ["x"]}, 400, "lines[0]"),
+        (
+            {"order_number": "MP-424242", "lines": [{"quantity": 1, "reason": "other"}]},
+            400,
+            "lines[0]",
+        ),
+        (
+            {
+                "order_number": "MP-424242",
+                "lines": [{"sku": "SHOE-43", "quantity": "2", "reason": "other"}],
+            },
+            400,
+            "lines[0].quantity",
+        ),
+        (
+            {
+                "order_number": "MP-424242",
+                "lines": [{"sku": "SHOE-43", "quantity": 3, "reason": "other"}],
+            },
+            400,
+            "lines[0].quantity",
+        ),
+        (
+            {
+                "order_number": "MP-424242",
+                "lines": [{"sku": "SHOE-43", "quantity": 1, "reason": "bored"}],
+            },
+            400,
+            "lines[0].reason",
+        ),
+        (
+            {
+                "order_number": "MP-424242",
+                "lines": [{"sku": "NOPE", "quantity": 1, "reason": "other"}],
+            },
+            404,
+            "lines[0]",
+        ),
+        (
+            {
+                "order_number": "MP-000000",
+                "lines": [{"sku": "SHOE-43", "quantity": 1, "reason": "other"}],
+            },
+            404,
+            "order_number",
+        ),
+    ],
+)
+def test_bad_announcements_are_refused_and_write_nothing(client, world, body, status, field):
+    before = row_counts(ReturnRequest, ReturnLine, Event, Outbox)
+    response = client.post("/api/v1/returns", json=body, headers=_auth(world["tokens"]["admin"]))
+    assert response.status_code == status
+    assert response.json["field"] == field
+    assert response.json["message"]
+    assert row_counts(ReturnRequest, ReturnLine, Event, Outbox) == before
+
+
+def test_tokens_are_required_and_roles_checked(client, world):
+    assert client.get("/api/v1/returns/RMA-0000000").status_code == 401
+    assert (
+        client.get(
+            "/api/v1/returns/RMA-0000000", headers=_auth(world["tokens"]["operator"])
+        ).status_code
+        == 403
+    )
+    assert (
+        client.get(
+            "/api/v1/returns/RMA-0000000", headers=_auth(world["tokens"]["admin"])
+        ).status_code
+        == 404
+    )

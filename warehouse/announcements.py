@@ -1,0 +1,293 @@
+"""Announcing a return (SPEC 3.1): the customer or a sales channel says what goes back and why.
+
+An order split over several partners gives one RMA per partner shipment, each with its own
+label, because each partner's goods may go to a different place.
+
+Rules decided here:
+- Only delivered shipments can be announced: until the carrier confirms delivery the customer
+  has nothing to send back, and no return period has started (the customer is told so).
+- A line can be announced up to what was ordered minus what is already announced on earlier
+  RMAs (units later declared missing at receiving count as free again).
+- Announcing late is allowed: the deadline verdict is recorded on the event, and the receiving
+  station and the partner's policy decide; the law lets the trader, not the form, refuse.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from warehouse import codes
+from warehouse.db import utcnow
+from warehouse.deadlines import assess, local_date
+from warehouse.errors import Conflict, InvalidInput, NotFound
+from warehouse.events import Actor, record
+from warehouse.mail import queue_mail
+from warehouse.models import (
+    Country,
+    Order,
+    OrderLine,
+    Reason,
+    ReturnLine,
+    ReturnRequest,
+    Shipment,
+)
+
+MAX_COMMENT = 1000
+REASON_LABELS = {
+    Reason.CHANGED_MIND: "Changed my mind",
+    Reason.WRONG_SIZE: "Wrong size",
+    Reason.NOT_AS_DESCRIBED: "Not as described",
+    Reason.DEFECTIVE: "Defective",
+    Reason.DAMAGED_ON_ARRIVAL: "Damaged on arrival",
+    Reason.WRONG_ITEM_SENT: "Wrong item sent",
+    Reason.OTHER: "Other",
+}
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    """One line of an announcement: how many of an order line go back, and why."""
+
+    order_line_id: int
+    quantity: int
+    reason: Reason
+    comment: str = ""
+
+
+@dataclass
+class Announced:
+    """What an announcement created: the RMAs, in shipment order."""
+
+    returns: list[ReturnRequest] = field(default_factory=list)
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"\s+", "", text or "").lower()
+
+
+def find_order(session: Session, number: str, email_or_postcode: str) -> Order:
+    """The order with `number` whose customer email or postcode matches (case and spaces
+    ignored). The refusal does not say which half was wrong, so it cannot be used to probe."""
+    wanted = _compact(email_or_postcode)
+    order = None
+    if number.strip() and wanted:
+        order = session.query(Order).filter_by(number=number.strip().upper()).one_or_none()
+        if order is None:
+            order = session.query(Order).filter_by(number=number.strip()).one_or_none()
+    if order is None or wanted not in {
+        _compact(order.customer_email),
+        _compact(order.customer_postcode),
+    }:
+        raise NotFound(
+            "We could not find an order with that number and email address or postcode. "
+            "Check both and try again.",
+            field="order_number",
+        )
+    return order
+
+
+def announced_quantities(session: Session, order: Order) -> dict[int, int]:
+    """Units per order line already on an RMA (minus units found missing at receiving)."""
+    rows = session.execute(
+        sa.select(
+            ReturnLine.order_line_id,
+            sa.func.sum(ReturnLine.quantity - ReturnLine.missing_quantity),
+        )
+        .join(OrderLine, OrderLine.id == ReturnLine.order_line_id)
+        .where(OrderLine.order_id == order.id)
+        .group_by(ReturnLine.order_line_id)
+    )
+    return {line_id: int(total or 0) for line_id, total in rows}
+
+
+def returnable(session: Session, order: Order) -> dict[int, int]:
+    """How many units of each order line can still be announced (0 for undelivered ones)."""
+    taken = announced_quantities(session, order)
+    return {
+        line.id: (
+            max(0, line.quantity - taken.get(line.id, 0))
+            if line.shipment.delivered_at is not None
+            else 0
+        )
+        for line in order.lines
+    }
+
+
+def parse_reason(value: object, field_name: str = "reason") -> Reason:
+    """A Reason from its value, or a clear refusal listing the choices."""
+    try:
+        return Reason(str(value))
+    except ValueError:
+        choices = ", ".join(reason.value for reason in Reason)
+        raise InvalidInput(
+            f"{value!r} is not a return reason; choose one of: {choices}", field=field_name
+        ) from None
+
+
+def _new_rma(session: Session, taken: set[str]) -> str:
+    for _ in range(20):
+        rma = codes.new_rma()
+        if rma in taken:
+            continue
+        if session.query(ReturnRequest.id).filter_by(rma=rma).first() is None:
+            taken.add(rma)
+            return rma
+    raise Conflict("could not find a free RMA number; try again")  # pragma: no cover
+
+
+def announce(
+    session: Session,
+    order: Order,
+    lines: list[LineRequest],
+    *,
+    actor: Actor,
+    label_url: Callable[[str], str],
+    comment: str = "",
+    source: str = "customer",
+    partner_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Announced:
+    """Create one RMA per partner shipment for `lines`, with events and the customer's mail.
+
+    `partner_id` limits the announcement to that partner's lines (a partner's API token); a
+    line of another partner is reported as unknown. `label_url(rma)` gives the label's public
+    link for the mail. Refusals change nothing.
+    """
+    now = now or utcnow()
+    if not lines:
+        raise InvalidInput("choose at least one item to return", field="lines")
+    if len(comment) > MAX_COMMENT:
+        raise InvalidInput(f"the comment is longer than {MAX_COMMENT} characters", field="comment")
+    # Lock the order so two announcements at once cannot both take the last unit.
+    session.execute(sa.select(Order.id).where(Order.id == order.id).with_for_update())
+    by_id = {line.id: line for line in order.lines}
+    left = returnable(session, order)
+    wanted: dict[int, int] = {}
+    for index, request in enumerate(lines):
+        where = f"lines[{index}]"
+        line = by_id.get(request.order_line_id)
+        if line is None or (partner_id is not None and line.shipment.partner_id != partner_id):
+            raise NotFound(f"order {order.number} has no line {request.order_line_id}", field=where)
+        if not isinstance(request.quantity, int) or request.quantity < 1:
+            raise InvalidInput(
+                f"{where}: the quantity must be a whole number of at least 1",
+                field=f"{where}.quantity",
+            )
+        if len(request.comment) > MAX_COMMENT:
+            raise InvalidInput(
+                f"{where}: the comment is longer than {MAX_COMMENT} characters",
+                field=f"{where}.comment",
+            )
+        if line.shipment.delivered_at is None:
+            raise InvalidInput(
+                f"{line.product.title} has not been delivered yet; you can announce its return "
+                "once the parcel has arrived",
+                field=where,
+            )
+        wanted[line.id] = wanted.get(line.id, 0) + request.quantity
+        if wanted[line.id] > left[line.id]:
+            already = line.quantity - left[line.id]
+            raise InvalidInput(
+                f"{line.product.title}: you ordered {line.quantity}"
+                + (f", {already} already announced" if already else "")
+                + f"; at most {left[line.id]} can be returned",
+                field=f"{where}.quantity",
+            )
+
+    country = session.get(Country, order.country_code)
+    site = country.site
+    announced_on = local_date(now, site.timezone)
+    by_shipment: dict[int, list[LineRequest]] = {}
+    for request in lines:
+        by_shipment.setdefault(by_id[request.order_line_id].shipment_id, []).append(request)
+
+    result = Announced()
+    taken: set[str] = set()
+    for shipment_id in sorted(by_shipment):
+        shipment = session.get(Shipment, shipment_id)
+        rma = ReturnRequest(
+            rma=_new_rma(session, taken),
+            order=order,
+            shipment=shipment,
+            partner_id=shipment.partner_id,
+            site_id=site.id,
+            source=source,
+            customer_comment=comment.strip(),
+            announced_at=now,
+            announced_on=announced_on,
+        )
+        verdicts = {}
+        for request in by_shipment[shipment_id]:
+            rma.lines.append(
+                ReturnLine(
+                    order_line_id=request.order_line_id,
+                    quantity=request.quantity,
+                    reason=request.reason,
+                    comment=request.comment.strip(),
+                )
+            )
+            verdicts[str(request.order_line_id)] = assess(
+                reason=request.reason,
+                delivered_on=local_date(shipment.delivered_at, site.timezone),
+                notice_on=announced_on,
+                window_days=shipment.partner.window_days,
+                grace_days=shipment.partner.grace_days,
+                informed=order.withdrawal_informed,
+            ).verdict.value
+        session.add(rma)
+        try:
+            session.flush()
+        except IntegrityError:  # pragma: no cover - a 1-in-a-billion RMA collision
+            raise Conflict("that RMA number was just taken; please try again") from None
+        record(
+            session,
+            actor,
+            "return.announced",
+            rma,
+            after=rma.status.value,
+            site_id=site.id,
+            rma=rma.rma,
+            source=source,
+            verdicts=verdicts,
+            lines=[
+                {"order_line_id": r.order_line_id, "quantity": r.quantity, "reason": r.reason.value}
+                for r in by_shipment[shipment_id]
+            ],
+        )
+        result.returns.append(rma)
+
+    queue_mail(
+        session,
+        template="return_announced",
+        to=order.customer_email,
+        language=order.language,
+        context={
+            "order_number": order.number,
+            "customer_name": order.customer_name,
+            "returns": [
+                {"rma": rma.rma, "label_url": label_url(rma.rma), "partner": rma.partner.name}
+                for rma in result.returns
+            ],
+        },
+        key=f"announced:{result.returns[0].rma}",
+    )
+    return result
+
+
+def return_by_rma(session: Session, rma: str, partner_id: int | None = None) -> ReturnRequest:
+    """The RMA by its number; another partner's RMA is reported as not found."""
+    found = (
+        session.query(ReturnRequest).filter_by(rma=codes.canonical_rma(rma)).one_or_none()
+        if codes.rma_status(rma) is not None
+        else session.query(ReturnRequest).filter_by(rma=rma.strip()).one_or_none()
+    )
+    if found is None or (partner_id is not None and found.partner_id != partner_id):
+        raise NotFound(f"no return {rma!r}", field="rma")
+    return found

@@ -1,0 +1,83 @@
+"""The warehouse's own barcodes: RMA numbers and licence plates (LPNs), each with a check symbol.
+
+Both use Crockford's base32 alphabet (digits and capitals without I, L, O, U, so nothing is read
+as a 1 or a 0 by mistake) and end in Crockford's mod-37 check symbol, which catches every single
+wrong character and every swap of two neighbours. A mistyped or misread code is therefore
+*malformed*, never silently somebody else's parcel.
+
+    RMA-7K3QF2W    "RMA-" + 6 random symbols + check    (customer-facing, printed on the label)
+    LP4D8ZK1M2Q    "LP" + 8 random symbols + check      (unit licence plate, Code128)
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CHECK_SYMBOLS = ALPHABET + "*~$=U"  # 37 symbols: Crockford's check alphabet
+RMA_PREFIX = "RMA-"
+LPN_PREFIX = "LP"
+RMA_BODY = 6
+LPN_BODY = 8
+
+# What a scan looks like when it is meant to be one of ours (before the check symbol is verified).
+RMA_SHAPE = re.compile(r"^RMA-?([0-9A-Z]{6})([0-9A-Z*~$=]?)$")
+LPN_SHAPE = re.compile(r"^LP([0-9A-Z]{8})([0-9A-Z*~$=]?)$")
+
+
+def check_symbol(body: str) -> str:
+    """Crockford's mod-37 check symbol of a base32 string."""
+    value = 0
+    for char in body:
+        value = value * 32 + ALPHABET.index(char)
+    return CHECK_SYMBOLS[value % 37]
+
+
+def _random_body(length: int) -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(length))
+
+
+def new_rma() -> str:
+    """A fresh random RMA number (uniqueness is the caller's unique index)."""
+    body = _random_body(RMA_BODY)
+    return f"{RMA_PREFIX}{body}{check_symbol(body)}"
+
+
+def new_lpn() -> str:
+    """A fresh random licence plate: short, Code128-safe, with a check symbol."""
+    body = _random_body(LPN_BODY)
+    return f"{LPN_PREFIX}{body}{check_symbol(body)}"
+
+
+def normalise(code: str) -> str:
+    """A scan as we compare it: trimmed, upper case, inner spaces dropped."""
+    return re.sub(r"\s+", "", code or "").upper()
+
+
+def _valid(shape: re.Pattern, code: str) -> bool | None:
+    match = shape.match(code)
+    if match is None:
+        return None
+    body, check = match.groups()
+    if any(char not in ALPHABET for char in body):
+        return False
+    return check == check_symbol(body)
+
+
+def rma_status(code: str) -> bool | None:
+    """None if `code` does not look like an RMA, else whether its check symbol is right."""
+    return _valid(RMA_SHAPE, normalise(code))
+
+
+def lpn_status(code: str) -> bool | None:
+    """None if `code` does not look like an LPN, else whether its check symbol is right."""
+    return _valid(LPN_SHAPE, normalise(code))
+
+
+def canonical_rma(code: str) -> str:
+    """The stored spelling of a (valid) RMA scan: 'rma 7k3qf2w' → 'RMA-7K3QF2W'."""
+    match = RMA_SHAPE.match(normalise(code))
+    if match is None:
+        return normalise(code)
+    return RMA_PREFIX + "".join(match.groups())

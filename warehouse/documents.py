@@ -1,0 +1,87 @@
+"""What goes on the warehouse's labels, read from the records (the `labels` package draws it)."""
+
+from __future__ import annotations
+
+from labels.return_label import ReturnLabel
+from labels.unit_label import UnitLabel
+from warehouse.announcements import REASON_LABELS
+from warehouse.models import Destination, ReturnRequest, Unit
+
+
+def _customer_address(rma: ReturnRequest) -> str:
+    order = rma.order
+    lines = [order.customer_name, *order.customer_address.splitlines()]
+    if order.customer_postcode and order.customer_postcode not in order.customer_address:
+        lines.append(order.customer_postcode)
+    lines.append(order.country.name)
+    return "\n".join(line for line in lines if line.strip())
+
+
+def _partner_address(rma: ReturnRequest) -> str:
+    partner = rma.partner
+    return "\n".join([partner.name, *partner.address.splitlines()])
+
+
+def _lines(rma: ReturnRequest) -> tuple[tuple[str, str, int, str], ...]:
+    return tuple(
+        (
+            line.order_line.product.sku,
+            line.order_line.product.title,
+            line.quantity,
+            REASON_LABELS[line.reason],
+        )
+        for line in rma.lines
+    )
+
+
+def return_label_for(rma: ReturnRequest) -> ReturnLabel:
+    """The customer's label: to the country's return address, or to the partner itself when
+    the partner takes its returns directly."""
+    if rma.partner.destination == Destination.PARTNER:
+        ship_to = _partner_address(rma)
+    else:
+        ship_to = rma.order.country.return_address
+    return ReturnLabel(
+        rma=rma.rma,
+        order_number=rma.order.number,
+        ship_to=ship_to,
+        ship_from=_customer_address(rma),
+        lines=_lines(rma),
+    )
+
+
+def forwarding_label_for(rma: ReturnRequest) -> ReturnLabel:
+    """The label a site prints to send a parcel on to a partner who takes returns directly."""
+    return ReturnLabel(
+        rma=rma.rma,
+        order_number=rma.order.number,
+        ship_to=_partner_address(rma),
+        ship_from=f"{rma.site.name}\n{rma.site.address}",
+        lines=_lines(rma),
+        title="Forwarding label",
+        note=f"Return of {rma.order.customer_name}, forwarded unopened by {rma.site.name}.",
+        instructions=(
+            "Do not open the customer's parcel: put it, as it is, in a new outer box.",
+            "Tape this label flat on the outer box and cover the customer's label.",
+            "Hand it to the partner carrier run; scan the RMA when it leaves.",
+        ),
+    )
+
+
+def unit_label_for(unit: Unit) -> UnitLabel:
+    """The licence-plate label of one received unit."""
+    product = unit.product
+    flags = []
+    if unit.exception:
+        flags.append(unit.exception.value.replace("_", " "))
+    if unit.serial_mismatch:
+        flags.append("serial mismatch")
+    return UnitLabel(
+        lpn=unit.lpn,
+        title=product.title if product else "Unknown item",
+        sku=product.sku if product else "-",
+        rma=unit.return_request.rma,
+        partner=unit.partner.name,
+        received_on=(unit.return_request.received_on or unit.received_at.date()).isoformat(),
+        flags=tuple(flags),
+    )
