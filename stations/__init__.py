@@ -70,11 +70,22 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def _register_blueprints(app: Flask) -> None:
     # API modules add their routes (and OpenAPI entries) to `api.bp` when imported, so they
     # are all imported here, before the blueprint is registered.
-    from stations import api, customer, home, openapi, orders_api, returns_api  # noqa: F401
+    from stations import (  # noqa: F401
+        api,
+        customer,
+        grade,
+        home,
+        openapi,
+        orders_api,
+        photos,
+        returns_api,
+    )
 
     app.register_blueprint(home.bp)
     app.register_blueprint(customer.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(grade.bp)
+    app.register_blueprint(photos.bp)
 
 
 def _template_helpers(app: Flask) -> None:

@@ -518,3 +518,76 @@ class LedgerEntry(db.Model):
     booked_on: Mapped[dt.date]
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     memo: Mapped[str] = mapped_column(sa.String(250), default="")
+
+
+# --- Stage 3 and 4: grading, refund decisions and partner cases (issue 5) ---------------------
+
+
+class CaseStatus(enum.StrEnum):
+    OPEN = "open"
+    APPROVED = "approved"  # the proposed amount, as is
+    ADJUSTED = "adjusted"  # another amount, with a reason
+    REJECTED = "rejected"
+
+
+class UnitPhoto(db.Model):
+    """A photo taken at grading, re-encoded as JPEG under instance/photos/ with a thumbnail."""
+
+    __tablename__ = "unit_photo"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"), index=True)
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("partner.id"), index=True)
+    stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    width: Mapped[int]
+    height: Mapped[int]
+    size_bytes: Mapped[int]
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+
+    unit: Mapped[Unit] = relationship()
+
+
+class Case(db.Model):
+    """A refund the partner decides: partial refunds, `consult` partners, out-of-window returns.
+
+    `nonce` is in every signed link of the case; deciding clears it, so each link works once.
+    """
+
+    __tablename__ = "refund_case"
+    __table_args__ = (
+        sa.CheckConstraint("original_minor >= 0", name="original_not_negative"),
+        sa.CheckConstraint(
+            "proposed_minor BETWEEN 0 AND original_minor", name="proposed_within_original"
+        ),
+        sa.CheckConstraint(
+            "approved_minor IS NULL OR approved_minor BETWEEN 0 AND original_minor",
+            name="approved_within_original",
+        ),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"), unique=True)
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("partner.id"), index=True)
+    return_id: Mapped[int] = mapped_column(sa.ForeignKey("return_request.id"), index=True)
+    status: Mapped[CaseStatus] = mapped_column(
+        _enum(CaseStatus, "case_status"), default=CaseStatus.OPEN, index=True
+    )
+    # Why the partner is asked (e.g. "partial refund: used, -10 %"), for people to read.
+    grounds: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    original_minor: Mapped[int]
+    proposed_minor: Mapped[int]
+    approved_minor: Mapped[int | None]
+    decision_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    refund_due_on: Mapped[dt.date] = mapped_column(index=True)
+    opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reminded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    escalated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(sa.String(120))
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    decided_via: Mapped[str | None] = mapped_column(sa.String(16))  # link, portal, api
+    nonce: Mapped[str | None] = mapped_column(sa.String(32))
+
+    unit: Mapped[Unit] = relationship()
+    partner: Mapped[Partner] = relationship()
+    return_request: Mapped[ReturnRequest] = relationship()

@@ -1,0 +1,279 @@
+"""Grading (SPEC section 3.3): scan an LPN, pick the condition grade, tick the category's
+checklist, add notes and photos. Grading proposes the refund in the same transaction.
+
+Units are graded while `received` (first grading, or back from refurbishment) and may be
+re-graded while `graded` and not yet routed; every grading is an event, so the history stays.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from warehouse import events
+from warehouse.db import utcnow
+from warehouse.deadlines import Assessment, assess, local_date
+from warehouse.errors import Conflict, InvalidInput, NotFound, UnknownBarcode
+from warehouse.models import (
+    Case,
+    Category,
+    Grade,
+    Reason,
+    ReturnLine,
+    ReturnRequest,
+    Unit,
+    UnitStatus,
+)
+
+GRADE_LABELS = {
+    Grade.NEW: "New",
+    Grade.OPENED: "Opened",
+    Grade.USED: "Used",
+    Grade.LIGHT_DAMAGE: "Light damage",
+    Grade.HEAVY_DAMAGE: "Heavy damage",
+    Grade.DEFECTIVE: "Defective",
+}
+GRADE_HINTS = {
+    Grade.NEW: "sealed, unopened",
+    Grade.OPENED: "opened, unused",
+    Grade.USED: "used, no damage, complete",
+    Grade.LIGHT_DAMAGE: "light marks, scratches",
+    Grade.HEAVY_DAMAGE: "clearly damaged, works",
+    Grade.DEFECTIVE: "does not work",
+}
+GRADE_ORDER = tuple(Grade)  # keys 1-6 on the station follow this order
+GRADE_BARCODE_PREFIX = "GRADE-"
+
+CHECKLIST_LABELS = {
+    "accessories_complete": "Accessories complete",
+    "cleaned": "Cleaned",
+    "repackaged": "Repackaged",
+    "powers_on": "Powers on",
+    "tested": "Tested",
+    "factory_reset": "Factory reset done",
+    "sterilised": "Sterilised",
+}
+CHECKLIST_ALL = ("accessories_complete", "cleaned", "repackaged")
+CHECKLIST_EXTRA = {
+    Category.ELECTRONICS: ("powers_on", "tested", "factory_reset"),
+    Category.HYGIENE: ("sterilised",),
+}
+GRADABLE = (UnitStatus.RECEIVED, UnitStatus.GRADED)
+NOTES_MAX = 2000
+
+
+def checklist_for(category: Category | None) -> tuple[str, ...]:
+    """The checklist items of a product category (the common ones first)."""
+    return CHECKLIST_ALL + CHECKLIST_EXTRA.get(category, ()) if category else CHECKLIST_ALL
+
+
+def grade_barcode(grade: Grade) -> str:
+    """The text of a grade's barcode on the printed grade sheet, e.g. 'GRADE-LIGHT_DAMAGE'."""
+    return GRADE_BARCODE_PREFIX + Grade(grade).value.upper()
+
+
+def parse_grade_barcode(code: str) -> Grade | None:
+    """The grade a scanned grade-sheet barcode stands for, or None when it is not one."""
+    code = code.strip().upper()
+    if not code.startswith(GRADE_BARCODE_PREFIX):
+        return None
+    try:
+        return Grade(code.removeprefix(GRADE_BARCODE_PREFIX).lower().replace("-", "_"))
+    except ValueError:
+        return None
+
+
+def _unit_query(session: Session):
+    # Everything the unit card shows, in one round trip plus the case / photo look-ups.
+    return session.query(Unit).options(
+        joinedload(Unit.product),
+        joinedload(Unit.partner),
+        joinedload(Unit.return_line).joinedload(ReturnLine.order_line),
+        joinedload(Unit.return_request).joinedload(ReturnRequest.site),
+        joinedload(Unit.return_request).joinedload(ReturnRequest.order),
+        joinedload(Unit.return_request).joinedload(ReturnRequest.shipment),
+    )
+
+
+def find_unit(session: Session, lpn: str, *, partner_id: int | None = None) -> Unit:
+    """The unit with this LPN (indexed look-up); another partner's unit is not found."""
+    code = lpn.strip().upper()
+    if not code:
+        raise InvalidInput("scan a unit label (LPN)", field="code")
+    unit = _unit_query(session).filter(Unit.lpn == code).one_or_none()
+    if unit is None or (partner_id is not None and unit.partner_id != partner_id):
+        raise UnknownBarcode(f"no unit with label {code}", field="code")
+    return unit
+
+
+def get_unit(session: Session, unit_id: int, *, partner_id: int | None = None) -> Unit:
+    """The unit by id; another partner's unit is not found."""
+    unit = _unit_query(session).filter(Unit.id == unit_id).one_or_none()
+    if unit is None or (partner_id is not None and unit.partner_id != partner_id):
+        raise NotFound("no such unit", field="unit")
+    return unit
+
+
+def reason_of(unit: Unit) -> Reason:
+    """The customer's reason for this unit (an extra unit without a return line: other)."""
+    return unit.return_line.reason if unit.return_line else Reason.OTHER
+
+
+def assessment_for(unit: Unit) -> Assessment:
+    """The deadline verdict of a unit's return, by calendar day in the site's time zone."""
+    rma = unit.return_request
+    timezone = rma.site.timezone
+    delivered = rma.shipment.delivered_at
+    return assess(
+        reason=reason_of(unit),
+        delivered_on=local_date(delivered, timezone) if delivered else None,
+        notice_on=rma.announced_on,
+        received_on=rma.received_on,
+        announced_on=rma.announced_on,
+        window_days=unit.partner.window_days,
+        grace_days=unit.partner.grace_days,
+        informed=rma.order.withdrawal_informed,
+    )
+
+
+@dataclass(frozen=True)
+class UnitCard:
+    """What the grading station shows about a scanned unit."""
+
+    unit: Unit
+    assessment: Assessment
+    reason: Reason
+    comment: str
+    checklist: tuple[str, ...]
+    case: Case | None
+
+    @property
+    def gradable(self) -> bool:
+        return self.unit.status in GRADABLE
+
+
+def unit_card(session: Session, unit: Unit) -> UnitCard:
+    """The card of a unit: product, reason, deadline verdict, customer comment, checklist."""
+    comment = "\n".join(
+        text
+        for text in (
+            unit.return_line.comment if unit.return_line else "",
+            unit.return_request.customer_comment,
+        )
+        if text
+    )
+    case = session.query(Case).filter_by(unit_id=unit.id).one_or_none()
+    return UnitCard(
+        unit=unit,
+        assessment=assessment_for(unit),
+        reason=reason_of(unit),
+        comment=comment,
+        checklist=checklist_for(unit.product.category if unit.product else None),
+        case=case,
+    )
+
+
+def clean_checklist(unit: Unit, ticked: dict[str, bool] | set[str]) -> dict[str, bool]:
+    """Every checklist item of the unit's category, True when ticked; unknown items refused."""
+    items = checklist_for(unit.product.category if unit.product else None)
+    names = (
+        {name for name, value in ticked.items() if value} if isinstance(ticked, dict) else ticked
+    )
+    unknown = sorted(set(names) - set(items))
+    if unknown:
+        raise InvalidInput(
+            f"{', '.join(unknown)} is not on the checklist of this product", field="checklist"
+        )
+    return {item: item in names for item in items}
+
+
+def check_gradable(unit: Unit) -> None:
+    """Refuse a unit that is not (or no longer) at the grading stage, saying why."""
+    if unit.status in GRADABLE:
+        return
+    if unit.status == UnitStatus.ROUTED:
+        raise Conflict(
+            f"unit {unit.lpn} was already routed ({unit.disposition or 'put away'}); "
+            "it can no longer be graded",
+            field="code",
+        )
+    raise Conflict(f"unit {unit.lpn} is closed; it can no longer be graded", field="code")
+
+
+def grade_unit(
+    session: Session,
+    actor: events.Actor,
+    unit_id: int,
+    *,
+    grade: Grade | str,
+    checklist: dict[str, bool] | set[str],
+    notes: str = "",
+    links,
+    today: dt.date | None = None,
+):
+    """Grade a unit and settle its refund (approve, open a case or reject) in one transaction.
+
+    `links` signs the partner's decision links (`warehouse.cases.CaseLinks`). Returns the
+    `warehouse.cases.Settlement`.
+    """
+    from warehouse import cases
+
+    try:
+        grade = Grade(grade)
+    except ValueError:
+        raise InvalidInput(f"{grade!r} is not a grade", field="grade") from None
+    notes = (notes or "").strip()
+    if len(notes) > NOTES_MAX:
+        raise InvalidInput(f"notes are limited to {NOTES_MAX} characters", field="notes")
+    unit = (
+        session.query(Unit)
+        .options(
+            joinedload(Unit.return_line).joinedload(ReturnLine.order_line),
+            joinedload(Unit.return_request).joinedload(ReturnRequest.shipment),
+            selectinload(Unit.partner),
+        )
+        .filter(Unit.id == unit_id)
+        .with_for_update(of=Unit)
+        .one_or_none()
+    )
+    if unit is None:
+        raise NotFound("no such unit", field="unit")
+    check_gradable(unit)
+    cleaned = clean_checklist(unit, checklist)
+
+    before = unit.status
+    previous = {"grade": unit.grade.value if unit.grade else None, "checklist": unit.checklist}
+    unit.grade = grade
+    unit.checklist = cleaned
+    unit.notes = notes
+    unit.graded_at = utcnow()
+    unit.status = UnitStatus.GRADED
+    events.record(
+        session,
+        actor,
+        "unit.regraded" if previous["grade"] else "unit.graded",
+        unit,
+        before=before.value,
+        after=UnitStatus.GRADED.value,
+        grade=grade.value,
+        checklist=cleaned,
+        notes=notes,
+        previous=previous,
+    )
+    today = today or local_date(utcnow(), unit.return_request.site.timezone)
+    return cases.settle_after_grading(session, actor, unit, links=links, today=today)
+
+
+def waiting_for_grading(session: Session, site_id: int | None = None, limit: int = 50) -> list:
+    """Received units not graded yet, oldest first (the station's work list)."""
+    query = (
+        session.query(Unit)
+        .options(joinedload(Unit.product))
+        .filter(Unit.status == UnitStatus.RECEIVED)
+    )
+    if site_id is not None:
+        query = query.filter(Unit.site_id == site_id)
+    query = query.order_by(Unit.received_at, Unit.id).limit(limit)
+    return list(query)

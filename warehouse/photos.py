@@ -1,0 +1,122 @@
+"""Grading photos from the tablet camera: checked to be real images by decoding them (never by
+the content type or file name), size-limited, re-encoded as JPEG without metadata (no GPS from
+the tablet), stored under the instance folder with a thumbnail.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+import warnings
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy.orm import Session
+
+from warehouse import events
+from warehouse.errors import InvalidInput, NotFound
+from warehouse.models import Unit, UnitPhoto
+
+ACCEPTED_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP", "MPO": "JPEG"}
+MAX_BYTES = 8 * 1024 * 1024
+MAX_PIXELS = 50_000_000  # ~ a 50 MP camera; larger is refused before decoding
+STORED_EDGE = 2000
+THUMB_EDGE = 320
+MAX_PHOTOS_PER_UNIT = 12
+
+
+def photo_path(directory: Path, photo: UnitPhoto, *, thumb: bool = False) -> Path:
+    """Where a photo (or its thumbnail) lives on disk."""
+    return Path(directory) / f"{photo.stored_name}{'.thumb' if thumb else ''}.jpg"
+
+
+def _decode(data: bytes, max_bytes: int) -> Image.Image:
+    if not data:
+        raise InvalidInput("the photo is empty", field="photo")
+    if len(data) > max_bytes:
+        raise InvalidInput(
+            f"the photo is too large ({len(data) / 1_048_576:.1f} MB; "
+            f"the limit is {max_bytes / 1_048_576:g} MB)",
+            field="photo",
+        )
+    not_an_image = InvalidInput(
+        "that file is not a photo (JPEG, PNG or WebP), whatever its name or type says",
+        field="photo",
+    )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            probe = Image.open(io.BytesIO(data))
+            if probe.format not in ACCEPTED_FORMATS:
+                raise not_an_image
+            if probe.width * probe.height > MAX_PIXELS:
+                raise InvalidInput("the photo has too many pixels", field="photo")
+            probe.verify()
+            image = Image.open(io.BytesIO(data))
+            image.load()
+    except InvalidInput:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise not_an_image from None
+    except (OSError, SyntaxError, ValueError):
+        raise InvalidInput(
+            "the photo is damaged or cut off; take it again", field="photo"
+        ) from None
+    return image
+
+
+def store_photo(
+    session: Session,
+    actor: events.Actor,
+    unit: Unit,
+    data: bytes,
+    *,
+    directory: Path,
+    max_bytes: int = MAX_BYTES,
+) -> UnitPhoto:
+    """Check, re-encode and store a photo of `unit`, with its thumbnail."""
+    from warehouse.grading import check_gradable
+
+    check_gradable(unit)
+    count = session.query(UnitPhoto).filter_by(unit_id=unit.id).count()
+    if count >= MAX_PHOTOS_PER_UNIT:
+        raise InvalidInput(f"a unit has at most {MAX_PHOTOS_PER_UNIT} photos", field="photo")
+    image = ImageOps.exif_transpose(_decode(data, max_bytes)).convert("RGB")
+    image.thumbnail((STORED_EDGE, STORED_EDGE))
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    photo = UnitPhoto(
+        unit_id=unit.id,
+        partner_id=unit.partner_id,
+        stored_name=secrets.token_hex(16),
+        width=image.width,
+        height=image.height,
+        size_bytes=0,
+        uploaded_by_id=actor.user_id,
+    )
+    main = io.BytesIO()
+    image.save(main, "JPEG", quality=85, optimize=True)
+    photo.size_bytes = main.tell()
+    thumb = image.copy()
+    thumb.thumbnail((THUMB_EDGE, THUMB_EDGE))
+    thumb_bytes = io.BytesIO()
+    thumb.save(thumb_bytes, "JPEG", quality=80)
+    photo_path(directory, photo).write_bytes(main.getvalue())
+    photo_path(directory, photo, thumb=True).write_bytes(thumb_bytes.getvalue())
+    session.add(photo)
+    session.flush()
+    events.record(session, actor, "unit.photo_added", unit, photo_id=photo.id)
+    return photo
+
+
+def get_photo(session: Session, photo_id: int, *, partner_id: int | None = None) -> UnitPhoto:
+    """A photo by id; another partner's photo is not found."""
+    photo = session.get(UnitPhoto, photo_id)
+    if photo is None or (partner_id is not None and photo.partner_id != partner_id):
+        raise NotFound("no such photo", field="photo")
+    return photo
+
+
+def photos_of(session: Session, unit_id: int) -> list[UnitPhoto]:
+    """A unit's photos, oldest first."""
+    return list(session.query(UnitPhoto).filter_by(unit_id=unit_id).order_by(UnitPhoto.id))
