@@ -79,6 +79,8 @@ def _register_blueprints(app: Flask) -> None:
         orders_api,
         photos,
         returns_api,
+        route,
+        rules,
     )
 
     app.register_blueprint(home.bp)
@@ -86,6 +88,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(grade.bp)
     app.register_blueprint(photos.bp)
+    app.register_blueprint(route.bp)
+    app.register_blueprint(rules.bp)
 
 
 def _template_helpers(app: Flask) -> None:

@@ -591,3 +591,238 @@ class Case(db.Model):
     unit: Mapped[Unit] = relationship()
     partner: Mapped[Partner] = relationship()
     return_request: Mapped[ReturnRequest] = relationship()
+
+
+# ---------------------------------------------------------------------------------------------
+# Stage 5 (issue 6): routing. Disposition rules, locations, put-away, stock ledger, resale
+# listings, exports and RTV / destruction batches.
+# ---------------------------------------------------------------------------------------------
+
+
+class Disposition(enum.StrEnum):
+    """Where a graded unit goes (SPEC section 7). Quarantine is never chosen by a rule."""
+
+    RESTOCK = "restock"
+    REFURBISH = "refurbish"
+    RESALE = "resale"
+    RTV = "rtv"
+    DONATE = "donate"
+    RECYCLE = "recycle"
+    DESTROY = "destroy"
+    QUARANTINE = "quarantine"
+
+
+# Outcomes a rule may name (quarantine is only for items of another marketplace).
+RULE_OUTCOMES = tuple(d for d in Disposition if d != Disposition.QUARANTINE)
+
+
+class DispositionRule(db.Model):
+    """One row of an ordered rule table: conditions (None = any) and the outcome.
+
+    `partner_id` None is the warehouse's default table; a partner's own rules come before it.
+    """
+
+    __tablename__ = "disposition_rule"
+    __table_args__ = (
+        sa.Index("ix_disposition_rule_partner_position", "partner_id", "position"),
+        sa.CheckConstraint("discount_bp BETWEEN 0 AND 10000", name="discount_range"),
+        sa.CheckConstraint("monthly_quota > 0", name="quota_positive"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partner.id"))
+    position: Mapped[int]
+    grade: Mapped[Grade | None] = mapped_column(_enum(Grade, "grade"))
+    category: Mapped[Category | None] = mapped_column(_enum(Category, "category"))
+    reason: Mapped[Reason | None] = mapped_column(_enum(Reason, "reason"))
+    # Value = the original unit price; bounds are inclusive minor units of `currency`.
+    currency: Mapped[str | None] = mapped_column(sa.String(3))
+    min_value_minor: Mapped[int | None]
+    max_value_minor: Mapped[int | None]
+    outcome: Mapped[Disposition] = mapped_column(_enum(Disposition, "disposition"))
+    # Resale only: discount off the original price; None = the partner's discount for the grade.
+    discount_bp: Mapped[int | None]
+    # At most this many units a calendar month; past it the next rule applies.
+    monthly_quota: Mapped[int | None]
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    partner: Mapped[Partner | None] = relationship()
+
+
+class LocationKind(enum.StrEnum):
+    RESTOCK = "restock"
+    RESALE = "resale"
+    REFURBISH = "refurbish"
+    RTV = "rtv"
+    DESTROY = "destroy"
+    QUARANTINE = "quarantine"
+    DONATE = "donate"
+    RECYCLE = "recycle"
+
+
+class Location(db.Model):
+    """A bin, shelf or pallet at a site; its code is the barcode on its label."""
+
+    __tablename__ = "location"
+    __table_args__ = (sa.CheckConstraint("capacity > 0", name="capacity_positive"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id"), index=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(80), default="")
+    kind: Mapped[LocationKind] = mapped_column(_enum(LocationKind, "location_kind"))
+    capacity: Mapped[int] = mapped_column(default=50)
+    # An RTV pallet collects one partner's units only.
+    partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partner.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    site: Mapped[Site] = relationship()
+    partner: Mapped[Partner | None] = relationship()
+
+
+class Placement(db.Model):
+    """A unit put away in a location by a route; `left_at` is set when it leaves again."""
+
+    __tablename__ = "placement"
+    __table_args__ = (sa.Index("ix_placement_location_open", "location_id", "left_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"), index=True)
+    location_id: Mapped[int] = mapped_column(sa.ForeignKey("location.id"))
+    disposition: Mapped[Disposition] = mapped_column(_enum(Disposition, "disposition"))
+    rule_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("disposition_rule.id", ondelete="SET NULL"), index=True
+    )
+    placed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Calendar month in the site's time zone, 'YYYY-MM', for monthly quotas.
+    placed_month: Mapped[str] = mapped_column(sa.String(7))
+    placed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    left_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    unit: Mapped[Unit] = relationship()
+    location: Mapped[Location] = relationship()
+
+
+class StockEntry(db.Model):
+    """The stock ledger: each change of a SKU's sellable stock and why."""
+
+    __tablename__ = "stock_entry"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id"), index=True)
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id"))
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"), index=True)
+    quantity: Mapped[int]
+    reason: Mapped[str] = mapped_column(sa.String(32))
+    stock_after: Mapped[int]
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ListingStatus(enum.StrEnum):
+    LISTED = "listed"
+    SOLD = "sold"
+    WITHDRAWN = "withdrawn"
+
+
+class Listing(db.Model):
+    """A unit offered for discounted resale: price, eBay condition and the listing text."""
+
+    __tablename__ = "listing"
+    __table_args__ = (
+        sa.Index("ix_listing_channel_status", "channel", "status", "id"),
+        sa.CheckConstraint("price_minor >= 0", name="price_not_negative"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"), unique=True)
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("partner.id"), index=True)
+    channel: Mapped[str] = mapped_column(sa.String(40), default="ebay")
+    language: Mapped[str] = mapped_column(sa.String(2), default="en")
+    title: Mapped[str] = mapped_column(sa.String(200))
+    condition_id: Mapped[int]
+    condition_description: Mapped[str] = mapped_column(sa.Text)
+    original_minor: Mapped[int]
+    discount_bp: Mapped[int]
+    price_minor: Mapped[int]
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    status: Mapped[ListingStatus] = mapped_column(
+        _enum(ListingStatus, "listing_status"), default=ListingStatus.LISTED
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    unit: Mapped[Unit] = relationship()
+
+
+class ExportStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Export(db.Model):
+    """A resale export file being written (in the background when large) and its progress."""
+
+    __tablename__ = "export"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    format: Mapped[str] = mapped_column(sa.String(8))
+    channel: Mapped[str | None] = mapped_column(sa.String(40))
+    partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partner.id"), index=True)
+    status: Mapped[ExportStatus] = mapped_column(
+        _enum(ExportStatus, "export_status"), default=ExportStatus.QUEUED
+    )
+    progress: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(default=0)
+    file_path: Mapped[str | None] = mapped_column(sa.String(400))
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class BatchKind(enum.StrEnum):
+    RTV = "rtv"
+    DESTRUCTION = "destruction"
+
+
+class BatchStatus(enum.StrEnum):
+    OPEN = "open"
+    PACKED = "packed"
+    SHIPPED = "shipped"  # RTV
+    DESTROYED = "destroyed"  # destruction
+
+
+class Batch(db.Model):
+    """An RTV shipment to one partner or a destruction batch of one site."""
+
+    __tablename__ = "batch"
+    __table_args__ = (sa.Index("ix_batch_open", "kind", "site_id", "partner_id", "status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(24), unique=True)
+    kind: Mapped[BatchKind] = mapped_column(_enum(BatchKind, "batch_kind"))
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id"))
+    partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partner.id"), index=True)
+    status: Mapped[BatchStatus] = mapped_column(
+        _enum(BatchStatus, "batch_status"), default=BatchStatus.OPEN
+    )
+    carrier: Mapped[str | None] = mapped_column(sa.String(40))
+    tracking_number: Mapped[str | None] = mapped_column(sa.String(64))
+    responsible_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    packed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    site: Mapped[Site] = relationship()
+    partner: Mapped[Partner | None] = relationship()
+    responsible: Mapped[User | None] = relationship()
+    items: Mapped[list[BatchUnit]] = relationship(
+        back_populates="batch", order_by="BatchUnit.id", cascade="all, delete-orphan"
+    )
+
+
+class BatchUnit(db.Model):
+    """A unit in a batch (a unit is in at most one batch)."""
+
+    __tablename__ = "batch_unit"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("batch.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"), unique=True)
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    batch: Mapped[Batch] = relationship(back_populates="items")
+    unit: Mapped[Unit] = relationship()

@@ -1,0 +1,253 @@
+"""Put-away along each route, refused targets, routing twice, stock, listings and closing."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import factories
+from tests.helpers import row_counts
+from tests.routing_factories import bins_for_every_kind, graded, location, operator_actor
+from warehouse import routing
+from warehouse.db import db
+from warehouse.errors import Conflict, InvalidInput, UnknownBarcode
+from warehouse.events import history
+from warehouse.models import (
+    Batch,
+    BatchKind,
+    Category,
+    DefectiveHandling,
+    DispositionRule,
+    Disposition,
+    Event,
+    Grade,
+    Listing,
+    LocationKind,
+    Placement,
+    RefundState,
+    ReturnStatus,
+    StockEntry,
+    UnitException,
+    UnitStatus,
+)
+
+TOUCHED = (Placement, StockEntry, Listing, Batch, Event)
+
+
+def test_restock_raises_stock_with_a_ledger_entry(app):
+    bins = bins_for_every_kind()
+    unit = graded(Grade.NEW)
+    actor = operator_actor()
+    planned = routing.plan(db.session, unit.lpn, actor)
+    assert (planned.route.outcome, planned.target) == (Disposition.RESTOCK, bins["restock"])
+    done = routing.put_away(db.session, unit.lpn.lower(), bins["restock"].code, actor)
+    db.session.commit()
+    assert done.disposition == Disposition.RESTOCK
+    assert unit.product.stock == 1
+    entry = db.session.query(StockEntry).one()
+    assert (entry.unit_id, entry.quantity, entry.stock_after) == (unit.id, 1, 1)
+    assert unit.status == UnitStatus.ROUTED and unit.routed_at is not None
+    kinds = [event.kind for event in history(db.session, unit)]
+    assert kinds == ["unit.routed"]
+
+
+def test_resale_lists_the_unit_at_the_discounted_price(app):
+    bins = bins_for_every_kind()
+    unit = graded(Grade.OPENED, currency="SEK", price=55_955)
+    unit.checklist = {"accessories_complete": True, "tested": True, "factory_reset": True}
+    done = routing.put_away(db.session, unit.lpn, bins["resale"].code, operator_actor())
+    listing = done.listing
+    # 10 % off 559.55 = 503.595 → 503.60 (half away from zero).
+    assert (listing.price_minor, listing.currency, listing.condition_id) == (50_360, "SEK", 1500)
+    assert listing.condition_description == (
+        "Opened box, unused: complete, tested and factory reset."
+    )
+
+
+def test_refurbish_sends_the_unit_back_to_grading_then_resale_as_refurbished(app):
+    bins = bins_for_every_kind()
+    unit = graded(Grade.USED)
+    actor = operator_actor()
+    done = routing.put_away(db.session, unit.lpn, bins["refurbish"].code, actor)
+    assert done.disposition == Disposition.REFURBISH
+    assert unit.status == UnitStatus.RECEIVED
+    # Grading (issue 5) grades it again; the second route is resale as seller refurbished.
+    unit.status = UnitStatus.GRADED
+    again = routing.put_away(db.session, unit.lpn, bins["resale"].code, actor)
+    assert again.listing.condition_id == 2500
+    assert again.listing.condition_description.startswith("Seller refurbished.")
+    placements = db.session.query(Placement).order_by(Placement.id).all()
+    assert [p.left_at is None for p in placements] == [False, True]
+    assert [e.kind for e in history(db.session, unit)] == ["unit.sent_to_refurbish", "unit.routed"]
+
+
+@pytest.mark.parametrize(
+    ("grade", "handling", "kind", "batch_kind"),
+    [
+        (Grade.DEFECTIVE, DefectiveHandling.RETURN_TO_VENDOR, LocationKind.RTV, BatchKind.RTV),
+        (Grade.DEFECTIVE, DefectiveHandling.DESTROY, LocationKind.DESTROY, BatchKind.DESTRUCTION),
+    ],
+)
+def test_rtv_and_destroy_join_the_open_batch(app, grade, handling, kind, batch_kind):
+    partner = factories.partner(defective_handling=handling)
+    bins = bins_for_every_kind()
+    first, second = graded(grade, partner=partner), graded(grade, partner=partner)
+    for unit in (first, second):
+        routing.put_away(db.session, unit.lpn, bins[kind].code, operator_actor())
+    batch = db.session.query(Batch).one()
+    assert batch.kind == batch_kind and [i.unit_id for i in batch.items] == [first.id, second.id]
+
+
+@pytest.mark.parametrize("outcome", [Disposition.DONATE, Disposition.RECYCLE])
+def test_donate_and_recycle_by_rule(app, outcome):
+    unit = graded(Grade.HEAVY_DAMAGE)
+    db.session.add(DispositionRule(partner_id=unit.partner_id, position=1, outcome=outcome))
+    target = location(LocationKind(outcome.value))
+    assert routing.put_away(db.session, unit.lpn, target.code, operator_actor()).disposition == (
+        outcome
+    )
+
+
+def test_an_item_of_another_marketplace_goes_to_quarantine(app):
+    unit = graded(Grade.NEW, exception=UnitException.FOREIGN)
+    target = location(LocationKind.QUARANTINE)
+    assert routing.plan(db.session, unit.lpn, operator_actor()).kind == LocationKind.QUARANTINE
+    routing.put_away(db.session, unit.lpn, target.code, operator_actor())
+
+
+def test_resale_under_the_floor_falls_back_to_the_partners_route(app):
+    partner = factories.partner(defective_handling=DefectiveHandling.RETURN_TO_VENDOR)
+    unit = graded(Grade.HEAVY_DAMAGE, partner=partner, currency="GBP", price=1_000, floor=400)
+    planned = routing.plan(db.session, unit.lpn, operator_actor())
+    # 70 % off 10.00 = 3.00 < 4.00 floor → no listing, return to vendor.
+    assert planned.route.outcome == Disposition.RTV
+    assert "under the floor" in planned.route.passed_over[0]
+
+
+def test_quota_counts_this_months_units_per_rule(app):
+    partner = factories.partner()
+    rule = DispositionRule(
+        partner_id=partner.id, position=1, outcome=Disposition.DONATE, monthly_quota=1
+    )
+    db.session.add(rule)
+    donate, restock = location(LocationKind.DONATE), location(LocationKind.RESTOCK)
+    first, second = graded(Grade.NEW, partner=partner), graded(Grade.NEW, partner=partner)
+    routing.put_away(db.session, first.lpn, donate.code, operator_actor())
+    assert routing.plan(db.session, second.lpn, operator_actor()).kind == LocationKind.RESTOCK
+    routing.put_away(db.session, second.lpn, restock.code, operator_actor())
+
+
+# --- refused put-aways -----------------------------------------------------------------------
+
+
+def refused(unit, code, error=InvalidInput):
+    db.session.commit()
+    before = row_counts(*TOUCHED)
+    with pytest.raises(error) as caught:
+        routing.put_away(db.session, unit.lpn, code, operator_actor())
+    db.session.rollback()
+    assert row_counts(*TOUCHED) == before
+    return caught.value
+
+
+def test_a_bin_of_the_wrong_kind_is_refused(app):
+    unit, wrong = graded(Grade.NEW), location(LocationKind.DESTROY, "BIN-D-1")
+    error = refused(unit, wrong.code)
+    assert error.message.startswith("BIN-D-1 is a destroy bin; unit")
+    assert error.field == "location"
+
+
+def test_a_bin_of_another_site_is_refused(app):
+    unit = graded(Grade.NEW)
+    elsewhere = location(LocationKind.RESTOCK, "BIN-X-1", site_code="EMM")
+    assert "another site (EMM)" in refused(unit, elsewhere.code).message
+
+
+def test_a_full_bin_is_refused(app):
+    full = location(LocationKind.RESTOCK, "BIN-FULL", capacity=1)
+    routing.put_away(db.session, graded(Grade.NEW).lpn, full.code, operator_actor())
+    error = refused(graded(Grade.NEW), full.code, Conflict)
+    assert error.message.startswith("BIN-FULL is full (1 of 1)")
+
+
+def test_another_partners_rtv_pallet_is_refused(app):
+    handling = DefectiveHandling.RETURN_TO_VENDOR
+    mine, theirs = factories.partner(defective_handling=handling), factories.partner()
+    pallet = location(LocationKind.RTV, "PAL-THEIRS", partner=theirs)
+    assert (
+        "RTV pallet of another partner"
+        in refused(graded(Grade.DEFECTIVE, partner=mine), pallet.code).message
+    )
+
+
+def test_an_unknown_bin_is_refused(app):
+    assert refused(graded(Grade.NEW), "NOPE", UnknownBarcode).field == "location"
+
+
+def test_routing_twice_is_refused_and_a_rescan_is_idempotent(app):
+    bins = bins_for_every_kind()
+    other = location(LocationKind.RESTOCK)
+    unit = graded(Grade.NEW)
+    routing.put_away(db.session, unit.lpn, bins["restock"].code, operator_actor())
+    db.session.commit()
+    before = row_counts(*TOUCHED)
+    again = routing.put_away(db.session, unit.lpn, bins["restock"].code, operator_actor())
+    assert again.repeated and row_counts(*TOUCHED) == before
+    assert unit.product.stock == 1
+    error = refused(unit, other.code, Conflict)
+    assert "already routed (restock)" in error.message
+
+
+def test_an_ungraded_unit_is_not_routed(app):
+    unit = graded(Grade.NEW)
+    unit.status = UnitStatus.RECEIVED
+    assert "not graded yet" in refused(unit, location(LocationKind.RESTOCK).code, Conflict).message
+
+
+def test_a_partner_actor_cannot_see_another_partners_unit(app):
+    unit = graded(Grade.NEW)
+    stranger = factories.partner()
+    actor = operator_actor()
+    from dataclasses import replace
+
+    with pytest.raises(UnknownBarcode):
+        routing.plan(db.session, unit.lpn, replace(actor, partner_id=stranger.id))
+
+
+# --- closing ---------------------------------------------------------------------------------
+
+
+def test_unit_closes_when_routed_and_decided_and_the_rma_when_all_units_are(app):
+    bins = bins_for_every_kind()
+    product = factories.product(factories.partner())
+    order = factories.order([(product, 2)])
+    rma = factories.return_request(order)
+    first = factories.graded_unit(rma.lines[0], Grade.NEW, slot=1)
+    second = factories.graded_unit(rma.lines[0], Grade.NEW, slot=2)
+    actor = operator_actor()
+    first.refund_state = RefundState.APPROVED
+    assert routing.put_away(db.session, first.lpn, bins["restock"].code, actor).closed
+    assert first.status == UnitStatus.CLOSED and rma.status != ReturnStatus.CLOSED
+    # Routed while the refund is open: stays routed until the decision closes it.
+    second.refund_state = RefundState.OPEN
+    assert not routing.put_away(db.session, second.lpn, bins["restock"].code, actor).closed
+    assert second.status == UnitStatus.ROUTED
+    second.refund_state = RefundState.REJECTED
+    assert routing.close_if_done(db.session, second, actor)
+    assert not routing.close_if_done(db.session, second, actor)
+    assert rma.status == ReturnStatus.CLOSED and rma.closed_at is not None
+    assert [e.kind for e in history(db.session, rma)] == ["return.closed"]
+
+
+def test_a_scan_takes_few_queries(app, count_queries):
+    bins = bins_for_every_kind()
+    unit = graded(Grade.OPENED, category=Category.ELECTRONICS)
+    actor = operator_actor()
+    db.session.commit()
+    with count_queries() as statements:
+        routing.plan(db.session, unit.lpn, actor)
+    assert len(statements) <= 8, statements
+    db.session.commit()
+    with count_queries() as statements:
+        routing.put_away(db.session, unit.lpn, bins["resale"].code, actor)
+        db.session.commit()
+    assert len(statements) <= 16, statements

@@ -1,0 +1,162 @@
+"""RTV shipments to partners and destruction batches: open → packed → shipped / destroyed.
+
+Routing adds each RTV unit to its partner's open batch at the site and each destroyed unit to
+the site's open destruction batch. Packing freezes a batch; shipping (with carrier and tracking)
+emails the partner through the outbox; destroying stamps the certificate's date and the person
+responsible. Units leave their pallet / bin when the batch ships or is destroyed.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from warehouse.db import utcnow
+from warehouse.errors import Conflict, InvalidInput, NotFound
+from warehouse.events import Actor, record
+from warehouse.mail import queue_mail
+from warehouse.models import (
+    Batch,
+    BatchKind,
+    BatchStatus,
+    BatchUnit,
+    Partner,
+    Placement,
+    Unit,
+)
+
+PREFIX = {BatchKind.RTV: "RTV", BatchKind.DESTRUCTION: "DST"}
+
+
+def open_batch(
+    session: Session, kind: BatchKind, site_id: int, partner_id: int | None, actor: Actor
+) -> Batch:
+    """The open batch of this kind for the site (and partner, for RTV); opened when missing."""
+    query = sa.select(Batch).where(
+        Batch.kind == kind, Batch.site_id == site_id, Batch.status == BatchStatus.OPEN
+    )
+    if kind == BatchKind.RTV:
+        query = query.where(Batch.partner_id == partner_id)
+    batch = session.scalars(query.order_by(Batch.id).limit(1)).first()
+    if batch is not None:
+        return batch
+    batch = Batch(
+        number=f"new-{secrets.token_hex(8)}",  # renumbered from the id below
+        kind=kind,
+        site_id=site_id,
+        partner_id=partner_id if kind == BatchKind.RTV else None,
+    )
+    session.add(batch)
+    session.flush()
+    batch.number = f"{PREFIX[kind]}{batch.id:06d}"
+    record(session, actor, "batch.opened", batch, after=BatchStatus.OPEN, site_id=site_id)
+    return batch
+
+
+def add_unit(session: Session, batch: Batch, unit: Unit, actor: Actor) -> BatchUnit:
+    """Put a routed unit into an open batch."""
+    if batch.status != BatchStatus.OPEN:
+        raise Conflict(f"Batch {batch.number} is {batch.status.value}; it takes no more units.")
+    item = BatchUnit(batch=batch, unit_id=unit.id)
+    session.add(item)
+    record(session, actor, "batch.unit_added", batch, lpn=unit.lpn, unit_id=unit.id)
+    return item
+
+
+def get_batch(session: Session, batch_id: int, actor: Actor) -> Batch:
+    """A batch by id; to a partner user, another partner's batch is NotFound."""
+    batch = session.get(
+        Batch,
+        batch_id,
+        options=[selectinload(Batch.items).selectinload(BatchUnit.unit).selectinload(Unit.product)],
+    )
+    if batch is None or (actor.partner_id is not None and batch.partner_id != actor.partner_id):
+        raise NotFound("No such batch.")
+    return batch
+
+
+def pack(session: Session, batch_id: int, actor: Actor) -> Batch:
+    """Close an open batch for packing; an empty batch cannot be packed."""
+    batch = get_batch(session, batch_id, actor)
+    if batch.status != BatchStatus.OPEN:
+        raise Conflict(f"Batch {batch.number} is already {batch.status.value}.")
+    if not batch.items:
+        raise InvalidInput(f"Batch {batch.number} has no units to pack.", field="batch")
+    batch.status = BatchStatus.PACKED
+    batch.packed_at = utcnow()
+    batch.responsible_id = actor.user_id
+    record(
+        session,
+        actor,
+        "batch.packed",
+        batch,
+        before=BatchStatus.OPEN,
+        after=BatchStatus.PACKED,
+        units=len(batch.items),
+    )
+    return batch
+
+
+def _leave_locations(session: Session, batch: Batch) -> None:
+    unit_ids = [item.unit_id for item in batch.items]
+    session.execute(
+        sa.update(Placement)
+        .where(Placement.unit_id.in_(unit_ids), Placement.left_at.is_(None))
+        .values(left_at=utcnow())
+    )
+
+
+def ship(session: Session, batch_id: int, carrier: str, tracking: str, actor: Actor) -> Batch:
+    """Ship a packed RTV batch with its tracking number and email the partner."""
+    batch = get_batch(session, batch_id, actor)
+    if batch.kind != BatchKind.RTV:
+        raise Conflict(f"Batch {batch.number} is a destruction batch; it is not shipped.")
+    if batch.status != BatchStatus.PACKED:
+        raise Conflict(f"Batch {batch.number} is {batch.status.value}; pack it before shipping.")
+    carrier, tracking = (carrier or "").strip(), (tracking or "").strip()
+    if not carrier:
+        raise InvalidInput("Name the carrier.", field="carrier")
+    if not tracking:
+        raise InvalidInput("Enter the tracking number.", field="tracking")
+    batch.status = BatchStatus.SHIPPED
+    batch.carrier = carrier
+    batch.tracking_number = tracking
+    batch.finished_at = utcnow()
+    _leave_locations(session, batch)
+    record(
+        session,
+        actor,
+        "batch.shipped",
+        batch,
+        before=BatchStatus.PACKED,
+        after=BatchStatus.SHIPPED,
+        carrier=carrier,
+        tracking=tracking,
+    )
+    partner = session.get(Partner, batch.partner_id)
+    queue_mail(
+        session,
+        template="rtv_shipped",
+        to=partner.contact_email,
+        language=partner.language,
+        context={"batch_id": batch.id, "partner_id": partner.id},
+        key=f"rtv-shipped:{batch.number}",
+    )
+    return batch
+
+
+def destroy(session: Session, batch_id: int, actor: Actor) -> Batch:
+    """Record a packed destruction batch as destroyed by the actor today (the certificate)."""
+    batch = get_batch(session, batch_id, actor)
+    if batch.kind != BatchKind.DESTRUCTION:
+        raise Conflict(f"Batch {batch.number} is an RTV batch; it is shipped, not destroyed.")
+    if batch.status != BatchStatus.PACKED:
+        raise Conflict(f"Batch {batch.number} is {batch.status.value}; pack it first.")
+    batch.status = BatchStatus.DESTROYED
+    batch.finished_at = utcnow()
+    batch.responsible_id = actor.user_id or batch.responsible_id
+    _leave_locations(session, batch)
+    record(session, actor, "batch.destroyed", batch, before=BatchStatus.PACKED, after="destroyed")
+    return batch
