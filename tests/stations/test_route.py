@@ -31,17 +31,20 @@ def test_scan_lpn_then_bin_puts_the_unit_away(client, count_queries):
     with count_queries() as statements:
         shown = scan(client, token, unit.lpn)
     html = shown.get_data(as_text=True)
-    assert shown.status_code == 200 and shown.headers["HX-Trigger"] == "scan-ok"
+    assert shown.status_code == 200
+    assert shown.headers["HX-Trigger"] == "scan-ok"
     assert 'class="route-outcome">RESTOCK<' in html
     assert f"Scan <strong>{bins['restock'].code}</strong>" in html
     assert len(statements) <= 12, statements  # user + unit + rules + bins: indexed look-ups
     done = scan(client, token, bins["restock"].code)
-    assert done.status_code == 200 and done.headers["HX-Trigger"] == "scan-ok"
+    assert done.status_code == 200
+    assert done.headers["HX-Trigger"] == "scan-ok"
     assert f"Put away: {unit.lpn} → <strong>{bins['restock'].code}</strong>" in done.get_data(
         as_text=True
     )
     db.session.expire_all()
-    assert unit.status == UnitStatus.ROUTED and unit.product.stock == 1
+    assert unit.status == UnitStatus.ROUTED
+    assert unit.product.stock == 1
     # The same bin scanned again for the same unit: same answer, nothing new.
     scan(client, token, unit.lpn)
     before = row_counts(Placement, Event)
@@ -59,8 +62,10 @@ def test_a_wrong_bin_is_refused_and_the_unit_stays_pending(client):
     before = row_counts(Placement, Event)
     refused = scan(client, token, wrong.code)
     html = refused.get_data(as_text=True)
-    assert refused.status_code == 422 and refused.headers["HX-Trigger"] == "scan-error"
-    assert "BIN-DST-9 is a destroy bin" in html and 'class="route-outcome">RESTOCK<' in html
+    assert refused.status_code == 422
+    assert refused.headers["HX-Trigger"] == "scan-error"
+    assert "BIN-DST-9 is a destroy bin" in html
+    assert 'class="route-outcome">RESTOCK<' in html
     assert row_counts(Placement, Event) == before
     assert scan(client, token, right.code).status_code == 200
 
@@ -69,11 +74,11 @@ def test_a_bin_before_any_lpn_and_an_unknown_code_are_refused(client):
     bin_ = location(LocationKind.RESTOCK, "BIN-R-1")
     token = start(client)
     first = scan(client, token, bin_.code)
-    assert first.status_code == 422 and "scan the unit&#39;s LPN first" in first.get_data(
-        as_text=True
-    )
+    assert first.status_code == 422
+    assert "scan the unit&#39;s LPN first" in first.get_data(as_text=True)
     unknown = scan(client, token, "NOTHING-42")
-    assert unknown.status_code == 404 and "No unit has the LPN" in unknown.get_data(as_text=True)
+    assert unknown.status_code == 404
+    assert "No unit has the LPN" in unknown.get_data(as_text=True)
 
 
 def test_without_javascript_the_scan_redirects_with_a_message(client):

@@ -86,7 +86,8 @@ def test_a_partner_edits_only_its_own_rules(client):
     )
     token = open_screen(client, factories.user(Role.PARTNER, mine))
     page = client.get("/rules/").get_data(as_text=True)
-    assert "THEIRS" not in page and "donate</td>" not in page
+    assert "THEIRS" not in page
+    assert "donate</td>" not in page
     assert "recycle</td>" in page  # the warehouse defaults are shown read-only
     refusal = refused(client, token, [{"partner": "THEIRS", "grade": "new", "outcome": "destroy"}])
     assert "route only your own units" in refusal
@@ -116,5 +117,6 @@ def test_preview_lists_recent_units_the_rule_matches_within_the_partner(client):
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert used.lpn in html and other.lpn not in html
+    assert used.lpn in html
+    assert other.lpn not in html
     assert "1 of the 2 most recent graded units" in html

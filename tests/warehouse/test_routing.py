@@ -16,8 +16,8 @@ from warehouse.models import (
     BatchKind,
     Category,
     DefectiveHandling,
-    DispositionRule,
     Disposition,
+    DispositionRule,
     Event,
     Grade,
     Listing,
@@ -45,7 +45,8 @@ def test_restock_raises_stock_with_a_ledger_entry(app):
     assert unit.product.stock == 1
     entry = db.session.query(StockEntry).one()
     assert (entry.unit_id, entry.quantity, entry.stock_after) == (unit.id, 1, 1)
-    assert unit.status == UnitStatus.ROUTED and unit.routed_at is not None
+    assert unit.status == UnitStatus.ROUTED
+    assert unit.routed_at is not None
     kinds = [event.kind for event in history(db.session, unit)]
     assert kinds == ["unit.routed"]
 
@@ -94,7 +95,8 @@ def test_rtv_and_destroy_join_the_open_batch(app, grade, handling, kind, batch_k
     for unit in (first, second):
         routing.put_away(db.session, unit.lpn, bins[kind].code, operator_actor())
     batch = db.session.query(Batch).one()
-    assert batch.kind == batch_kind and [i.unit_id for i in batch.items] == [first.id, second.id]
+    assert batch.kind == batch_kind
+    assert [i.unit_id for i in batch.items] == [first.id, second.id]
 
 
 @pytest.mark.parametrize("outcome", [Disposition.DONATE, Disposition.RECYCLE])
@@ -191,7 +193,8 @@ def test_routing_twice_is_refused_and_a_rescan_is_idempotent(app):
     db.session.commit()
     before = row_counts(*TOUCHED)
     again = routing.put_away(db.session, unit.lpn, bins["restock"].code, operator_actor())
-    assert again.repeated and row_counts(*TOUCHED) == before
+    assert again.repeated
+    assert row_counts(*TOUCHED) == before
     assert unit.product.stock == 1
     error = refused(unit, other.code, Conflict)
     assert "already routed (restock)" in error.message
@@ -226,7 +229,8 @@ def test_unit_closes_when_routed_and_decided_and_the_rma_when_all_units_are(app)
     actor = operator_actor()
     first.refund_state = RefundState.APPROVED
     assert routing.put_away(db.session, first.lpn, bins["restock"].code, actor).closed
-    assert first.status == UnitStatus.CLOSED and rma.status != ReturnStatus.CLOSED
+    assert first.status == UnitStatus.CLOSED
+    assert rma.status != ReturnStatus.CLOSED
     # Routed while the refund is open: stays routed until the decision closes it.
     second.refund_state = RefundState.OPEN
     assert not routing.put_away(db.session, second.lpn, bins["restock"].code, actor).closed
@@ -234,7 +238,8 @@ def test_unit_closes_when_routed_and_decided_and_the_rma_when_all_units_are(app)
     second.refund_state = RefundState.REJECTED
     assert routing.close_if_done(db.session, second, actor)
     assert not routing.close_if_done(db.session, second, actor)
-    assert rma.status == ReturnStatus.CLOSED and rma.closed_at is not None
+    assert rma.status == ReturnStatus.CLOSED
+    assert rma.closed_at is not None
     assert [e.kind for e in history(db.session, rma)] == ["return.closed"]
 
 
