@@ -21,6 +21,7 @@ def init_app(app) -> None:
     """Attach every registered command to the app's CLI."""
     # Import the modules that define commands so they register.
     import stations.cli_commands
+    import stations.demo_cli
     import stations.orders_cli  # noqa: F401
 
     for cmd in _COMMANDS:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from warehouse import events
 from warehouse.db import utcnow
-from warehouse.errors import Conflict, InvalidInput, NotFound
+from warehouse.errors import Conflict, DomainError, InvalidInput, NotFound
 from warehouse.events import Actor
 from warehouse.mail import LANGUAGES
 from warehouse.models import Country, Order, OrderLine, Partner, Product, Shipment
@@ -80,6 +80,47 @@ class OrderInput:
     withdrawal_informed: bool
     placed_at: dt.datetime | None
     lines: tuple[LineInput, ...]
+
+
+class Catalogue:
+    """Partners and products by the keys order lines name them with, prices loaded."""
+
+    def __init__(self, partners: list[Partner], products: list[Product]) -> None:
+        self.partners = {p.code: p for p in partners}
+        self.by_sku = {(p.partner_id, p.sku): p for p in products}
+        self.by_gtin: dict[str, list[Product]] = {}
+        for product in products:
+            self.by_gtin.setdefault(product.gtin, []).append(product)
+
+    @classmethod
+    def for_lines(
+        cls,
+        session: Session,
+        *,
+        partner_codes: set[str],
+        skus: set[tuple[str, str]],
+        gtins: set[str],
+    ) -> Catalogue:
+        """Just what one order's lines name: three indexed queries."""
+        partners = list(session.scalars(sa.select(Partner).where(Partner.code.in_(partner_codes))))
+        ids = {p.code: p.id for p in partners}
+        keys = [(ids[code], sku) for code, sku in skus if code in ids]
+        conditions = []
+        if keys:
+            conditions.append(sa.tuple_(Product.partner_id, Product.sku).in_(keys))
+        if gtins:
+            conditions.append(Product.gtin.in_(gtins))
+        products = []
+        if conditions:
+            query = sa.select(Product).where(sa.or_(*conditions))
+            products = list(session.scalars(query.options(selectinload(Product.prices))))
+        return cls(partners, products)
+
+    @classmethod
+    def everything(cls, session: Session) -> Catalogue:
+        """The whole catalogue, for placing many orders in one go (imports, demo data)."""
+        products = session.scalars(sa.select(Product).options(selectinload(Product.prices)))
+        return cls(list(session.scalars(sa.select(Partner))), list(products))
 
 
 # -- checking input ----------------------------------------------------------------------------
@@ -148,7 +189,13 @@ def parse_instant(value: Any, field: str, *, now: dt.datetime | None = None) -> 
     return instant
 
 
-def parse_order(session: Session, data: Any, *, partner_id: int | None = None) -> OrderInput:
+def parse_order(
+    session: Session,
+    data: Any,
+    *,
+    partner_id: int | None = None,
+    catalogue: Catalogue | None = None,
+) -> OrderInput:
     """Check an order dict completely; `partner_id` limits its lines to that partner's SKUs."""
     if not isinstance(data, dict):
         raise InvalidInput("an order must be a JSON object", field="body")
@@ -219,12 +266,16 @@ def parse_order(session: Session, data: Any, *, partner_id: int | None = None) -
         language=language,
         withdrawal_informed=informed,
         placed_at=placed_at,
-        lines=_parse_lines(session, data.get("lines"), currency, partner_id),
+        lines=_parse_lines(session, data.get("lines"), currency, partner_id, catalogue),
     )
 
 
 def _parse_lines(
-    session: Session, lines: Any, currency: str, partner_id: int | None
+    session: Session,
+    lines: Any,
+    currency: str,
+    partner_id: int | None,
+    catalogue: Catalogue | None,
 ) -> tuple[LineInput, ...]:
     if not isinstance(lines, list) or not lines:
         raise InvalidInput("lines must be a non-empty list", field="lines")
@@ -269,26 +320,14 @@ def _parse_lines(
         serials = _serial_numbers(line.get("serial_numbers"), f"{prefix}.serial_numbers", quantity)
         wanted.append((prefix, partner_code, sku, gtin, quantity, price, serials))
 
-    partner_codes = {w[1] for w in wanted if w[1]}
-    partners = {
-        p.code: p
-        for p in session.scalars(sa.select(Partner).where(Partner.code.in_(partner_codes)))
-    }
-    skus = {(partners[w[1]].id, w[2]) for w in wanted if w[2] and w[1] in partners}
-    gtins = {w[3] for w in wanted if w[3] and not w[2]}
-    conditions = []
-    if skus:
-        conditions.append(sa.tuple_(Product.partner_id, Product.sku).in_(list(skus)))
-    if gtins:
-        conditions.append(Product.gtin.in_(gtins))
-    products: list[Product] = []
-    if conditions:
-        products = list(
-            session.scalars(
-                sa.select(Product).where(sa.or_(*conditions)).options(selectinload(Product.prices))
-            )
+    if catalogue is None:
+        catalogue = Catalogue.for_lines(
+            session,
+            partner_codes={w[1] for w in wanted if w[1]},
+            skus={(w[1], w[2]) for w in wanted if w[1] and w[2]},
+            gtins={w[3] for w in wanted if w[3] and not w[2]},
         )
-    by_sku = {(p.partner_id, p.sku): p for p in products}
+    partners = catalogue.partners
 
     checked = []
     for prefix, partner_code, sku, gtin, quantity, price, serials in wanted:
@@ -296,7 +335,7 @@ def _parse_lines(
         if partner_code and (partner is None or (partner_id and partner.id != partner_id)):
             raise InvalidInput(f"no partner {partner_code!r}", field=f"{prefix}.partner")
         if sku:
-            product = by_sku.get((partner.id, sku))
+            product = catalogue.by_sku.get((partner.id, sku))
             if product is None:
                 raise InvalidInput(
                     f"partner {partner_code} has no SKU {sku!r}", field=f"{prefix}.sku"
@@ -309,9 +348,8 @@ def _parse_lines(
         else:
             matches = [
                 p
-                for p in products
-                if p.gtin == gtin
-                and (partner is None or p.partner_id == partner.id)
+                for p in catalogue.by_gtin.get(gtin, ())
+                if (partner is None or p.partner_id == partner.id)
                 and (partner_id is None or p.partner_id == partner_id)
             ]
             if not matches:
@@ -359,7 +397,12 @@ def _serial_numbers(value: Any, field: str, quantity: int) -> tuple[str, ...]:
 
 
 def place_order(
-    session: Session, data: Any, actor: Actor, *, partner_id: int | None = None
+    session: Session,
+    data: Any,
+    actor: Actor,
+    *,
+    partner_id: int | None = None,
+    catalogue: Catalogue | None = None,
 ) -> tuple[Order, bool]:
     """Take an order in and split it into one shipment per partner; flushes, never commits.
 
@@ -367,19 +410,65 @@ def place_order(
     order and writes nothing (`created` is False); with other content it is a Conflict. A
     partner-bound caller (`partner_id`) may only order that partner's products.
     """
-    checked = parse_order(session, data, partner_id=partner_id)
-    existing = session.scalars(
-        sa.select(Order)
-        .where(Order.number == checked.number)
-        .options(selectinload(Order.lines), selectinload(Order.shipments))
-    ).one_or_none()
-    if existing is not None:
-        if not _same_order(existing, checked):
-            raise Conflict(
+    (placed,) = place_orders(session, [data], actor, partner_id=partner_id, catalogue=catalogue)
+    return placed
+
+
+def place_orders(
+    session: Session,
+    batch: list[Any],
+    actor: Actor,
+    *,
+    partner_id: int | None = None,
+    catalogue: Catalogue | None = None,
+) -> list[tuple[Order, bool]]:
+    """`place_order` for many orders at once, all or none, with one flush for the lot.
+
+    Every order is checked before anything is added, so a refusal leaves the session as it
+    was; in a batch of several, the refusal's `batch_index` is the position of the order.
+    """
+    checked_batch: list[OrderInput] = []
+    for index, data in enumerate(batch):
+        try:
+            checked = parse_order(session, data, partner_id=partner_id, catalogue=catalogue)
+            if any(c.number == checked.number for c in checked_batch):
+                raise InvalidInput(f"order {checked.number} appears twice", field="number")
+        except DomainError as error:
+            if len(batch) > 1:
+                error.details.setdefault("batch_index", index)
+            raise
+        checked_batch.append(checked)
+    numbers = [checked.number for checked in checked_batch]
+    stored = {
+        order.number: order
+        for order in session.scalars(
+            sa.select(Order)
+            .where(Order.number.in_(numbers))
+            .options(selectinload(Order.lines), selectinload(Order.shipments))
+        )
+    }
+    for index, checked in enumerate(checked_batch):
+        existing = stored.get(checked.number)
+        if existing is not None and not _same_order(existing, checked):
+            conflict = Conflict(
                 f"order {checked.number} exists already with different content", field="number"
             )
-        return existing, False
+            if len(batch) > 1:
+                conflict.details["batch_index"] = index
+            raise conflict
 
+    placed = [
+        (stored[c.number], False) if c.number in stored else (_add_order(session, c), True)
+        for c in checked_batch
+    ]
+    session.flush()
+    for order, created in placed:
+        if created:
+            _record_placed(session, order, actor)
+    return placed
+
+
+def _add_order(session: Session, checked: OrderInput) -> Order:
     order = Order(
         number=checked.number,
         channel=checked.channel,
@@ -409,7 +498,10 @@ def place_order(
                 serial_numbers=list(line.serial_numbers),
             )
         )
-    session.flush()
+    return order
+
+
+def _record_placed(session: Session, order: Order, actor: Actor) -> None:
     events.record(
         session,
         actor,
@@ -433,7 +525,6 @@ def place_order(
             lines=len(shipment.lines),
             total_minor=shipment.total_minor,
         )
-    return order, True
 
 
 def _same_order(order: Order, checked: OrderInput) -> bool:
@@ -541,6 +632,32 @@ def set_tracking(
                 f"tracking number {number} belongs to another shipment", field="tracking_number"
             )
 
+    changed = apply_tracking(
+        session,
+        shipment,
+        actor,
+        tracking_number=number,
+        carrier=carrier_name,
+        delivered_at=delivered,
+    )
+    return shipment, changed
+
+
+def apply_tracking(
+    session: Session,
+    shipment: Shipment,
+    actor: Actor,
+    *,
+    tracking_number: str | None,
+    carrier: str | None,
+    delivered_at: dt.datetime | None,
+) -> bool:
+    """Store tracking values that are checked already, with their events; None keeps a value.
+
+    `set_tracking` is the checked entry point; this is its second half, also used to put
+    whole batches of known-good values in place (demo data) without a query per shipment.
+    """
+    number, carrier_name, delivered = tracking_number, carrier, delivered_at
     changed = False
     new_number = number if number is not None else shipment.tracking_number
     new_carrier = carrier_name if carrier_name is not None else shipment.carrier
@@ -571,5 +688,4 @@ def set_tracking(
         )
         shipment.delivered_at = delivered
         changed = True
-    session.flush()
-    return shipment, changed
+    return changed

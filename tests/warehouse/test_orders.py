@@ -144,3 +144,21 @@ def test_a_partner_cannot_reach_another_partners_shipment(app):
             db.session, order.shipments[0].id, "3S1", None, SYSTEM, partner_id=own.id
         )
     assert order.shipments[0].tracking_number is None
+
+
+def test_a_batch_is_placed_all_or_none(app):
+    factories.site()
+    factories.product(factories.partner("NORD"), sku="LAMP")
+    good = order_data([{"partner": "NORD", "sku": "LAMP", "quantity": 1}], number="B-1")
+    bad = order_data([{"partner": "NORD", "sku": "LAMP", "quantity": 0}], number="B-2")
+    before = row_counts(Order, OrderLine, Shipment, Event)
+    with pytest.raises(InvalidInput) as refused:
+        orders.place_orders(db.session, [good, bad], SYSTEM)
+    assert refused.value.field == "lines[0].quantity"
+    assert refused.value.as_dict()["batch_index"] == 1
+    with pytest.raises(InvalidInput, match="appears twice"):
+        orders.place_orders(db.session, [good, good], SYSTEM)
+    assert row_counts(Order, OrderLine, Shipment, Event) == before
+    placed = orders.place_orders(db.session, [good, {**bad, "lines": good["lines"]}], SYSTEM)
+    assert [(o.number, created) for o, created in placed] == [("B-1", True), ("B-2", True)]
+    assert orders.place_orders(db.session, [good], SYSTEM)[0][1] is False

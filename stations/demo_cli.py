@@ -1,0 +1,80 @@
+"""`flask --app wsgi demo [--if-empty]` and `flask --app wsgi demo-logins`."""
+
+from __future__ import annotations
+
+import time
+
+import click
+import sqlalchemy as sa
+
+from stations.cli import command
+from warehouse import demo
+from warehouse.db import db
+from warehouse.demo.base import DEMO_PASSWORD, DEMO_USERS
+from warehouse.models import Order, Partner, Product, Shipment, Site, User
+
+
+def _has_data() -> bool:
+    return any(
+        db.session.scalar(sa.select(sa.literal(1)).select_from(model).limit(1)) is not None
+        for model in (Site, Partner, Order, User)
+    )
+
+
+@command
+@click.command("demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) if there is data already.")
+@click.option("--seed", default=20261125, show_default=True, help="Seed for the random data.")
+def demo_command(if_empty: bool, seed: int):
+    """Load the demo data set into an empty database and print the demo logins."""
+    if _has_data():
+        if if_empty:
+            click.echo("The database holds data already; demo data not loaded.")
+            return
+        raise click.UsageError(
+            "the database is not empty; demo data only goes into an empty database "
+            "(use --if-empty to skip quietly)"
+        )
+    started = time.monotonic()
+    demo.load(db.session, seed=seed)
+    db.session.commit()
+    counts = {
+        model.__tablename__: db.session.scalar(sa.select(sa.func.count()).select_from(model))
+        for model in (Partner, Product, Order, Shipment, User)
+    }
+    click.echo(
+        f"Demo data loaded in {time.monotonic() - started:.1f} s: "
+        + ", ".join(f"{count} {name}s" for name, count in counts.items())
+    )
+    _print_logins()
+
+
+@command
+@click.command("demo-logins")
+def demo_logins_command():
+    """Print the demo users' emails and password, one per role."""
+    _print_logins()
+
+
+def _print_logins() -> None:
+    emails = [email for email, *_ in DEMO_USERS]
+    users = {u.email: u for u in db.session.scalars(sa.select(User).where(User.email.in_(emails)))}
+    if not users:
+        click.echo("No demo users in this database (load them with: flask --app wsgi demo).")
+        return
+    rows = [
+        (user.role.value, email, DEMO_PASSWORD, user.partner.code if user.partner else "")
+        for email in emails
+        if (user := users.get(email)) is not None
+    ]
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows))
+        for i, h in enumerate(("role", "email", "password", "partner"))
+    ]
+    header = ("role", "email", "password", "partner")
+    click.echo("Demo logins:")
+    for row in (header, *rows):
+        click.echo(
+            "  "
+            + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
