@@ -78,6 +78,7 @@ def _register_blueprints(app: Flask) -> None:
         openapi,
         orders_api,
         photos,
+        receive,
         returns_api,
         route,
         rules,
@@ -85,6 +86,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(home.bp)
     app.register_blueprint(customer.bp)
+    app.register_blueprint(receive.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(grade.bp)
     app.register_blueprint(photos.bp)

@@ -81,3 +81,20 @@ def canonical_rma(code: str) -> str:
     if match is None:
         return normalise(code)
     return RMA_PREFIX + "".join(match.groups())
+
+
+def is_gtin(code: str) -> bool:
+    """True for a product barcode: EAN-8, UPC-A, EAN-13 or GTIN-14 with a correct check digit."""
+    code = normalise(code)
+    if not code.isdigit() or len(code) not in (8, 12, 13, 14):
+        return False
+    digits = [int(char) for char in code]
+    body, check = digits[:-1], digits[-1]
+    total = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return (10 - total % 10) % 10 == check
+
+
+def looks_like_gtin(code: str) -> bool:
+    """Digits only and a product-barcode length (whether or not the check digit is right)."""
+    code = normalise(code)
+    return code.isdigit() and len(code) in (8, 12, 13, 14)

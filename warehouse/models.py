@@ -337,6 +337,8 @@ class ReturnRequest(db.Model):
     received_on: Mapped[dt.date | None]
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     parcel_damaged: Mapped[bool] = mapped_column(default=False)
+    # When the operator closed the parcel at receiving (units still expected were declared missing).
+    receipt_closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # The later of (announced_on + 14 days) and received_on: SPEC section 4.
     refund_due_on: Mapped[dt.date | None] = mapped_column(index=True)
 
