@@ -7,6 +7,9 @@ wrong character and every swap of two neighbours. A mistyped or misread code is 
 
     RMA-7K3QF2W    "RMA-" + 6 random symbols + check    (customer-facing, printed on the label)
     LP4D8ZK1M2Q    "LP" + 8 random symbols + check      (unit licence plate, Code128)
+
+Codes are drawn so that the check symbol is a letter or digit as well: every code is plain
+upper-case alphanumerics (plus the RMA's dash), safe in Code128, ZPL, URLs and by hand.
 """
 
 from __future__ import annotations
@@ -22,8 +25,8 @@ RMA_BODY = 6
 LPN_BODY = 8
 
 # What a scan looks like when it is meant to be one of ours (before the check symbol is verified).
-RMA_SHAPE = re.compile(r"^RMA-?([0-9A-Z]{6})([0-9A-Z*~$=]?)$")
-LPN_SHAPE = re.compile(r"^LP([0-9A-Z]{8})([0-9A-Z*~$=]?)$")
+RMA_SHAPE = re.compile(r"^RMA-?([0-9A-Z]{6})([0-9A-Z]?)$")
+LPN_SHAPE = re.compile(r"^LP([0-9A-Z]{8})([0-9A-Z]?)$")
 
 
 def check_symbol(body: str) -> str:
@@ -35,7 +38,12 @@ def check_symbol(body: str) -> str:
 
 
 def _random_body(length: int) -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(length))
+    """Random symbols whose check symbol is a letter or digit too: the four punctuation check
+    symbols (*~$=) would be awkward to type and are control characters in ZPL."""
+    while True:
+        body = "".join(secrets.choice(ALPHABET) for _ in range(length))
+        if check_symbol(body).isalnum():
+            return body
 
 
 def new_rma() -> str:
