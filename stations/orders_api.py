@@ -34,6 +34,7 @@ def _instant(value) -> str | None:
 
 
 def line_json(line: OrderLine) -> dict:
+    """An order line as the API shows it."""
     return {
         "id": line.id,
         "partner": line.product.partner.code,
@@ -49,6 +50,7 @@ def line_json(line: OrderLine) -> dict:
 
 
 def shipment_json(shipment: Shipment) -> dict:
+    """A shipment with its lines, money in minor units of the order currency."""
     return {
         "id": shipment.id,
         "order": shipment.order.number,
@@ -101,6 +103,7 @@ def _load_order(number: str) -> Order | None:
 @bp.post("/orders")
 @token_required(Role.SUPERVISOR, Role.PARTNER)
 def post_order():
+    """Place an order: 201 when new, 200 for a re-post of the same order."""
     data = json_body()
     partner_id = token_partner_id()
     try:
@@ -124,6 +127,7 @@ def post_order():
 @bp.get("/orders/<number>")
 @token_required(*READERS)
 def get_order(number: str):
+    """One order; a partner token sees only its own shipments."""
     partner_id = token_partner_id()
     order = _load_order(number)
     if order is None or (
@@ -136,6 +140,7 @@ def get_order(number: str):
 @bp.post("/shipments/<int:shipment_id>/tracking")
 @token_required(*READERS)
 def post_tracking(shipment_id: int):
+    """Set a shipment's tracking number and/or delivered-at."""
     data = json_body()
     unknown = sorted(set(data) - {"tracking_number", "delivered_at", "carrier"})
     if unknown:
@@ -157,6 +162,7 @@ def post_tracking(shipment_id: int):
 
 
 def partner_json(partner: Partner) -> dict:
+    """A partner and its return policy."""
     return {
         "code": partner.code,
         "name": partner.name,
@@ -179,6 +185,7 @@ def partner_json(partner: Partner) -> dict:
 @bp.get("/partners")
 @token_required(*READERS)
 def list_partners():
+    """All partners, or a partner token's own."""
     query = select(Partner).order_by(Partner.code)
     partner_id = token_partner_id()
     if partner_id is not None:
@@ -187,6 +194,7 @@ def list_partners():
 
 
 def product_json(product: Product) -> dict:
+    """A product with its price and resale floor per currency."""
     return {
         "partner": product.partner.code,
         "sku": product.sku,
@@ -218,6 +226,7 @@ def _page_argument(name: str, default: int, maximum: int) -> int:
 @bp.get("/products")
 @token_required(*READERS)
 def list_products():
+    """One page of products, of one partner or all the caller may see."""
     partner_id = token_partner_id()
     limit = _page_argument("limit", 100, MAX_PAGE) or 100
     offset = _page_argument("offset", 0, 10**9)

@@ -499,3 +499,40 @@ def test_products_by_partner_with_prices_and_floors(client, shop):
     bad = client.get("/api/v1/products?limit=lots", headers=auth(tokens["admin"]))
     assert bad.status_code == 400
     assert bad.get_json()["field"] == "limit"
+
+
+@pytest.mark.parametrize(("twin_quantity", "status"), [(4, 200), (9, 409)])
+def test_an_order_placed_by_another_request_meanwhile_is_answered_as_a_repost(
+    client, shop, twin_quantity, status
+):
+    """Two requests with one number: the loser's insert hits the unique number, and it
+    answers like a re-post (200 if the content is the same, 409 if not)."""
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session
+
+    from warehouse.events import SYSTEM
+    from warehouse.orders import place_order
+
+    twin = three_partner_order()
+    twin["lines"][3]["quantity"] = twin_quantity
+    raced = []
+
+    def other_request_commits_first(session, _context, _instances):
+        if raced or not any(isinstance(row, Order) for row in session.new):
+            return
+        raced.append(True)
+        with Session(db.engine) as other:
+            place_order(other, twin, SYSTEM)
+            other.commit()
+
+    sa.event.listen(db.session(), "before_flush", other_request_commits_first)
+    try:
+        response = client.post(
+            "/api/v1/orders", json=three_partner_order(), headers=auth(shop["tokens"]["admin"])
+        )
+    finally:
+        sa.event.remove(db.session(), "before_flush", other_request_commits_first)
+    assert raced
+    assert response.status_code == status, response.get_json()
+    assert db.session.query(Order).count() == 1
+    assert db.session.query(Shipment).count() == 3
