@@ -72,12 +72,16 @@ def _register_blueprints(app: Flask) -> None:
     # are all imported here, before the blueprint is registered.
     from stations import (  # noqa: F401
         api,
+        caselinks,
+        cases,
+        cases_api,
         customer,
         grade,
         home,
         openapi,
         orders_api,
         photos,
+        portal,
         receive,
         returns_api,
         route,
@@ -92,6 +96,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(photos.bp)
     app.register_blueprint(route.bp)
     app.register_blueprint(rules.bp)
+    app.register_blueprint(portal.bp)
+    app.register_blueprint(caselinks.bp)
+    app.register_blueprint(cases.bp)
 
 
 def _template_helpers(app: Flask) -> None:

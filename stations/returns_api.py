@@ -12,6 +12,7 @@ from stations.api import bp, json_body, token_partner_id, token_required
 from stations.customer import label_url
 from warehouse import announcements
 from warehouse.announcements import LineRequest
+from warehouse.cases import refund_summary
 from warehouse.db import db
 from warehouse.errors import InvalidInput, NotFound
 from warehouse.events import Actor
@@ -73,6 +74,7 @@ def _line_requests(order: Order, body: dict) -> list[LineRequest]:
 def return_json(rma: ReturnRequest) -> dict:
     """The API's view of one return: status, lines, units and the deadline verdict."""
     verdict = verdict_of(rma)
+    refunds = refund_summary(db.session, rma) if rma.units else {}
     return {
         "rma": rma.rma,
         "status": rma.status.value,
@@ -108,6 +110,7 @@ def return_json(rma: ReturnRequest) -> dict:
                 "serial_mismatch": unit.serial_mismatch,
                 "grade": unit.grade.value if unit.grade else None,
                 "received_at": unit.received_at.isoformat(),
+                "refund": refunds.get(unit.id),
             }
             for unit in rma.units
         ],
@@ -185,7 +188,22 @@ RETURN_SCHEMA = {
         "verdict": {"type": "string", "enum": ["in_time", "grace", "out_of_window", "guarantee"]},
         "label_url": {"type": "string", "format": "uri"},
         "lines": {"type": "array", "items": {"type": "object"}},
-        "units": {"type": "array", "items": {"type": "object"}},
+        "units": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "refund": {
+                        "type": ["object", "null"],
+                        "description": (
+                            "The refund decision once graded: `state` open / approved / "
+                            "rejected, `amount_minor` in `currency` (null while open), and the "
+                            "partner `case` when one was opened"
+                        ),
+                    }
+                },
+            },
+        },
     },
 }
 OPENAPI_PATHS = {

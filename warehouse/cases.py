@@ -667,3 +667,39 @@ def is_near_due(case: Case, today: dt.date, within_days: int = NEAR_DUE_DAYS) ->
     return case.status == CaseStatus.OPEN and case.refund_due_on <= today + dt.timedelta(
         days=within_days
     )
+
+
+def refund_summary(session: Session, rma: ReturnRequest) -> dict[int, dict]:
+    """The refund decision of each unit of a return, by unit id, for screens and the API."""
+    currency = rma.order.currency
+    found = {case.unit_id: case for case in session.query(Case).filter_by(return_id=rma.id)}
+    summary = {}
+    for unit in rma.units:
+        case = found.get(unit.id)
+        summary[unit.id] = {
+            "state": unit.refund_state.value if unit.refund_state else None,
+            "amount_minor": unit.refund_minor,
+            "currency": currency,
+            "case": case_json(case) if case else None,
+        }
+    return summary
+
+
+def case_json(case: Case) -> dict:
+    """A case as the API shows it."""
+    return {
+        "id": case.id,
+        "status": case.status.value,
+        "unit_lpn": case.unit.lpn,
+        "rma": case.return_request.rma,
+        "grounds": list(case.grounds),
+        "currency": case.currency,
+        "original_minor": case.original_minor,
+        "proposed_minor": case.proposed_minor,
+        "approved_minor": case.approved_minor,
+        "reason": case.decision_reason or None,
+        "refund_due_on": case.refund_due_on.isoformat(),
+        "opened_at": case.opened_at.isoformat(),
+        "decided_at": case.decided_at.isoformat() if case.decided_at else None,
+        "decided_via": case.decided_via,
+    }
