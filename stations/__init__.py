@@ -76,6 +76,7 @@ def _register_blueprints(app: Flask) -> None:
         cases,
         cases_api,
         customer,
+        exports,
         grade,
         home,
         openapi,
@@ -99,6 +100,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(portal.bp)
     app.register_blueprint(caselinks.bp)
     app.register_blueprint(cases.bp)
+    app.register_blueprint(exports.bp)
 
 
 def _template_helpers(app: Flask) -> None:

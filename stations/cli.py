@@ -23,6 +23,7 @@ def init_app(app) -> None:
     import stations.cases
     import stations.cli_commands
     import stations.demo_cli
+    import stations.export_cli
     import stations.orders_cli  # noqa: F401
 
     for cmd in _COMMANDS:

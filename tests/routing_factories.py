@@ -80,3 +80,74 @@ def operator_actor(user=None) -> Actor:
         station="route",
         site_id=site.id,
     )
+
+
+def listed_units(
+    count: int,
+    *,
+    partner: Partner | None = None,
+    currency: str = "EUR",
+    channel: str = "ebay",
+    notes: str = "",
+) -> Partner:
+    """`count` units listed for resale, inserted in bulk (fast enough for thousands)."""
+    import sqlalchemy as sa
+
+    from warehouse.db import utcnow
+    from warehouse.models import Listing, UnitStatus
+
+    partner = partner or factories.partner()
+    product = factories.product(partner, title="Espresso machine Barista Pro")
+    order = factories.order([(product, count)], country=COUNTRY_OF[currency], currency=currency)
+    rma = factories.return_request(order)
+    line = rma.lines[0]
+    batch = next(_seq)
+    now = utcnow()
+    db.session.execute(
+        sa.insert(Unit),
+        [
+            {
+                "lpn": f"LB{batch:04d}{slot:07d}",
+                "return_id": rma.id,
+                "return_line_id": line.id,
+                "product_id": product.id,
+                "partner_id": partner.id,
+                "site_id": rma.site_id,
+                "slot": slot,
+                "status": UnitStatus.ROUTED,
+                "grade": Grade.OPENED,
+                "checklist": {"accessories_complete": True},
+                "notes": notes,
+                "disposition": "resale",
+                "received_at": now,
+                "graded_at": now,
+                "routed_at": now,
+            }
+            for slot in range(1, count + 1)
+        ],
+    )
+    ids = db.session.scalars(sa.select(Unit.id).where(Unit.return_id == rma.id).order_by(Unit.id))
+    price = line.order_line.unit_price_minor
+    db.session.execute(
+        sa.insert(Listing),
+        [
+            {
+                "unit_id": unit_id,
+                "partner_id": partner.id,
+                "channel": channel,
+                "language": "en",
+                "title": product.title,
+                "condition_id": 1500,
+                "condition_description": "Opened box, unused: complete."
+                + (f" Notes: {notes}" if notes else ""),
+                "original_minor": price,
+                "discount_bp": 1000,
+                "price_minor": price - price // 10,
+                "currency": currency,
+                "created_at": now,
+            }
+            for unit_id in ids
+        ],
+    )
+    db.session.flush()
+    return partner

@@ -765,6 +765,8 @@ class Export(db.Model):
     format: Mapped[str] = mapped_column(sa.String(8))
     channel: Mapped[str | None] = mapped_column(sa.String(40))
     partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partner.id"), index=True)
+    # Descriptions rewritten in this language; None keeps each listing's own language.
+    language: Mapped[str | None] = mapped_column(sa.String(2))
     status: Mapped[ExportStatus] = mapped_column(
         _enum(ExportStatus, "export_status"), default=ExportStatus.QUEUED
     )

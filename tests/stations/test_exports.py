@@ -1,0 +1,117 @@
+"""The export screen and CLI: direct download, background export with progress, boundaries."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from tests import factories
+from tests.helpers import csrf_from, login_as, row_counts
+from tests.routing_factories import listed_units
+from warehouse import exports
+from warehouse.db import db
+from warehouse.models import Export, ExportStatus, Outbox, Role
+
+
+@pytest.fixture
+def app_config():
+    return {"RESALE_EXPORT_BACKGROUND_ROWS": 5}
+
+
+def open_screen(client, user):
+    login_as(client, user)
+    page = client.get("/exports/")
+    assert page.status_code == 200
+    return csrf_from(page.get_data(as_text=True))
+
+
+def test_a_small_export_downloads_at_once(client):
+    listed_units(3)
+    token = open_screen(client, factories.user(Role.SUPERVISOR))
+    response = client.post(
+        "/exports/", data={"csrf_token": token, "format": "ebay", "channel": "ebay"}
+    )
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="resale-ebay')
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert [row["Quantity"] for row in rows] == ["1", "1", "1"]
+
+
+def test_exporting_with_no_units_is_refused_on_screen(client):
+    token = open_screen(client, factories.user(Role.SUPERVISOR))
+    before = row_counts(Export, Outbox)
+    response = client.post(
+        "/exports/", data={"csrf_token": token, "format": "json", "channel": "ebay"}
+    )
+    assert response.status_code == 422
+    assert "Nothing to export" in response.get_data(as_text=True)
+    assert row_counts(Export, Outbox) == before
+    bad = client.post("/exports/", data={"csrf_token": token, "format": "xls", "channel": "ebay"})
+    assert bad.status_code == 422
+    assert "Unknown export format" in bad.get_data(as_text=True)
+
+
+def test_a_large_export_runs_in_the_background_with_progress(client, app):
+    listed_units(8)
+    token = open_screen(client, factories.user(Role.SUPERVISOR))
+    response = client.post(
+        "/exports/", data={"csrf_token": token, "format": "json", "channel": "ebay"}
+    )
+    assert response.status_code == 303
+    export = db.session.query(Export).one()
+    assert response.headers["Location"].endswith(f"/exports/{export.id}")
+    polling = client.get(f"/exports/{export.id}", headers={"HX-Request": "true"})
+    html = polling.get_data(as_text=True)
+    assert 'hx-trigger="load delay:500ms"' in html
+    assert "0 of 8 rows" in html
+    assert client.get(f"/exports/{export.id}/download").status_code == 404  # not ready yet
+    # The worker runs the job (issue 3's relay hands it the outbox payload).
+    exports.run_export(db.session, export.id, Path(app.instance_path) / "exports")
+    db.session.commit()
+    done = client.get(f"/exports/{export.id}", headers={"HX-Request": "true"})
+    assert "Ready: 8 rows" in done.get_data(as_text=True)
+    assert "hx-trigger" not in done.get_data(as_text=True)
+    download = client.get(f"/exports/{export.id}/download")
+    assert download.status_code == 200
+    assert len(json.loads(download.get_data(as_text=True))["items"]) == 8
+    download.close()
+
+
+def test_partners_see_only_their_own_exports(client):
+    mine, theirs = factories.partner(), factories.partner()
+    listed_units(6, partner=mine)
+    listed_units(6, partner=theirs)
+    other = Export(format="csv", channel="ebay", partner_id=theirs.id, status=ExportStatus.DONE)
+    db.session.add(other)
+    db.session.commit()
+    token = open_screen(client, factories.user(Role.PARTNER, mine))
+    assert client.get(f"/exports/{other.id}").status_code == 404
+    assert client.get(f"/exports/{other.id}/download").status_code == 404
+    response = client.post(
+        "/exports/", data={"csrf_token": token, "format": "csv", "channel": "ebay"}
+    )
+    assert response.status_code == 303
+    export = db.session.query(Export).filter_by(partner_id=mine.id).one()
+    assert export.total == 6
+
+
+def test_the_export_resale_command(runner, tmp_path):
+    partner = listed_units(2)
+    listed_units(1)
+    db.session.commit()
+    out = tmp_path / "feed.json"
+    result = runner.invoke(
+        args=["export-resale", "--format", "json", "--partner", partner.code, "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(out.read_text())["items"]) == 2
+    to_stdout = runner.invoke(args=["export-resale", "--format", "ebay"])
+    assert to_stdout.exit_code == 0
+    assert len(list(csv.DictReader(io.StringIO(to_stdout.stdout)))) == 3
+    empty = runner.invoke(args=["export-resale", "--channel", "nowhere"])
+    assert empty.exit_code == 1
+    assert "Nothing to export" in empty.output
