@@ -72,6 +72,7 @@ def _register_blueprints(app: Flask) -> None:
     # are all imported here, before the blueprint is registered.
     from stations import (  # noqa: F401
         api,
+        batches,
         caselinks,
         cases,
         cases_api,
@@ -101,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(caselinks.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(exports.bp)
+    app.register_blueprint(batches.bp)
 
 
 def _template_helpers(app: Flask) -> None:

@@ -13,6 +13,7 @@ import secrets
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
+from labels.batches import BatchDocument, BatchLine
 from warehouse.db import utcnow
 from warehouse.errors import Conflict, InvalidInput, NotFound
 from warehouse.events import Actor, record
@@ -24,7 +25,9 @@ from warehouse.models import (
     BatchUnit,
     Partner,
     Placement,
+    Site,
     Unit,
+    User,
 )
 
 PREFIX = {BatchKind.RTV: "RTV", BatchKind.DESTRUCTION: "DST"}
@@ -141,7 +144,15 @@ def ship(session: Session, batch_id: int, carrier: str, tracking: str, actor: Ac
         template="rtv_shipped",
         to=partner.contact_email,
         language=partner.language,
-        context={"batch_id": batch.id, "partner_id": partner.id},
+        context={
+            "batch_id": batch.id,
+            "batch_number": batch.number,
+            "partner_name": partner.name,
+            "carrier": carrier,
+            "tracking": tracking,
+            "unit_count": len(batch.items),
+            "lpns": [item.unit.lpn for item in batch.items],
+        },
         key=f"rtv-shipped:{batch.number}",
     )
     return batch
@@ -160,3 +171,50 @@ def destroy(session: Session, batch_id: int, actor: Actor) -> Batch:
     _leave_locations(session, batch)
     record(session, actor, "batch.destroyed", batch, before=BatchStatus.PACKED, after="destroyed")
     return batch
+
+
+def document(session: Session, batch: Batch) -> BatchDocument:
+    """The printable form of a batch: an RTV packing list or a destruction certificate."""
+    lines = tuple(
+        BatchLine(
+            lpn=item.unit.lpn,
+            sku=item.unit.product.sku if item.unit.product else "",
+            title=item.unit.product.title if item.unit.product else "unknown product",
+            grade=item.unit.grade.value if item.unit.grade else "",
+            weight_grams=item.unit.product.weight_grams if item.unit.product else None,
+        )
+        for item in batch.items
+    )
+    site = session.get(Site, batch.site_id)
+    responsible = session.get(User, batch.responsible_id) if batch.responsible_id else None
+    status = batch.status.value
+    if batch.kind == BatchKind.RTV:
+        partner = session.get(Partner, batch.partner_id)
+        facts = (
+            ("To", partner.name),
+            ("Status", status),
+            ("Carrier", f"{batch.carrier or '-'} {batch.tracking_number or ''}".strip()),
+            ("Packed", _day(batch.packed_at, site)),
+        )
+        return BatchDocument(batch.number, "RTV packing list", site.name, facts, lines)
+    day = _day(batch.finished_at, site)
+    signer = responsible.name if responsible else ""
+    facts = (("Status", status), ("Destroyed on", day), ("Responsible", signer or "-"))
+    statement = (
+        f"We certify that the {len(lines)} units listed were destroyed on {day}\n"
+        f"at {site.name}, so that none of them can be sold or used again."
+        if batch.status == BatchStatus.DESTROYED
+        else "Not destroyed yet: this is a draft of the certificate."
+    )
+    return BatchDocument(
+        batch.number, "Certificate of destruction", site.name, facts, lines, statement, signer
+    )
+
+
+def _day(when, site: Site) -> str:
+    """The calendar date of an instant in the site's time zone, or '-'."""
+    if when is None:
+        return "-"
+    from zoneinfo import ZoneInfo
+
+    return when.astimezone(ZoneInfo(site.timezone)).date().isoformat()

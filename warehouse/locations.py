@@ -1,0 +1,96 @@
+"""Bins, shelves and pallets: adding them, their occupancy, and their printable labels."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from labels.bins import BinLabel
+from warehouse.errors import Conflict, InvalidInput, NotFound
+from warehouse.events import Actor, record
+from warehouse.models import Location, LocationKind, Partner, Site
+from warehouse.routing import occupancy
+
+CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,31}$")
+
+
+def add_location(
+    session: Session,
+    *,
+    site_id: int,
+    code: str,
+    kind: str,
+    capacity: int | str,
+    partner_code: str | None = None,
+    name: str = "",
+    actor: Actor,
+) -> Location:
+    """A new bin / pallet; its code is the barcode (capitals, digits and dashes)."""
+    code = (code or "").strip().upper()
+    if not CODE.match(code):
+        raise InvalidInput(
+            "A bin code is 3 to 32 capitals, digits or dashes, e.g. BIN-RS-01.", field="code"
+        )
+    try:
+        kind = LocationKind(kind)
+    except ValueError:
+        choices = ", ".join(k.value for k in LocationKind)
+        raise InvalidInput(f"Unknown kind {kind!r}: choose {choices}.", field="kind") from None
+    try:
+        capacity = int(str(capacity).strip())
+    except ValueError:
+        raise InvalidInput("Capacity is a whole number of units.", field="capacity") from None
+    if capacity <= 0:
+        raise InvalidInput("Capacity must be at least 1.", field="capacity")
+    partner = None
+    if partner_code:
+        partner = session.scalars(sa.select(Partner).where(Partner.code == partner_code)).first()
+        if partner is None:
+            raise InvalidInput(f"No partner {partner_code!r}.", field="partner")
+        if kind != LocationKind.RTV:
+            raise InvalidInput("Only RTV pallets belong to a partner.", field="partner")
+    if session.scalars(sa.select(Location.id).where(Location.code == code)).first():
+        raise Conflict(f"A location {code} exists already.", field="code")
+    location = Location(
+        site_id=site_id, code=code, kind=kind, capacity=capacity, partner=partner, name=name
+    )
+    session.add(location)
+    session.flush()
+    record(session, actor, "location.added", location, after=kind.value, site_id=site_id, code=code)
+    return location
+
+
+def site_locations(session: Session, site_id: int) -> list[tuple[Location, int]]:
+    """A site's locations by kind and code, each with how many units it holds now."""
+    rows = list(
+        session.scalars(
+            sa.select(Location)
+            .where(Location.site_id == site_id)
+            .order_by(Location.kind, Location.code)
+        )
+    )
+    used = occupancy(session, [row.id for row in rows])
+    return [(row, used.get(row.id, 0)) for row in rows]
+
+
+def get_location(session: Session, location_id: int, site_id: int | None) -> Location:
+    """A location by id (of the user's site, when the user has one)."""
+    location = session.get(Location, location_id)
+    if location is None or (site_id is not None and location.site_id != site_id):
+        raise NotFound("No such location.")
+    return location
+
+
+def label_of(session: Session, location: Location) -> BinLabel:
+    """What a location's label says."""
+    site = session.get(Site, location.site_id)
+    partner = session.get(Partner, location.partner_id) if location.partner_id else None
+    return BinLabel(
+        code=location.code,
+        kind=location.kind.value,
+        site=site.code,
+        name=location.name,
+        partner=partner.name if partner else "",
+    )
