@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -292,11 +292,13 @@ def run_export(
     public_url: str = "",
     progress_every: int = 500,
     yield_per: int = 500,
+    on_progress: Callable[[int], None] | None = None,
 ) -> Export:
     """The background job: write the export file row by row, stamping progress as it goes.
 
     Progress is committed on a separate connection, so the page sees it while the streaming
-    query's transaction stays open. Safe to run twice: a finished export is left alone.
+    query's transaction stays open; `on_progress(rows)` is called after each stamp (a worker's
+    heartbeat). Safe to run twice: a finished export is left alone.
     """
     export = session.get(Export, export_id)
     if export is None:
@@ -323,6 +325,8 @@ def run_export(
             done += 1
             if done % progress_every == 0:
                 stamp(progress=done)
+                if on_progress is not None:
+                    on_progress(done)
 
     try:
         with partial.open("w", encoding="utf-8", newline="") as out:
