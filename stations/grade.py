@@ -88,8 +88,12 @@ def index():
         context = _card_context(unit)
     else:
         context = _context()
-    context["queue"] = grading.waiting_for_grading(db.session, current_user.site_id, limit=20)
+    context["queue"] = _queue()
     return Response(_render_page(context))
+
+
+def _queue() -> list:
+    return grading.waiting_for_grading(db.session, current_user.site_id, limit=20)
 
 
 def _render_page(context: dict) -> str:
@@ -185,7 +189,12 @@ def _grade(unit_id: int, grade: Grade):
         flash(message, "ok")
         return redirect(url_for("grade.index"), 303)
     done = grading.unit_card(db.session, unit)
-    return _panel(_context(message=message, ok=True, settlement=settlement, done=done), ok=True)
+    html = render_block(
+        TEMPLATE, "panel", **_context(message=message, ok=True, settlement=settlement, done=done)
+    )
+    # The work list beside the panel loses the unit just graded.
+    html += render_block(TEMPLATE, "queue", queue=_queue(), oob=True)
+    return scan_answer(html, ok=True)
 
 
 @bp.post("/<int:unit_id>/photos")

@@ -112,7 +112,12 @@ def test_grade_barcode_scan_grades_the_open_unit_with_its_checklist(client, oper
     )
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.headers["HX-Trigger"] == "scan-ok"
-    assert "graded New: refund approved" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert "graded New: refund approved" in html
+    # The work list is refreshed out of band and no longer offers the graded unit.
+    queue = html[html.index('id="grade-queue"') :]
+    assert 'hx-swap-oob="true"' in queue
+    assert unit.lpn not in queue
     db.session.expire_all()
     unit = db.session.get(Unit, unit.id)
     assert (unit.status, unit.grade, unit.refund_state) == (
@@ -125,10 +130,23 @@ def test_grade_barcode_scan_grades_the_open_unit_with_its_checklist(client, oper
     assert db.session.query(Event).filter_by(kind="unit.graded", station="grade").count() == 1
 
 
-def test_key_three_grades_used_and_opens_a_case(client, operator):
+def test_key_three_grades_used_and_opens_a_case(client, operator, count_queries):
     unit = make_unit()
     db.session.commit()
-    response = scan(client, "3", unit_id=unit.id, check=["accessories_complete"])
+    csrf = token(client)
+    with count_queries() as statements:
+        response = client.post(
+            "/grade/scan",
+            data={
+                "code": "3",
+                "unit_id": unit.id,
+                "check": ["accessories_complete"],
+                "csrf_token": csrf,
+            },
+            headers=HX,
+        )
+    # Grade, case, events, ledger check, queued mail and the refreshed screen: one transaction.
+    assert len(statements) <= 30, len(statements)
     assert response.status_code == 200
     assert "partner decides" in response.get_data(as_text=True)
     db.session.expire_all()
