@@ -72,7 +72,6 @@ def run_escalation(session, settings, today=None):
     links = case_domain.CaseLinks(
         settings["SECRET_KEY"], int(settings.get("CASE_LINK_MAX_AGE", case_domain.LINK_MAX_AGE))
     )
-    today = today or local_date(utcnow(), "Europe/Amsterdam")
     return case_domain.escalate_due_cases(session, today, links=links)
 
 

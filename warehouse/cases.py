@@ -558,11 +558,19 @@ class EscalationRun:
 
 
 def escalate_due_cases(
-    session: Session, today: dt.date, *, links: CaseLinks, now: dt.datetime | None = None
+    session: Session,
+    today: dt.date | None = None,
+    *,
+    links: CaseLinks,
+    now: dt.datetime | None = None,
 ) -> EscalationRun:
     """Remind partners of cases open `consult_escalate_days` days, and escalate those open twice
     as long to the supervisors of the unit's site. Each case is reminded and escalated once.
+
+    Days count by calendar date: `today`, or else `now` in the time zone of each unit's site.
     """
+    from warehouse.deadlines import local_date
+
     now = now or utcnow()
     reminded, escalated = [], []
     open_cases = (
@@ -573,7 +581,9 @@ def escalate_due_cases(
         .all()
     )
     for case in open_cases:
-        days_open = (today - case.opened_at.date()).days
+        timezone = case.unit.site.timezone
+        day = today or local_date(now, timezone)
+        days_open = (day - local_date(case.opened_at, timezone)).days
         after = max(1, case.partner.consult_escalate_days)
         if case.reminded_at is None and days_open >= after:
             case.reminded_at = now
@@ -703,3 +713,28 @@ def case_json(case: Case) -> dict:
         "decided_at": case.decided_at.isoformat() if case.decided_at else None,
         "decided_via": case.decided_via,
     }
+
+
+# --- the scheduled job ----------------------------------------------------------------------
+
+ESCALATION_EVERY = dt.timedelta(hours=1)
+
+
+def _register_escalation_job() -> None:
+    """Run `escalate_due_cases` hourly through the background jobs' scheduler (issue 3)."""
+    try:
+        from warehouse.jobs import periodic
+    except ImportError:  # the background jobs are not on this branch yet
+        return
+
+    @periodic("escalate_consult_cases", every=ESCALATION_EVERY)
+    def escalate_consult_cases(job, payload: dict) -> str:
+        """Remind and escalate unanswered refund cases; each case once per step."""
+        links = CaseLinks(
+            job.settings["SECRET_KEY"], int(job.settings.get("CASE_LINK_MAX_AGE", LINK_MAX_AGE))
+        )
+        run = escalate_due_cases(job.session, links=links, now=job.now)
+        return f"reminded {len(run.reminded)}, escalated {len(run.escalated)}"
+
+
+_register_escalation_job()

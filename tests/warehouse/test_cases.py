@@ -19,6 +19,7 @@ from warehouse.cases import (
     escalate_due_cases,
 )
 from warehouse.db import db, utcnow
+from warehouse.deadlines import local_date
 from warehouse.errors import Conflict, InvalidInput, NotFound
 from warehouse.events import Actor
 from warehouse.models import (
@@ -283,7 +284,7 @@ def test_reminder_then_escalation_to_the_sites_supervisors(app):
     case = open_case(consult_escalate_days=3)
     supervisor = factories.user(Role.SUPERVISOR)
     factories.user(Role.OPERATOR)
-    opened = case.opened_at.date()
+    opened = local_date(case.opened_at, "Europe/Amsterdam")
     run = escalate_due_cases(db.session, opened + dt.timedelta(days=2), links=LINKS)
     assert (run.reminded, run.escalated) == ([], [])
     run = escalate_due_cases(db.session, opened + dt.timedelta(days=3), links=LINKS)
@@ -307,7 +308,11 @@ def test_reminder_then_escalation_to_the_sites_supervisors(app):
 def test_decided_cases_are_not_escalated(app):
     case = open_case(consult_escalate_days=1)
     decide_case(db.session, PARTNER, case.id, action="approve", via="portal", today=TODAY)
-    run = escalate_due_cases(db.session, case.opened_at.date() + dt.timedelta(days=10), links=LINKS)
+    run = escalate_due_cases(
+        db.session,
+        local_date(case.opened_at, "Europe/Amsterdam") + dt.timedelta(days=10),
+        links=LINKS,
+    )
     assert (run.reminded, run.escalated) == ([], [])
 
 
