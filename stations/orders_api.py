@@ -108,6 +108,7 @@ def post_order():
     partner_id = token_partner_id()
     try:
         order, created = orders.place_order(db.session, data, api_actor(), partner_id=partner_id)
+        number = order.number
         db.session.commit()
     except IntegrityError:
         # Another request placed the same number between our check and our commit: answer as
@@ -116,11 +117,12 @@ def post_order():
         order, created = orders.place_order(db.session, data, api_actor(), partner_id=partner_id)
         if created:
             raise
+        number = order.number
+    # The answer is read back as stored, in a fixed number of queries.
     db.session.expire_all()
-    body = order_json(_load_order(order.number), partner_id)
-    response = jsonify(body)
+    response = jsonify(order_json(_load_order(number), partner_id))
     response.status_code = 201 if created else 200
-    response.headers["Location"] = url_for("api.get_order", number=order.number)
+    response.headers["Location"] = url_for("api.get_order", number=number)
     return response
 
 

@@ -536,3 +536,21 @@ def test_an_order_placed_by_another_request_meanwhile_is_answered_as_a_repost(
     assert response.status_code == status, response.get_json()
     assert db.session.query(Order).count() == 1
     assert db.session.query(Shipment).count() == 3
+
+
+def test_placing_an_order_reads_the_same_few_rows_whatever_its_size(client, shop, count_queries):
+    small = three_partner_order("MP-S")
+    large = three_partner_order("MP-L")
+    large["lines"] = [
+        {k: v for k, v in line.items() if k != "serial_numbers"} for line in large["lines"] * 10
+    ]
+    reads = []
+    for order in (small, large):
+        with count_queries() as statements:
+            response = client.post(
+                "/api/v1/orders", json=order, headers=auth(shop["tokens"]["admin"])
+            )
+        assert response.status_code == 201
+        reads.append(sum(1 for s in statements if s.lstrip().upper().startswith("SELECT")))
+    # token, country, partners, products + prices, existing number; then the answer's 6 loads
+    assert reads[0] == reads[1] <= 12, reads
