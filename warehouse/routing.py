@@ -224,11 +224,19 @@ def put_away(session: Session, lpn: str, location_code: str, actor: Actor) -> Pu
         )
     route = route_for(session, unit)
     kind = LocationKind(route.outcome.value)
-    _check_target(session, unit, location, kind)
+    _check_target(session, unit, location, kind, actor)
     return _apply(session, unit, location, route, actor)
 
 
-def _check_target(session: Session, unit: Unit, location: Location, kind: LocationKind) -> None:
+def _check_target(
+    session: Session, unit: Unit, location: Location, kind: LocationKind, actor: Actor
+) -> None:
+    if actor.site_id is not None and location.site_id != actor.site_id:
+        raise InvalidInput(
+            f"{location.code} is at another site ({location.site.code}), not at this station's. "
+            f"Scan a {kind.value} bin here.",
+            field="location",
+        )
     if location.site_id != unit.site_id:
         raise InvalidInput(
             f"{location.code} is at another site ({location.site.code}); unit {unit.lpn} is at "
