@@ -423,28 +423,33 @@ def replace_table(
     if partner_id is not None and session.get(Partner, partner_id) is None:
         raise InvalidInput(f"No partner with id {partner_id}.", field="partner")
     validate_table(rules, partner_id=partner_id)
-    before = len(stored_table(session, partner_id))
-    doomed = sa.delete(DispositionRule)
-    if partner_id is not None:
-        doomed = doomed.where(DispositionRule.partner_id == partner_id)
-    session.execute(doomed)
+    stored = stored_table(session, partner_id)
+    before = len(stored)
+    # A rule kept from the old table keeps its id, so this month's quota count (placements
+    # by rule id) survives an edit of the table; changed and new rules start at zero.
+    kept: dict[tuple, list[DispositionRule]] = {}
+    for row in stored:
+        kept.setdefault(_identity(as_rule(row)), []).append(row)
     rows = []
     for position, rule in enumerate(rules, start=1):
-        row = DispositionRule(
-            partner_id=rule.partner_id,
-            position=position,
-            grade=rule.grade,
-            category=rule.category,
-            reason=rule.reason,
-            currency=rule.currency,
-            min_value_minor=rule.min_value_minor,
-            max_value_minor=rule.max_value_minor,
-            outcome=rule.outcome,
-            discount_bp=rule.discount_bp,
-            monthly_quota=rule.monthly_quota,
-        )
+        same = kept.get(_identity(rule))
+        row = same.pop(0) if same else DispositionRule()
+        row.partner_id = rule.partner_id
+        row.position = position
+        row.grade = rule.grade
+        row.category = rule.category
+        row.reason = rule.reason
+        row.currency = rule.currency
+        row.min_value_minor = rule.min_value_minor
+        row.max_value_minor = rule.max_value_minor
+        row.outcome = rule.outcome
+        row.discount_bp = rule.discount_bp
+        row.monthly_quota = rule.monthly_quota
         session.add(row)
         rows.append(row)
+    for leftovers in kept.values():
+        for row in leftovers:
+            session.delete(row)
     session.flush()
     subject = session.get(Partner, partner_id) if partner_id else rows[0]
     record(  # the whole table in words, so any earlier table can be read back from events
@@ -458,6 +463,20 @@ def replace_table(
         rules=[describe(as_rule(row)) for row in rows],
     )
     return rows
+
+
+def _identity(rule: Rule) -> tuple:
+    """What makes two rules the same rule: whose, its conditions and its outcome."""
+    return (
+        rule.partner_id,
+        rule.grade,
+        rule.category,
+        rule.reason,
+        rule.currency,
+        rule.min_value_minor,
+        rule.max_value_minor,
+        rule.outcome,
+    )
 
 
 def reset_table(session: Session, partner_id: int, actor: Actor) -> int:

@@ -256,3 +256,32 @@ def test_a_scan_takes_few_queries(app, count_queries):
         routing.put_away(db.session, unit.lpn, bins["resale"].code, actor)
         db.session.commit()
     assert len(statements) <= 16, statements
+
+
+def test_editing_the_table_keeps_a_kept_rules_quota_count(app):
+    from warehouse.rules import Rule, replace_table
+
+    partner = factories.partner()
+    donate, restock = location(LocationKind.DONATE), location(LocationKind.RESTOCK)
+    quota = Rule(Disposition.DONATE, partner_id=partner.id, grade=Grade.NEW, monthly_quota=1)
+    [first_row] = replace_table(db.session, partner.id, [quota], operator_actor())
+    routing.put_away(
+        db.session, graded(Grade.NEW, partner=partner).lpn, donate.code, operator_actor()
+    )
+    # A new rule in front and the quota raised: the same rule, so its count (1) is kept.
+    rows = replace_table(
+        db.session,
+        partner.id,
+        [
+            Rule(Disposition.RTV, partner_id=partner.id, grade=Grade.DEFECTIVE),
+            Rule(Disposition.DONATE, partner_id=partner.id, grade=Grade.NEW, monthly_quota=2),
+        ],
+        operator_actor(),
+    )
+    assert rows[1].id == first_row.id
+    routing.put_away(
+        db.session, graded(Grade.NEW, partner=partner).lpn, donate.code, operator_actor()
+    )
+    third = graded(Grade.NEW, partner=partner)
+    assert routing.plan(db.session, third.lpn, operator_actor()).kind == LocationKind.RESTOCK
+    routing.put_away(db.session, third.lpn, restock.code, operator_actor())
