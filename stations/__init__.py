@@ -78,6 +78,7 @@ def _register_blueprints(app: Flask) -> None:
         cases_api,
         customer,
         exports,
+        exports_api,
         grade,
         home,
         openapi,

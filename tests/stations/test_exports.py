@@ -115,3 +115,22 @@ def test_the_export_resale_command(runner, tmp_path):
     empty = runner.invoke(args=["export-resale", "--channel", "nowhere"])
     assert empty.exit_code == 1
     assert "Nothing to export" in empty.output
+
+
+def test_the_resale_listings_api_streams_a_partners_own_listings(client):
+    mine = listed_units(2)
+    listed_units(3)
+    token = factories.token(Role.PARTNER, mine)
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    response = client.get("/api/v1/resale-listings?format=json&language=fr", headers=headers)
+    assert response.status_code == 200
+    items = json.loads(response.get_data(as_text=True))["items"]
+    assert {item["partner"] for item in items} == {mine.code}
+    assert items[0]["condition_description"].startswith("Boîte ouverte")
+    empty = client.get("/api/v1/resale-listings?channel=bol", headers=headers)
+    assert empty.status_code == 400
+    assert empty.get_json()["field"] == "channel"
+    bad = client.get("/api/v1/resale-listings?format=xml", headers=headers)
+    assert bad.get_json()["field"] == "format"
+    assert client.get("/api/v1/resale-listings").status_code == 401
