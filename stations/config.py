@@ -38,6 +38,9 @@ def from_environment() -> dict:
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000"),
         "SECRET_KEY": _secret_key(instance),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_BYTES", str(8 * 1024 * 1024))),
+        "RESALE_EXPORT_BACKGROUND_ROWS": int(
+            os.environ.get("RESALE_EXPORT_BACKGROUND_ROWS", "2000")
+        ),
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
         "SQLALCHEMY_ENGINE_OPTIONS": {},
