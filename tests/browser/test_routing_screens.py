@@ -103,3 +103,36 @@ def test_route_station_by_keyboard_alone(page, output_dir):
     assert page.evaluate("document.body.dataset.lastScan") == "ok"
     assert page.evaluate("document.activeElement.id") == "scan-code"
     page.screenshot(path=str(output_dir / "route-done.png"))
+
+
+def test_rules_screen_previews_refuses_and_saves(page, output_dir):
+    partner = factories.partner("ACME")
+    used = graded(Grade.USED, partner=partner)
+    graded(Grade.NEW, partner=partner)
+    browser_login(page, factories.user(Role.SUPERVISOR))
+    page.goto("/rules/")
+    page.select_option("select[name=rows-0-partner]", "ACME")
+    page.select_option("select[name=rows-0-grade]", "used")
+    page.select_option("select[name=rows-0-outcome]", "resale")
+    page.fill("input[name=rows-0-discount]", "20")
+    page.locator("#rules-form tbody tr").first.get_by_role("button", name="Preview").click()
+    page.wait_for_selector("#rules-preview-card")
+    preview = page.locator("#rules-preview-card").inner_text()
+    assert used.lpn in preview
+    assert "1 of the 2 most recent graded units" in preview
+    # A second rule that can never apply is refused, naming it.
+    page.select_option("select[name=rows-1-partner]", "ACME")
+    page.select_option("select[name=rows-1-grade]", "used")
+    page.select_option("select[name=rows-1-outcome]", "destroy")
+    page.fill("input[name=rows-0-discount]", "")
+    page.select_option("select[name=rows-0-outcome]", "donate")
+    page.click("text=Save rules")
+    page.wait_for_selector("#rules-error")
+    assert "Rule 2 duplicates rule 1" in page.locator("#rules-error").inner_text()
+    assert page.locator("[aria-invalid=true]").count() == 1
+    page.screenshot(path=str(output_dir / "rules-refused.png"), full_page=True)
+    page.check("input[name=rows-1-delete]")
+    page.click("text=Save rules")
+    page.wait_for_selector(".flash-ok")
+    assert "Saved 1 rules." in page.locator(".flash-ok").inner_text()
+    page.screenshot(path=str(output_dir / "rules-saved.png"), full_page=True)
