@@ -347,3 +347,25 @@ def run_export(
     )
     session.expire(export)
     return export
+
+
+def _register_job() -> None:
+    """Make `run_export` the worker's job kind `export_resale` (issue 3's registry)."""
+    try:
+        from warehouse.jobs import job_kind
+    except ImportError:  # the job registry is not on this branch yet; run_export stays callable
+        return
+
+    @job_kind(JOB_KIND, queue="exports", timeout=3600)
+    def export_resale(job, payload: dict) -> str:
+        settings = job.settings
+        export = run_export(
+            job.session,
+            int(payload["export_id"]),
+            Path(settings["INSTANCE_PATH"]) / "exports",
+            public_url=settings.get("PUBLIC_URL", ""),
+        )
+        return export.file_path or ""
+
+
+_register_job()

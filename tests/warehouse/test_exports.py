@@ -163,3 +163,16 @@ def test_background_export_job_writes_the_file_with_progress(app, tmp_path):
     with pytest.raises(NotFound):
         exports.get_export(db.session, export.id, partner_id=factories.partner().id)
     assert db.session.get(Export, export.id).finished_at is not None
+
+
+def test_the_export_job_kind_runs_the_export(app):
+    jobs = pytest.importorskip("warehouse.jobs")
+    listed_units(3)
+    export = exports.request_background(db.session, "csv", ALL, 3, Actor(label="s"))
+    db.session.commit()
+    kind = jobs.JOB_KINDS[exports.JOB_KIND]
+    context = jobs.JobContext(db.session, app.config, f"export:{export.id}", export.created_at)
+    path = kind.func(context, {"export_id": export.id})
+    db.session.commit()
+    assert path.endswith(".csv")
+    assert db.session.get(Export, export.id).status == ExportStatus.DONE
