@@ -50,7 +50,11 @@ def label_token(rma: str) -> str:
 
 def label_url(rma: str) -> str:
     """The public link to an RMA's label PDF, for mails and the API."""
-    path = url_for("customer.label", token=label_token(rma))
+    # Built from the URL map rather than `url_for`, so it also works outside a request (the
+    # demo loader, jobs); the public base URL comes from the settings, not the request.
+    path = current_app.url_map.bind("localhost").build(
+        "customer.label", {"token": label_token(rma)}
+    )
     return current_app.config["PUBLIC_URL"].rstrip("/") + path
 
 

@@ -11,7 +11,17 @@ from stations.cli import command
 from warehouse import demo
 from warehouse.db import db
 from warehouse.demo.base import DEMO_PASSWORD, DEMO_USERS
-from warehouse.models import Order, Partner, Product, Shipment, Site, User
+from warehouse.models import (
+    Destination,
+    Order,
+    Partner,
+    Product,
+    ReturnRequest,
+    ReturnStatus,
+    Shipment,
+    Site,
+    User,
+)
 
 
 def _has_data() -> bool:
@@ -78,3 +88,21 @@ def _print_logins() -> None:
             "  "
             + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         )
+    _print_parcels()
+
+
+def _print_parcels() -> None:
+    """A few announced parcels to try the receiving station with (log in as the operator)."""
+    ready = db.session.scalars(
+        sa.select(ReturnRequest.rma)
+        .join(Partner, Partner.id == ReturnRequest.partner_id)
+        .where(
+            ReturnRequest.status == ReturnStatus.ANNOUNCED,
+            Partner.destination == Destination.WAREHOUSE,
+        )
+        .order_by(ReturnRequest.id)
+        .limit(5)
+    ).all()
+    if ready:
+        click.echo("Parcels waiting at /receive/ (type or scan an RMA, then Enter):")
+        click.echo("  " + "  ".join(ready))
