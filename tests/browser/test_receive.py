@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests import factories
 from tests.browser.conftest import browser_login
@@ -35,21 +36,22 @@ def test_operator_receives_an_announced_parcel_by_keyboard(page, output_dir):
     browser_login(page, operator)
 
     page.goto("/receive/")
-    assert page.evaluate("document.activeElement.id") == "scan-code"
+    scan_field = page.locator("#scan-code")
+    expect(scan_field).to_be_focused()
     page.keyboard.type(rma.lower())  # scanners and people type in any case
     page.keyboard.press("Enter")
     card = page.locator(f"section.parcel[data-rma='{rma}']")
     card.wait_for()
     assert "In time" in card.locator(".verdict").inner_text()
-    assert page.evaluate("document.body.dataset.lastScan") == "ok"
-    assert page.evaluate("document.activeElement.id") == "scan-code"
+    expect(page.locator("body")).to_have_attribute("data-last-scan", "ok")
+    expect(scan_field).to_be_focused()
 
     for gtin, title in (("4006381333931", "Rain jacket, M"), ("5901234123457", "Wool scarf")):
         page.keyboard.type(gtin)
         page.keyboard.press("Enter")
         page.locator(".scan-message.ok", has_text=f"{title}: unit 1 confirmed").wait_for()
-        assert page.evaluate("document.activeElement.id") == "scan-code"
-        assert page.input_value("#scan-code") == ""
+        expect(scan_field).to_be_focused()
+        expect(scan_field).to_have_value("")  # cleared for the next scan
 
     lpns = [unit.lpn for unit in db.session.query(Unit).order_by(Unit.id)]
     assert len(lpns) == 2
@@ -62,9 +64,9 @@ def test_operator_receives_an_announced_parcel_by_keyboard(page, output_dir):
     page.keyboard.type("RMA-XXXXXX0")
     page.keyboard.press("Enter")
     page.locator(".scan-message.error").wait_for()
-    assert page.evaluate("document.body.dataset.lastScan") == "error"
-    assert page.evaluate("document.activeElement.id") == "scan-code"
+    expect(page.locator("body")).to_have_attribute("data-last-scan", "error")
+    expect(scan_field).to_be_focused()
     page.keyboard.type(rma)
     page.keyboard.press("Enter")
-    card.wait_for()
+    page.locator(".scan-message.ok", has_text=f"{rma} opened.").wait_for()
     page.screenshot(path=str(output_dir / "receiving-station.png"), full_page=True)
