@@ -20,6 +20,7 @@ def command(cmd: click.Command) -> click.Command:
 def init_app(app) -> None:
     """Attach every registered command to the app's CLI."""
     # Import the modules that define commands so they register.
+    import stations.background
     import stations.cases
     import stations.cli_commands
     import stations.demo_cli

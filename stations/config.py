@@ -34,6 +34,18 @@ def from_environment() -> dict:
         "RQ_QUEUE_PREFIX": os.environ.get("RQ_QUEUE_PREFIX", ""),
         "SMTP_HOST": os.environ.get("SMTP_HOST", "127.0.0.1"),
         "SMTP_PORT": int(os.environ.get("SMTP_PORT", "8025")),
+        "SMTP_TIMEOUT": float(os.environ.get("SMTP_TIMEOUT", "30")),
+        "SMTP_STARTTLS": os.environ.get("SMTP_STARTTLS", "") in {"1", "true", "yes"},
+        "SMTP_USERNAME": os.environ.get("SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
+        # Background jobs (README "Background jobs"): worker class, retry backoff in seconds,
+        # how often the relay looks at the outbox, how often rq recovers abandoned jobs.
+        "RQ_WORKER_CLASS": os.environ.get("RQ_WORKER_CLASS", "fork"),
+        "JOB_RETRY_INTERVALS": [
+            int(s) for s in os.environ.get("JOB_RETRY_INTERVALS", "10,60,300,1800,7200").split(",")
+        ],
+        "RELAY_INTERVAL": float(os.environ.get("RELAY_INTERVAL", "1")),
+        "RQ_MAINTENANCE_INTERVAL": int(os.environ.get("RQ_MAINTENANCE_INTERVAL", "60")),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Returnyard <returns@returnyard.example>"),
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000"),
         "SECRET_KEY": _secret_key(instance),

@@ -173,3 +173,58 @@ def count_queries(app):
 
 def pytest_configure(config):
     os.environ.setdefault("RETURNYARD_INSTANCE", tempfile.mkdtemp(prefix="ry-instance-"))
+
+
+# -- background jobs (issue 3): a real SMTP sink, RQ drained by real workers ---------------------
+
+
+class SinkServer:
+    """The app's own SMTP sink (`stations.mailsink`) on a free loopback port, restartable."""
+
+    def __init__(self, folder: Path, port: int | None = None) -> None:
+        from tests.servers import free_port
+
+        self.folder = folder
+        self.port = port or free_port()
+        self.controller = None
+
+    def start(self, **options) -> SinkServer:
+        from stations import mailsink
+
+        self.controller = mailsink.start(self.folder, "127.0.0.1", self.port, **options)
+        return self
+
+    @property
+    def handler(self):
+        return self.controller.handler
+
+    @property
+    def received(self):
+        return self.handler.received
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture
+def mail_sink(tmp_path):
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps every mail as .eml."""
+    sink = SinkServer(tmp_path / "mail").start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def jobs(app, redis_server, mail_sink):
+    """The app wired to the sink with short retry backoff, on an emptied Redis."""
+    from redis import Redis
+
+    connection = Redis.from_url(redis_server.url)
+    connection.flushdb()
+    app.config.update(SMTP_PORT=mail_sink.port, SMTP_TIMEOUT=5, JOB_RETRY_INTERVALS=[1, 1])
+    yield connection
+    if redis_server.process is None:
+        redis_server.start()
+    Redis.from_url(redis_server.url).flushdb()

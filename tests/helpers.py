@@ -31,3 +31,41 @@ def csrf_from(html: str) -> str:
 def row_counts(*models) -> dict[str, int]:
     """How many rows each model's table has: to prove a refused request wrote nothing."""
     return {model.__tablename__: db.session.query(model).count() for model in models}
+
+
+def relay(app, connection):
+    """One relay pass, committed, as the `flask relay` process does it."""
+    from warehouse.relay import relay_pass
+
+    report = relay_pass(db.session, connection, app.config)
+    db.session.commit()
+    return report
+
+
+def drain(app, connection, *, until=None, timeout: float = 15.0) -> None:
+    """Run real RQ workers (SimpleWorker, in this process, with rq's scheduler) in bursts.
+
+    Stops when `until()` is true, or when no job is queued, scheduled or running (if no `until`).
+    Retries with backoff wait in rq's scheduled registry; each burst starts the scheduler, which
+    moves the due ones back to their queue.
+    """
+    import time
+
+    from rq import Queue, SimpleWorker
+
+    from warehouse.relay import queue_names
+
+    names = queue_names(app.config)
+    deadline = time.monotonic() + timeout
+    while True:
+        SimpleWorker(names, connection=connection).work(
+            burst=True, with_scheduler=True, logging_level="WARNING"
+        )
+        queues = [Queue(name, connection=connection) for name in names]
+        if until is not None:
+            if until():
+                return
+        elif not any(q.count or q.scheduled_job_registry.count for q in queues):
+            return
+        assert time.monotonic() < deadline, "background work did not finish in time"
+        time.sleep(0.2)

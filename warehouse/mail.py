@@ -3,24 +3,48 @@
 Caller contract (every stage uses it): `queue_mail(session, template=..., to=..., language=...,
 context=..., key=...)` inside the transaction of the state change that causes the mail.
 
-Templates are `templates/email/<template>.txt` and `templates/email/<template>.html`. Each
-defines `{% block subject %}` (in the .txt) and gets `lang` (en, nl, de, fr) plus the `context`
-values, which must be JSON-serialisable (ids, strings, integers: never ORM objects).
+Templates are `templates/email/<template>.txt` and `templates/email/<template>.html`. The .txt
+defines `{% block subject %}`; everything else in it is the plain-text body. The .html is the
+HTML body (it may extend `email/_layout.html`). Both get `lang` (en, nl, de, fr), `public_url`,
+the `tr(en=..., nl=..., de=..., fr=...)` helper (picks the text for `lang`), the `money` filter,
+plus the `context` values, which must be JSON-serialisable (ids, strings, integers: never ORM
+objects). A stage that needs more than ids at send time registers a loader with
+`@mail_context("<template>")`: `loader(session, context) -> dict` runs in the sending job and its
+result is added to the template variables, so the mail shows the data as it is when it leaves.
+
+Sending (the `send_email` job kind): the job looks the key up in `SentMail` first and does not
+send a mail that already left; otherwise it renders, sends through SMTP (text + HTML alternative,
+Message-ID derived from the key) and writes the `SentMail` row right after, committed with the
+job. The one window left: the process dies after the SMTP server accepted the mail and before
+that commit. The retried job then sends the mail again with the same Message-ID, which lets the
+receiving side (and our mailbox page) recognise the duplicate.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
+import hashlib
+import smtplib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
+import jinja2
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from warehouse.db import utcnow
 from warehouse.errors import InvalidInput
-from warehouse.models import Outbox
+from warehouse.jobs import JobContext, job_kind
+from warehouse.models import Outbox, SentMail
 from warehouse.outbox import enqueue
 
 LANGUAGES = ("en", "nl", "de", "fr")
 SEND_EMAIL = "send_email"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 def queue_mail(
@@ -47,4 +71,187 @@ def queue_mail(
         },
         f"mail:{key}",
         available_at=available_at,
+    )
+
+
+# -- templates ----------------------------------------------------------------------------------
+
+MAIL_CONTEXT: dict[str, Callable[[Session, dict[str, Any]], dict[str, Any]]] = {}
+
+
+def mail_context(template: str):
+    """Register `loader(session, context) -> dict` that adds send-time data for `template`."""
+
+    def decorator(loader):
+        MAIL_CONTEXT[template] = loader
+        return loader
+
+    return decorator
+
+
+@jinja2.pass_context
+def tr(context, **texts: str) -> str:
+    """The text for the template's `lang` among `en=`, `nl=`, `de=`, `fr=` (English if missing)."""
+    return texts.get(context.get("lang") or "en") or texts.get("en", "")
+
+
+def _environment() -> jinja2.Environment:
+    from warehouse.money import format_minor
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=jinja2.select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.globals["tr"] = tr
+    env.filters["money"] = format_minor
+    return env
+
+
+_ENV: jinja2.Environment | None = None
+
+
+def environment() -> jinja2.Environment:
+    """The Jinja environment for email templates (autoescaped for .html only)."""
+    global _ENV
+    if _ENV is None:
+        _ENV = _environment()
+    return _ENV
+
+
+@dataclass(frozen=True)
+class RenderedMail:
+    subject: str
+    text: str
+    html: str | None
+
+
+def render_mail(template: str, language: str, variables: Mapping[str, Any]) -> RenderedMail:
+    """Subject, text and HTML of `template` in `language` with `variables`."""
+    env = environment()
+    values = {**variables, "lang": language if language in LANGUAGES else "en"}
+    text_template = env.get_template(f"email/{template}.txt")
+    context = text_template.new_context(dict(values))
+    if "subject" not in text_template.blocks:
+        raise InvalidInput(f"email/{template}.txt has no subject block", field="template")
+    subject = " ".join("".join(text_template.blocks["subject"](context)).split())
+    # The body is the .txt without its subject block.
+    context = text_template.new_context(dict(values))
+    context.blocks["subject"] = [lambda _context: iter(())]
+    text = "".join(text_template.root_render_func(context)).strip() + "\n"
+    html = None
+    if (TEMPLATES / "email" / f"{template}.html").is_file():
+        html = env.get_template(f"email/{template}.html").render(values, subject=subject)
+    return RenderedMail(subject, text, html)
+
+
+# -- sending ------------------------------------------------------------------------------------
+
+
+def message_id_for(idempotency_key: str, mail_from: str) -> str:
+    """A Message-ID that is the same for every attempt at one mail, so duplicates are visible."""
+    domain = email.utils.parseaddr(mail_from)[1].rpartition("@")[2] or "returnyard.invalid"
+    digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
+    return f"<{digest}@{domain}>"
+
+
+def build_message(
+    rendered: RenderedMail, *, to: str, language: str, idempotency_key: str, mail_from: str
+) -> EmailMessage:
+    """A multipart/alternative message (text, then HTML) with a stable Message-ID."""
+    message = EmailMessage()
+    message["From"] = mail_from
+    message["To"] = to
+    message["Subject"] = rendered.subject
+    message["Date"] = email.utils.formatdate(localtime=False)
+    message["Message-ID"] = message_id_for(idempotency_key, mail_from)
+    message["Content-Language"] = language
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(rendered.text)
+    if rendered.html is not None:
+        message.add_alternative(rendered.html, subtype="html")
+    return message
+
+
+def smtp_send(message: EmailMessage, settings: Mapping[str, Any]) -> None:
+    """Hand `message` to the SMTP server of SMTP_HOST:SMTP_PORT (STARTTLS/login if configured)."""
+    host, port = settings.get("SMTP_HOST", "127.0.0.1"), int(settings.get("SMTP_PORT", 25))
+    with smtplib.SMTP(host, port, timeout=float(settings.get("SMTP_TIMEOUT", 30))) as smtp:
+        if settings.get("SMTP_STARTTLS"):
+            smtp.starttls()
+        if settings.get("SMTP_USERNAME"):
+            smtp.login(settings["SMTP_USERNAME"], settings.get("SMTP_PASSWORD", ""))
+        smtp.send_message(message)
+
+
+@job_kind(SEND_EMAIL, queue="mail", timeout=90)
+def send_email(job: JobContext, payload: dict[str, Any]) -> str:
+    """Send one queued mail unless the sent-log says it left already; log it right after."""
+    session = job.session
+    sent = session.scalar(
+        sa.select(SentMail).where(SentMail.idempotency_key == job.idempotency_key)
+    )
+    if sent is not None:
+        return f"already sent {sent.message_id} at {sent.sent_at.isoformat()}"
+    template, language = payload["template"], payload.get("language", "en")
+    context = dict(payload.get("context") or {})
+    variables = {**context, "public_url": job.settings.get("PUBLIC_URL", "")}
+    loader = MAIL_CONTEXT.get(template)
+    if loader is not None:
+        variables.update(loader(session, context))
+    rendered = render_mail(template, language, variables)
+    mail_from = job.settings.get("MAIL_FROM", "Returnyard <returns@returnyard.example>")
+    message = build_message(
+        rendered,
+        to=payload["to"],
+        language=language,
+        idempotency_key=job.idempotency_key,
+        mail_from=mail_from,
+    )
+    smtp_send(message, job.settings)
+    session.add(
+        SentMail(
+            idempotency_key=job.idempotency_key,
+            message_id=message["Message-ID"],
+            recipient=payload["to"],
+            subject=rendered.subject[:250],
+            template=template,
+            language=language,
+            body_text=rendered.text,
+            body_html=rendered.html,
+            sent_at=utcnow(),
+        )
+    )
+    session.flush()
+    return message["Message-ID"]
+
+
+def request_test_mail(session: Session, actor, *, to: str, language: str = "en") -> Outbox:
+    """Queue the test mail a supervisor sends to check that mail reaches people."""
+    from warehouse.events import record
+    from warehouse.models import User
+
+    if language not in LANGUAGES:
+        raise InvalidInput(f"{language!r} is not one of {', '.join(LANGUAGES)}", field="language")
+    to = to.strip()
+    local, _, domain = to.partition("@")
+    if not local or "." not in domain or any(c.isspace() for c in to):
+        raise InvalidInput(f"{to!r} is not an email address", field="to")
+    user = session.get(User, actor.user_id) if actor.user_id else None
+    if user is None:
+        raise InvalidInput("only a logged-in user can request a test mail", field="to")
+    event = record(session, actor, "mail.test_requested", user, to=to, language=language)
+    session.flush()
+    return queue_mail(
+        session,
+        template="test_mail",
+        to=to,
+        language=language,
+        context={
+            "requested_by": user.name,
+            "requested_at": utcnow().strftime("%Y-%m-%d %H:%M"),
+        },
+        key=f"test:{event.id}",
     )

@@ -502,7 +502,11 @@ class SentMail(db.Model):
     recipient: Mapped[str] = mapped_column(sa.String(254), index=True)
     subject: Mapped[str] = mapped_column(sa.String(250))
     template: Mapped[str] = mapped_column(sa.String(64))
-    sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # What left, as rendered then: the mailbox page shows it even without the local sink.
+    language: Mapped[str] = mapped_column(sa.String(2), default="en")
+    body_text: Mapped[str] = mapped_column(sa.Text, default="")
+    body_html: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class LedgerEntry(db.Model):

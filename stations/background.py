@@ -1,0 +1,235 @@
+"""Background processes: the RQ worker, the outbox relay and the local mail sink, as commands.
+
+- `flask --app wsgi worker`: an RQ worker (with rq's scheduler, which fires retries with backoff)
+  on every queue a job kind uses. Jobs run `run_job` below inside this app's context.
+- `flask --app wsgi relay`: moves due outbox rows to RQ every RELAY_INTERVAL seconds.
+- `flask --app wsgi mail-sink`: the SMTP sink on SMTP_HOST:SMTP_PORT writing instance/mail/.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+import sqlalchemy as sa
+from flask import current_app, has_app_context
+from redis import Redis
+from redis.exceptions import RedisError
+
+from stations.cli import command
+from warehouse.db import db, utcnow
+from warehouse.jobs import JobContext, load_job_modules, run
+from warehouse.relay import queue_names, relay_pass
+
+log = logging.getLogger("returnyard.background")
+RECOVERY_INTERVAL = 10.0  # seconds between looks for jobs of dead workers
+WORKER_CLASSES = {"fork": "rq.worker.Worker", "simple": "rq.worker.SimpleWorker"}
+
+
+def run_job(kind: str, payload: dict[str, Any], idempotency_key: str) -> Any:
+    """The function every RQ job calls: run job `kind` in a fresh session and commit once."""
+    if not has_app_context():
+        from stations import create_app
+
+        with create_app().app_context():
+            return run_job(kind, payload, idempotency_key)
+    load_job_modules()
+    session = db.session
+    try:
+        result = run(
+            kind, JobContext(session, current_app.config, idempotency_key, utcnow()), payload
+        )
+        session.commit()
+        return result
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        db.session.remove()
+
+
+def redis_for_jobs(url: str | None = None) -> Redis:
+    """A Redis client for RQ with short connect timeouts, so an outage is noticed quickly."""
+    return Redis.from_url(
+        url or current_app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=30
+    )
+
+
+def worker_class(name: str):
+    """rq's forking Worker ('fork') or its SimpleWorker ('simple')."""
+    from rq.utils import import_attribute
+
+    return import_attribute(WORKER_CLASSES[name])
+
+
+@command
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option(
+    "--class",
+    "class_name",
+    type=click.Choice(sorted(WORKER_CLASSES)),
+    default=None,
+    help="Worker class (default: the RQ_WORKER_CLASS setting).",
+)
+@click.option("--name", default=None, help="Worker name (default: host.pid).")
+def worker_command(burst, class_name, name):
+    """Run an RQ worker with its scheduler on all job queues (retries need the scheduler)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    config = current_app.config
+    names = queue_names(config)
+    klass = worker_class(class_name or config.get("RQ_WORKER_CLASS", "fork"))
+    worker = klass(
+        names,
+        connection=redis_for_jobs(),
+        name=name,
+        maintenance_interval=int(config.get("RQ_MAINTENANCE_INTERVAL", 60)),
+    )
+    click.echo(f"{klass.__name__} on {', '.join(names)} at {config['REDIS_URL']}")
+    worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+
+
+def _process_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a killed process whose parent died too may linger as a zombie until init reaps it
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+def recover_abandoned_jobs(connection: Redis, names: list[str]) -> list[str]:
+    """Give jobs of dead workers on this host back to rq's retry logic at once.
+
+    rq itself treats a started job as abandoned only when its heartbeat expires (the job
+    timeout or 30 s, plus 60 s) and a worker's maintenance runs. A worker killed on this machine
+    (SIGKILL, OOM, power to the container) is found sooner here: its pid is gone. Its entries
+    in the started registry are marked expired and rq's own cleanup then retries each job (or
+    fails it when no retries are left). Workers on other hosts are left to rq's heartbeat.
+    """
+    from rq import Worker
+    from rq.executions import Execution
+    from rq.registry import StartedJobRegistry
+
+    host = socket.gethostname()
+    recovered = []
+    for name in names:
+        registry = StartedJobRegistry(name, connection=connection)
+        expired = {}
+        for job_id, execution_id in registry.get_job_and_execution_ids(cleanup=False):
+            try:
+                execution = Execution.fetch(execution_id, job_id, connection)
+            except ValueError:
+                continue  # the execution record is gone: rq's heartbeat expiry handles it
+            worker = Worker.find_by_key(
+                Worker.redis_worker_namespace_prefix + execution.worker_name, connection
+            )
+            if worker is None or (worker.hostname == host and not _process_alive(worker.pid)):
+                expired[f"{job_id}:{execution_id}"] = 0
+                recovered.append(job_id)
+        if expired:
+            connection.zadd(registry.key, expired, xx=True)
+            registry.cleanup()
+    for job_id in recovered:
+        log.warning("job %s lost its worker; handed back to rq's retry", job_id)
+    _release_dead_scheduler_locks(connection, names, host)
+    return recovered
+
+
+def _release_dead_scheduler_locks(connection: Redis, names: list[str], host: str) -> None:
+    """Free the scheduler lock of a dead local worker, so retries fire without waiting ~60 s."""
+    from rq.scheduler import SCHEDULER_KEY_TEMPLATE, RQScheduler
+    from rq.scripts import release_lock
+
+    for name in names:
+        key = RQScheduler.get_locking_key(name)
+        owner = connection.get(key)
+        if not owner:
+            continue
+        owner = owner.decode()
+        data = {
+            k.decode(): v.decode()
+            for k, v in connection.hgetall(SCHEDULER_KEY_TEMPLATE % owner).items()
+        }
+        if data.get("hostname") == host and not _process_alive(int(data.get("pid") or 0)):
+            release_lock(connection, key, owner)
+            log.warning("released the scheduler lock of dead scheduler %s on %s", owner, name)
+
+
+def relay_once(connection: Redis, limit: int = 200) -> int:
+    """One relay pass in its own transaction; returns how many rows went to RQ."""
+    try:
+        report = relay_pass(db.session, connection, current_app.config, limit=limit)
+        db.session.commit()
+    except sa.exc.SQLAlchemyError:
+        db.session.rollback()
+        log.exception("relay pass failed on the database; trying again")
+        return 0
+    finally:
+        db.session.remove()
+    if report.error:
+        log.warning("relay: Redis unavailable, rows stay in the outbox: %s", report.error)
+    if report.dispatched:
+        log.info("relay: dispatched %d: %s", len(report.dispatched), ", ".join(report.dispatched))
+    return len(report.dispatched)
+
+
+@command
+@click.command("relay")
+@click.option("--once", is_flag=True, help="One pass, then exit.")
+@click.option("--interval", type=float, default=None, help="Seconds between passes.")
+def relay_command(once, interval):
+    """Move due outbox rows to RQ, forever (one relay per SQLite database)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    interval = interval or float(current_app.config.get("RELAY_INTERVAL", 1.0))
+    connection = Redis.from_url(
+        current_app.config["REDIS_URL"], socket_connect_timeout=1, socket_timeout=5
+    )
+    click.echo(f"relay every {interval}s to {current_app.config['REDIS_URL']}")
+    names = queue_names(current_app.config)
+    last_recovery = 0.0
+    while True:
+        moved = relay_once(connection)
+        if time.monotonic() - last_recovery > RECOVERY_INTERVAL:
+            last_recovery = time.monotonic()
+            try:
+                recover_abandoned_jobs(connection, names)
+            except RedisError as error:
+                log.warning("relay: cannot look for abandoned jobs: %s", error)
+        if once:
+            click.echo(f"dispatched {moved}")
+            return
+        if moved == 0:
+            time.sleep(interval)
+
+
+@command
+@click.command("mail-sink")
+@click.option("--folder", type=click.Path(path_type=Path), default=None)
+def mail_sink_command(folder):
+    """Receive mail on SMTP_HOST:SMTP_PORT and keep each as an .eml under instance/mail/."""
+    from stations import mailsink
+
+    config = current_app.config
+    folder = folder or Path(current_app.instance_path) / "mail"
+    controller = mailsink.start(folder, config["SMTP_HOST"], int(config["SMTP_PORT"]))
+    click.echo(f"SMTP sink on {config['SMTP_HOST']}:{config['SMTP_PORT']} writing {folder}")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        controller.stop()
