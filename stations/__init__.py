@@ -81,6 +81,8 @@ def _register_blueprints(app: Flask) -> None:
         exports_api,
         grade,
         home,
+        jobs,
+        mailbox,
         openapi,
         orders_api,
         photos,
@@ -104,6 +106,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(cases.bp)
     app.register_blueprint(exports.bp)
     app.register_blueprint(batches.bp)
+    app.register_blueprint(jobs.bp)
+    app.register_blueprint(mailbox.bp)
 
 
 def _template_helpers(app: Flask) -> None:

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import socket
@@ -233,3 +234,36 @@ def mail_sink_command(folder):
         pass
     finally:
         controller.stop()
+
+
+def worker_states(connection: Redis, names: list[str]) -> list[dict[str, Any]]:
+    """The RQ workers listening on any of `names`: state, heartbeat and whether they live."""
+    from rq import Worker
+
+    host = socket.gethostname()
+    now = utcnow()
+    states = []
+    for worker in Worker.all(connection=connection):
+        if not set(worker.queue_names()) & set(names):
+            continue
+        heartbeat = worker.last_heartbeat
+        if heartbeat is not None and heartbeat.tzinfo is None:
+            heartbeat = heartbeat.replace(tzinfo=dt.UTC)
+        dead_here = worker.hostname == host and not _process_alive(worker.pid)
+        states.append(
+            {
+                "name": worker.name,
+                "host": worker.hostname,
+                "pid": worker.pid,
+                "state": "dead" if dead_here else worker.get_state(),
+                "alive": not dead_here,
+                "queues": worker.queue_names(),
+                "heartbeat_age": None
+                if heartbeat is None
+                else max(0, int((now - heartbeat).total_seconds())),
+                "current_job": worker.get_current_job_id(),
+                "successful": worker.successful_job_count,
+                "failed": worker.failed_job_count,
+            }
+        )
+    return sorted(states, key=lambda s: s["name"])

@@ -58,9 +58,11 @@ def drain(app, connection, *, until=None, timeout: float = 15.0) -> None:
     names = queue_names(app.config)
     deadline = time.monotonic() + timeout
     while True:
-        SimpleWorker(names, connection=connection).work(
-            burst=True, with_scheduler=True, logging_level="WARNING"
-        )
+        # Its own app context, like a worker process: the jobs get their own database session.
+        with app.app_context():
+            SimpleWorker(names, connection=connection).work(
+                burst=True, with_scheduler=True, logging_level="WARNING"
+            )
         queues = [Queue(name, connection=connection) for name in names]
         if until is not None:
             if until():
