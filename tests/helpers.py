@@ -42,7 +42,7 @@ def relay(app, connection):
     return report
 
 
-def drain(app, connection, *, until=None, timeout: float = 15.0) -> None:
+def drain(app, connection, *, until=None, timeout: float = 30.0) -> None:
     """Run real RQ workers (SimpleWorker, in this process, with rq's scheduler) in bursts.
 
     Stops when `until()` is true, or when no job is queued, scheduled or running (if no `until`).

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 from rq import Queue
@@ -260,6 +261,11 @@ def test_a_worker_killed_mid_send_is_recovered_and_the_mail_arrives_once(
     try:
         assert mail_sink.handler.rcpt_seen.wait(30), (tmp_path / "worker.log").read_text()
         assert Job.fetch(job_id, connection=jobs).get_status() == JobStatus.STARTED
+        # Its scheduler has registered too (a worker killed in the very first moments, before
+        # that, leaves rq's scheduler lock to expire on its own, about a minute).
+        deadline = time.monotonic() + 10
+        while not jobs.keys("rq:scheduler:*") and time.monotonic() < deadline:
+            time.sleep(0.05)
     finally:
         os.killpg(worker.pid, signal.SIGKILL)  # the worker, its work horse and its scheduler
         worker.wait(10)
