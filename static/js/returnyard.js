@@ -50,11 +50,15 @@
   document.addEventListener("scan-ok", function () { signal("ok"); });
   document.addEventListener("scan-error", function () { signal("error"); });
 
-  document.addEventListener("htmx:afterSettle", function () {
+  // Empty the scan field as soon as its scan is on its way (htmx has read the value by then),
+  // not when the answer arrives: a scanner that fires the next code quickly loses nothing.
+  document.addEventListener("htmx:beforeRequest", function (event) {
     const field = scanField();
-    if (field && field.dataset.keep !== "true") field.value = "";
-    refocus();
+    if (field && field.dataset.keep !== "true" && event.detail.elt.contains(field)) {
+      field.value = "";
+    }
   });
+  document.addEventListener("htmx:afterSettle", refocus);
   // A 4xx / 5xx answer still carries the message fragment: swap it in.
   document.addEventListener("htmx:beforeSwap", function (event) {
     const status = event.detail.xhr.status;
