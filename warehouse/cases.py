@@ -20,6 +20,7 @@ from warehouse import events, ledger
 from warehouse.db import utcnow
 from warehouse.decisions import Outcome, Policy, Proposal, propose
 from warehouse.errors import Conflict, DomainError, InvalidInput, NotFound
+from warehouse.jobs import periodic
 from warehouse.mail import queue_mail
 from warehouse.models import (
     Case,
@@ -720,21 +721,11 @@ def case_json(case: Case) -> dict:
 ESCALATION_EVERY = dt.timedelta(hours=1)
 
 
-def _register_escalation_job() -> None:
-    """Run `escalate_due_cases` hourly through the background jobs' scheduler (issue 3)."""
-    try:
-        from warehouse.jobs import periodic
-    except ImportError:  # the background jobs are not on this branch yet
-        return
-
-    @periodic("escalate_consult_cases", every=ESCALATION_EVERY)
-    def escalate_consult_cases(job, payload: dict) -> str:
-        """Remind and escalate unanswered refund cases; each case once per step."""
-        links = CaseLinks(
-            job.settings["SECRET_KEY"], int(job.settings.get("CASE_LINK_MAX_AGE", LINK_MAX_AGE))
-        )
-        run = escalate_due_cases(job.session, links=links, now=job.now)
-        return f"reminded {len(run.reminded)}, escalated {len(run.escalated)}"
-
-
-_register_escalation_job()
+@periodic("escalate_consult_cases", every=ESCALATION_EVERY)
+def escalate_consult_cases(job, payload: dict) -> str:
+    """Hourly: remind and escalate unanswered refund cases; each case once per step."""
+    links = CaseLinks(
+        job.settings["SECRET_KEY"], int(job.settings.get("CASE_LINK_MAX_AGE", LINK_MAX_AGE))
+    )
+    run = escalate_due_cases(job.session, links=links, now=job.now)
+    return f"reminded {len(run.reminded)}, escalated {len(run.escalated)}"

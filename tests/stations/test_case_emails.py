@@ -9,8 +9,6 @@ import re
 
 import pytest
 
-pytest.importorskip("warehouse.relay", reason="needs the background jobs (issue 3)")
-
 from tests import factories
 from tests.grading_helpers import COMPLETE, OPERATOR, open_case, received
 from tests.helpers import csrf_from, drain, relay
