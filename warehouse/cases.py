@@ -33,6 +33,7 @@ from warehouse.models import (
     User,
 )
 from warehouse.money import MoneyError, format_minor, parse_amount
+from warehouse.routing import close_if_done
 
 LINK_SALT = "returnyard.case-decision"
 LINK_MAX_AGE = 14 * 24 * 3600
@@ -256,6 +257,8 @@ def _approve(
         currency,
         reason,
     )
+    # Routing never waits for the refund: a unit already put away closes now.
+    close_if_done(session, unit, actor)
 
 
 def _reject(session: Session, actor: events.Actor, unit: Unit, *, reason: str, currency: str):
@@ -271,6 +274,7 @@ def _reject(session: Session, actor: events.Actor, unit: Unit, *, reason: str, c
         reason=reason,
     )
     _mail_customer(session, unit, "rejected", 0, currency, reason)
+    close_if_done(session, unit, actor)
 
 
 def _mail_customer(
