@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 
 from redis import Redis
+from redis.exceptions import RedisError
 
 from warehouse.errors import DomainError
 
@@ -19,6 +20,13 @@ class TooManyAttempts(DomainError):
 
     status = 429
     code = "too_many_attempts"
+
+
+class LimiterUnavailable(DomainError):
+    """The counters cannot be read, so the guarded action is refused rather than left open."""
+
+    status = 503
+    code = "temporarily_unavailable"
 
 
 @dataclass(frozen=True)
@@ -45,7 +53,14 @@ class RateLimiter:
         """Raise `TooManyAttempts` if any (limit, key) has used up its attempts."""
         now = time.time() if now is None else now
         keys = [self._key(limit, key, now) for limit, key in checks]
-        counts = self.redis.mget([redis_key for redis_key, _ in keys])
+        try:
+            counts = self.redis.mget([redis_key for redis_key, _ in keys])
+        except RedisError:
+            # Failing closed: an outage must not become a window for guessing.
+            raise LimiterUnavailable(
+                "This page cannot check your details right now. Please try again in a few "
+                "minutes."
+            ) from None
         for (limit, _key), (_redis_key, ends), count in zip(checks, keys, counts, strict=True):
             if count is not None and int(count) >= limit.attempts:
                 wait = max(1, int(ends - now))
@@ -62,7 +77,13 @@ class RateLimiter:
             redis_key, ends = self._key(limit, key, now)
             pipe.incr(redis_key)
             pipe.expireat(redis_key, int(ends) + 1)
-        pipe.execute()
+        try:
+            pipe.execute()
+        except RedisError:
+            raise LimiterUnavailable(
+                "This page cannot check your details right now. Please try again in a few "
+                "minutes."
+            ) from None
 
 
 def _minutes(seconds: int) -> str:

@@ -143,3 +143,14 @@ def test_one_address_trying_many_orders_is_stopped(client, order):
     for n in range(20):
         assert _find(client, f"MP-{900000 + n}", "kim@example.org").status_code == 404
     assert _find(client, order.number, "kim@example.org").status_code == 429
+
+
+def test_without_redis_the_lookup_is_refused_clearly_not_left_open(app, order):
+    # The rate limit cannot count guesses without Redis: the page says so and stays shut.
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
+    app.extensions.pop("returnyard_limiter", None)
+    client = app.test_client()
+    response = _find(client, order.number, "kim@example.org")
+    assert response.status_code == 503
+    assert "cannot check your details right now" in response.get_data(as_text=True)
+    assert client.get("/returns/order").status_code == 303  # no order was opened
