@@ -42,3 +42,17 @@ def test_partners_cannot_open_the_supervisor_screen(client):
     login_as(client, factories.user(Role.PARTNER, case.partner))
     assert client.get("/cases").status_code == 403
     assert client.get(f"/cases/{case.id}").status_code == 403
+
+
+def test_an_overdue_case_is_called_overdue_not_due_soon(client):
+    overdue, soon = open_case(), open_case()
+    overdue.refund_due_on = TODAY - dt.timedelta(days=2)
+    soon.refund_due_on = TODAY + dt.timedelta(days=2)
+    db.session.commit()
+    login_as(client, factories.user(Role.SUPERVISOR))
+    rows = client.get("/cases").get_data(as_text=True).split("<tr")
+    overdue_row = next(row for row in rows if f'data-case="{overdue.id}"' in row)
+    soon_row = next(row for row in rows if f'data-case="{soon.id}"' in row)
+    assert "overdue" in overdue_row
+    assert "at risk" not in overdue_row
+    assert "at risk" in soon_row
