@@ -16,7 +16,7 @@ mkdir -p "$LOGS"
 
 "$BIN/python" -m stations.localredis "$REDIS_URL" "$RETURNYARD_INSTANCE"
 "$BIN/flask" --app wsgi db upgrade
-"$BIN/flask" --app wsgi demo --if-empty
+"$BIN/flask" --app wsgi demo --if-empty --no-logins
 
 BACKGROUND=()
 GUNICORN=""

@@ -35,7 +35,10 @@ def _has_data() -> bool:
 @click.command("demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) if there is data already.")
 @click.option("--seed", default=20261125, show_default=True, help="Seed for the random data.")
-def demo_command(if_empty: bool, seed: int):
+@click.option(
+    "--no-logins", is_flag=True, help="Do not print the logins (make run prints them last)."
+)
+def demo_command(if_empty: bool, seed: int, no_logins: bool):
     """Load the demo data set into an empty database and print the demo logins."""
     if _has_data():
         if if_empty:
@@ -56,7 +59,8 @@ def demo_command(if_empty: bool, seed: int):
         f"Demo data loaded in {time.monotonic() - started:.1f} s: "
         + ", ".join(f"{count} {name}s" for name, count in counts.items())
     )
-    _print_logins()
+    if not no_logins:
+        _print_logins()
 
 
 @command

@@ -118,3 +118,10 @@ def test_demo_commands(runner, client):
         },
     )
     assert response.status_code == 303
+
+
+def test_demo_can_leave_the_logins_to_make_run(runner):
+    loaded = runner.invoke(args=["demo", "--if-empty", "--no-logins"])
+    assert loaded.exit_code == 0, loaded.output
+    assert "540 orders" in loaded.output
+    assert "volt@partners.example" not in loaded.output
