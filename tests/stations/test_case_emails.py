@@ -182,3 +182,22 @@ def test_the_hourly_job_reminds_and_escalates(app, jobs, mail_sink):
     assert len(to(messages, case.partner.contact_email)) == 1
     assert len(to(messages, supervisor.email)) == 1
     assert db.session.query(Event).filter_by(kind="case.escalated").count() == 1
+
+
+def test_out_of_window_reject_reaches_the_customer_with_the_reason(app, jobs, mail_sink):
+    unit = received(out_of_window="reject", delivered_days_ago=60)
+    grade_unit(
+        db.session,
+        OPERATOR,
+        unit.id,
+        grade="new",
+        checklist=COMPLETE,
+        links=cases.CaseLinks(app.config["SECRET_KEY"]),
+    )
+    db.session.commit()
+    assert db.session.get(Unit, unit.id).refund_state == RefundState.REJECTED
+    messages = delivered(app, jobs, mail_sink)
+    [customer_mail] = to(messages, unit.return_request.order.customer_email)
+    assert customer_mail["Subject"].startswith("No refund")
+    assert "after the return window" in text_of(customer_mail)
+    assert to(messages, unit.partner.contact_email) == []  # nothing for the partner to do
