@@ -86,6 +86,7 @@ def return_json(rma: ReturnRequest) -> dict:
         "received_on": rma.received_on.isoformat() if rma.received_on else None,
         "refund_due_on": rma.refund_due_on.isoformat() if rma.refund_due_on else None,
         "parcel_damaged": rma.parcel_damaged,
+        "return_tracking_number": rma.return_tracking_number,
         "verdict": verdict.verdict.value,
         "label_url": label_url(rma.rma),
         "lines": [
@@ -158,6 +159,22 @@ def get_return(rma: str):
     return jsonify(return_json(found))
 
 
+@bp.post("/returns/<rma>/tracking")
+@token_required(*API_ROLES)
+def set_return_tracking(rma: str):
+    """The carrier's tracking number of the return parcel (scanning it then opens the RMA)."""
+    body = json_body()
+    found = announcements.set_return_tracking(
+        db.session,
+        rma,
+        body.get("tracking_number"),
+        _actor(),
+        partner_id=token_partner_id(),
+    )
+    db.session.commit()
+    return jsonify(return_json(found))
+
+
 # OpenAPI descriptions of the paths above (registered with stations.openapi when it exists).
 _LINE = {
     "type": "object",
@@ -185,6 +202,7 @@ RETURN_SCHEMA = {
         "received_on": {"type": ["string", "null"], "format": "date"},
         "refund_due_on": {"type": ["string", "null"], "format": "date"},
         "parcel_damaged": {"type": "boolean"},
+        "return_tracking_number": {"type": ["string", "null"]},
         "verdict": {"type": "string", "enum": ["in_time", "grace", "out_of_window", "guarantee"]},
         "label_url": {"type": "string", "format": "uri"},
         "lines": {"type": "array", "items": {"type": "object"}},
@@ -250,6 +268,39 @@ OPENAPI_PATHS = {
             },
         },
         "errors": (400, 401, 403, 404),
+    },
+    ("/returns/<rma>/tracking", "post"): {
+        "summary": "Set the tracking number of the return parcel",
+        "operationId": "setReturnTracking",
+        "description": (
+            "For the channel or carrier: once stored, scanning the parcel's tracking number at "
+            "receiving opens its RMA. Allowed while the return is announced; a number used by "
+            "another return is refused (409)."
+        ),
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["tracking_number"],
+                        "properties": {
+                            "tracking_number": {
+                                "type": "string",
+                                "pattern": "^[A-Za-z0-9][A-Za-z0-9-]{3,63}$",
+                            }
+                        },
+                    }
+                }
+            },
+        },
+        "responses": {
+            "200": {
+                "description": "The return with its tracking number",
+                "content": {"application/json": {"schema": RETURN_SCHEMA}},
+            }
+        },
+        "errors": (400, 401, 403, 404, 409),
     },
     ("/returns/<rma>", "get"): {
         "summary": "One return with its status and units",

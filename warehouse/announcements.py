@@ -36,6 +36,7 @@ from warehouse.models import (
     Reason,
     ReturnLine,
     ReturnRequest,
+    ReturnStatus,
     Shipment,
 )
 
@@ -290,4 +291,56 @@ def return_by_rma(session: Session, rma: str, partner_id: int | None = None) -> 
     )
     if found is None or (partner_id is not None and found.partner_id != partner_id):
         raise NotFound(f"no return {rma!r}", field="rma")
+    return found
+
+
+TRACKING_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{3,63}$")
+
+
+def set_return_tracking(
+    session: Session,
+    rma: str,
+    tracking_number: object,
+    actor: Actor,
+    *,
+    partner_id: int | None = None,
+) -> ReturnRequest:
+    """Store the carrier's tracking number of the return parcel, so scanning it opens the RMA.
+
+    Only while the parcel is still on its way (announced); a number already used by another
+    return is refused, since a scan must lead to exactly one parcel.
+    """
+    found = return_by_rma(session, rma, partner_id=partner_id)
+    if not isinstance(tracking_number, str) or not TRACKING_PATTERN.match(tracking_number.strip()):
+        raise InvalidInput(
+            "`tracking_number` must be 4 to 64 letters, digits or dashes", field="tracking_number"
+        )
+    number = tracking_number.strip()
+    if found.return_tracking_number == number:
+        return found  # the carrier told us twice: nothing changes
+    if found.status != ReturnStatus.ANNOUNCED:
+        raise Conflict(
+            f"{found.rma} has arrived already; its tracking number can no longer change",
+            field="tracking_number",
+        )
+    taken = (
+        session.query(ReturnRequest.rma)
+        .filter(ReturnRequest.return_tracking_number == number, ReturnRequest.id != found.id)
+        .first()
+    )
+    if taken is not None:
+        raise Conflict(
+            f"tracking number {number} belongs to another return", field="tracking_number"
+        )
+    before = found.return_tracking_number
+    found.return_tracking_number = number
+    record(
+        session,
+        actor,
+        "return.tracking_set",
+        found,
+        before=before,
+        after=number,
+        site_id=found.site_id,
+    )
     return found

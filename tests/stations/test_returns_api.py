@@ -178,3 +178,76 @@ def test_tokens_are_required_and_roles_checked(client, world):
         ).status_code
         == 404
     )
+
+
+def _announce(client, world, sku="SHOE-43"):
+    response = client.post(
+        "/api/v1/returns",
+        json={
+            "order_number": "MP-424242",
+            "lines": [{"sku": sku, "quantity": 1, "reason": "changed_mind"}],
+        },
+        headers=_auth(world["tokens"]["admin"]),
+    )
+    assert response.status_code == 201, response.json
+    return response.json["rma"]
+
+
+def test_return_tracking_number_is_set_and_then_opens_the_parcel_at_receiving(client, world):
+    from warehouse.events import Actor
+    from warehouse.receiving import find_parcel
+
+    rma = _announce(client, world)
+    path = f"/api/v1/returns/{rma}/tracking"
+    first = _auth(world["tokens"]["first"])
+    response = client.post(path, json={"tracking_number": "3SRET0001234"}, headers=first)
+    assert response.status_code == 200, response.json
+    assert response.json["return_tracking_number"] == "3SRET0001234"
+    again = client.post(path, json={"tracking_number": "3SRET0001234"}, headers=first)
+    assert again.status_code == 200
+    events = db.session.query(Event).filter_by(kind="return.tracking_set").count()
+    assert events == 1  # the same number twice changes nothing
+
+    operator = factories.user(Role.OPERATOR)
+    actor = Actor(label=operator.email, user_id=operator.id, site_id=operator.site_id)
+    found = find_parcel(db.session, "3SRET0001234", actor)
+    assert (found.rma.rma, found.via) == (rma, "tracking")
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({}, 400, "tracking_number"),
+        ({"tracking_number": 12345}, 400, "tracking_number"),
+        ({"tracking_number": "a b"}, 400, "tracking_number"),
+        ({"tracking_number": "x" * 65}, 400, "tracking_number"),
+        ({"tracking_number": "3SRET-TAKEN"}, 409, "tracking_number"),
+    ],
+)
+def test_bad_return_tracking_is_refused_and_changes_nothing(client, world, body, status, field):
+    taken = _announce(client, world)
+    admin = _auth(world["tokens"]["admin"])
+    path = f"/api/v1/returns/{taken}/tracking"
+    assert (
+        client.post(path, json={"tracking_number": "3SRET-TAKEN"}, headers=admin).status_code == 200
+    )
+    rma = _announce(client, world, sku="TENT-2")
+    before = row_counts(Event)
+    response = client.post(f"/api/v1/returns/{rma}/tracking", json=body, headers=admin)
+    assert response.status_code == status, response.json
+    assert response.json["field"] == field
+    assert row_counts(Event) == before
+    db.session.expire_all()
+    assert db.session.query(ReturnRequest).filter_by(rma=rma).one().return_tracking_number is None
+
+
+def test_another_partners_return_tracking_cannot_be_set(client, world):
+    rma = _announce(client, world)  # FJELL's return
+    response = client.post(
+        f"/api/v1/returns/{rma}/tracking",
+        json={"tracking_number": "3SRET0009999"},
+        headers=_auth(world["tokens"]["second"]),
+    )
+    assert response.status_code == 404
+    db.session.expire_all()
+    assert db.session.query(ReturnRequest).filter_by(rma=rma).one().return_tracking_number is None
