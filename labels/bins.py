@@ -14,9 +14,9 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from labels.code128 import draw_code128
+from labels.zpl import DOTS_PER_MM, zpl_field
 
 WIDTH_MM, HEIGHT_MM = 100, 50
-DOTS_PER_MM = 8  # 203 dpi
 
 
 @dataclass(frozen=True)
@@ -57,11 +57,6 @@ def bin_labels_pdf(labels: Sequence[BinLabel]) -> bytes:
     return buffer.getvalue()
 
 
-def _zpl_field(text: str) -> str:
-    """Text safe inside ^FD…^FS with ^FH: the caret and tilde as hex escapes."""
-    return text.replace("_", "_5F").replace("^", "_5E").replace("~", "_7E")
-
-
 def bin_labels_zpl(labels: Sequence[BinLabel]) -> str:
     """The labels as ZPL II, one ^XA…^XZ block each."""
     dots = DOTS_PER_MM
@@ -71,12 +66,12 @@ def bin_labels_zpl(labels: Sequence[BinLabel]) -> str:
             "^XA",
             "^CI28",
             f"^PW{WIDTH_MM * dots}^LL{HEIGHT_MM * dots}",
-            f"^FO{6 * dots},{4 * dots}^BY3^BCN,{20 * dots},N,N,N^FH^FD{_zpl_field(label.code)}^FS",
+            f"^FO{6 * dots},{4 * dots}^BY3^BCN,{20 * dots},N,N,N^FH^FD{zpl_field(label.code)}^FS",
         ]
         y = 27 * dots
         for index, line in enumerate(label.lines()):
             size = 40 if index == 0 else 26
-            out.append(f"^FO{6 * dots},{y}^A0N,{size},{size}^FH^FD{_zpl_field(line)}^FS")
+            out.append(f"^FO{6 * dots},{y}^A0N,{size},{size}^FH^FD{zpl_field(line)}^FS")
             y += size + 6
         out.append("^XZ")
     return "\n".join(out) + "\n"

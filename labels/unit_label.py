@@ -13,9 +13,9 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from labels.code128 import draw_code128
+from labels.zpl import DOTS_PER_MM, zpl_field
 
 WIDTH_MM, HEIGHT_MM = 100, 50
-DOTS_PER_MM = 8  # 203 dpi thermal printers
 
 
 @dataclass(frozen=True)
@@ -63,11 +63,6 @@ def unit_label_pdf(label: UnitLabel) -> bytes:
     return buffer.getvalue()
 
 
-def _zpl_field(text: str) -> str:
-    """Field data safe inside ^FH^FD…^FS: the control characters become hex escapes."""
-    return text.replace("_", "_5F").replace("^", "_5E").replace("~", "_7E")
-
-
 def unit_label_zpl(label: UnitLabel) -> str:
     """The label as ZPL II for a 203 dpi thermal printer (100 x 50 mm, UTF-8)."""
     dots = DOTS_PER_MM
@@ -76,12 +71,12 @@ def unit_label_zpl(label: UnitLabel) -> str:
         "^CI28",
         f"^PW{WIDTH_MM * dots}",
         f"^LL{HEIGHT_MM * dots}",
-        f"^FO{4 * dots},{4 * dots}^BY2^BCN,{16 * dots},N,N,N^FH^FD{_zpl_field(label.barcode)}^FS",
+        f"^FO{4 * dots},{4 * dots}^BY2^BCN,{16 * dots},N,N,N^FH^FD{zpl_field(label.barcode)}^FS",
     ]
     y = 22 * dots
     for index, line in enumerate(label.lines()):
         size = 30 if index == 0 else 24
-        out.append(f"^FO{5 * dots},{y}^A0N,{size},{size}^FH^FD{_zpl_field(line)}^FS")
+        out.append(f"^FO{5 * dots},{y}^A0N,{size},{size}^FH^FD{zpl_field(line)}^FS")
         y += size + 8
     out.append("^XZ")
     return "\n".join(out) + "\n"
