@@ -9,6 +9,7 @@ from flask_login import current_user
 from labels.batches import batch_pdf
 from labels.bins import bin_labels_pdf, bin_labels_zpl
 from stations.auth import current_actor, roles_required
+from stations.downloads import file_response
 from stations.nav import register
 from warehouse import batches, locations
 from warehouse.db import db
@@ -91,9 +92,7 @@ def document(batch_id: int):
     """The RTV packing list or the destruction certificate."""
     batch = _batch(batch_id)
     pdf = batch_pdf(batches.document(db.session, batch))
-    response = Response(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{batch.number}.pdf"'
-    return response
+    return file_response(pdf, "application/pdf", f"{batch.number}.pdf", inline=True)
 
 
 @bp.post("/batches/<int:batch_id>/<any(pack, ship, destroy):action>")

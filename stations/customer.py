@@ -22,6 +22,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from redis import Redis
 
 from labels.return_label import return_label_pdf
+from stations.downloads import file_response
 from warehouse import announcements
 from warehouse.announcements import REASON_LABELS, LineRequest
 from warehouse.db import db
@@ -205,6 +206,4 @@ def label(token: str):
     if found is None:
         abort(404)
     pdf = return_label_pdf(return_label_for(found))
-    response = current_app.response_class(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="return-label-{rma}.pdf"'
-    return response
+    return file_response(pdf, "application/pdf", f"return-label-{rma}.pdf", inline=True)

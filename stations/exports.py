@@ -11,7 +11,6 @@ from pathlib import Path
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     redirect,
@@ -24,6 +23,7 @@ from flask import (
 from flask_login import current_user
 
 from stations.auth import current_actor, roles_required
+from stations.downloads import file_response
 from stations.extensions import htmx
 from stations.nav import register
 from warehouse import exports
@@ -115,10 +115,9 @@ def start():
         selection,
         exports.rows(db.session, selection, public_url=current_app.config["PUBLIC_URL"]),
     )
-    response = Response(stream_with_context(chunks), mimetype=exports.MEDIA_TYPES[fmt])
-    name = exports.filename(fmt, selection)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return file_response(
+        stream_with_context(chunks), exports.MEDIA_TYPES[fmt], exports.filename(fmt, selection)
+    )
 
 
 def _export(export_id: int) -> Export:

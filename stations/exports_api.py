@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, request, stream_with_context
+from flask import current_app, request, stream_with_context
 
 from stations.api import bp, token_partner_id, token_required
+from stations.downloads import file_response
 from warehouse import exports
 from warehouse.db import db
 from warehouse.errors import InvalidInput
@@ -27,14 +28,11 @@ def resale_listings():
     selection = exports.Selection(channel, token_partner_id(), language)
     exports.require_listings(db.session, selection)
     items = exports.rows(db.session, selection, public_url=current_app.config["PUBLIC_URL"])
-    response = Response(
+    return file_response(
         stream_with_context(exports.stream(fmt, selection, items)),
-        mimetype=exports.MEDIA_TYPES[fmt],
+        exports.MEDIA_TYPES[fmt],
+        exports.filename(fmt, selection),
     )
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{exports.filename(fmt, selection)}"'
-    )
-    return response
 
 
 def _register_openapi() -> None:

@@ -19,6 +19,7 @@ from jinja2_fragments.flask import render_block
 
 from stations import nav
 from stations.auth import current_actor, roles_required
+from stations.downloads import file_response
 from stations.extensions import htmx
 from stations.scanning import scan_answer
 from warehouse import grading, photos
@@ -241,8 +242,4 @@ def sheet():
     """The printable grade sheet with one barcode per grade."""
     from labels.grade_sheet import grade_sheet_pdf
 
-    return Response(
-        grade_sheet_pdf(),
-        mimetype="application/pdf",
-        headers={"Content-Disposition": 'inline; filename="grade-sheet.pdf"'},
-    )
+    return file_response(grade_sheet_pdf(), "application/pdf", "grade-sheet.pdf", inline=True)

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -30,6 +29,7 @@ from labels.return_label import return_label_pdf
 from labels.unit_label import unit_label_pdf, unit_label_zpl
 from stations import nav
 from stations.auth import current_actor, roles_required
+from stations.downloads import file_response
 from stations.extensions import htmx
 from stations.scanning import scan_answer
 from warehouse import codes, receiving
@@ -75,8 +75,7 @@ def _card_context(parcel: int | ReturnRequest | None, **extra) -> dict:
     if parcel is None:
         return context
     rma = parcel if isinstance(parcel, ReturnRequest) else receiving.load_parcel(db.session, parcel)
-    if current_user.site_id is not None and rma.site_id != current_user.site_id:
-        abort(404)
+    _at_this_site(rma.site_id)
     units_by_line: dict[int | None, list[Unit]] = {}
     for unit in rma.units:
         units_by_line.setdefault(unit.return_line_id, []).append(unit)
@@ -293,10 +292,17 @@ def search():
     return render_template(template, q=text, orders=orders)
 
 
+def _at_this_site(site_id: int) -> None:
+    """404 for a record of another site: a station only reaches its own site's parcels."""
+    if current_user.site_id is not None and site_id != current_user.site_id:
+        abort(404)
+
+
 def _unit_for_label(lpn: str) -> Unit:
     unit = db.session.query(Unit).filter_by(lpn=lpn).one_or_none()
-    if unit is None or (current_user.site_id is not None and unit.site_id != current_user.site_id):
+    if unit is None:
         abort(404)
+    _at_this_site(unit.site_id)
     return unit
 
 
@@ -305,9 +311,7 @@ def _unit_for_label(lpn: str) -> Unit:
 def unit_label(lpn: str):
     """The unit's LPN label, 100 x 50 mm PDF."""
     pdf = unit_label_pdf(unit_label_for(_unit_for_label(lpn)))
-    response = current_app.response_class(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{lpn}.pdf"'
-    return response
+    return file_response(pdf, "application/pdf", f"{lpn}.pdf", inline=True)
 
 
 @bp.get("/units/<lpn>/label.zpl")
@@ -315,9 +319,7 @@ def unit_label(lpn: str):
 def unit_label_thermal(lpn: str):
     """The unit's LPN label as ZPL for a thermal printer."""
     zpl = unit_label_zpl(unit_label_for(_unit_for_label(lpn)))
-    response = current_app.response_class(zpl, mimetype="application/vnd.zebra-zpl")
-    response.headers["Content-Disposition"] = f'attachment; filename="{lpn}.zpl"'
-    return response
+    return file_response(zpl, "application/vnd.zebra-zpl", f"{lpn}.zpl")
 
 
 @bp.get("/<int:rma_id>/forwarding.pdf")
@@ -325,11 +327,8 @@ def unit_label_thermal(lpn: str):
 def forwarding_label(rma_id: int):
     """The forwarding label for a parcel whose partner takes returns directly."""
     rma = receiving.load_parcel(db.session, rma_id)
-    if current_user.site_id is not None and rma.site_id != current_user.site_id:
-        abort(404)
+    _at_this_site(rma.site_id)
     if not receiving.forwards_to_partner(rma):
         abort(404)
     pdf = return_label_pdf(forwarding_label_for(rma))
-    response = current_app.response_class(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="forward-{rma.rma}.pdf"'
-    return response
+    return file_response(pdf, "application/pdf", f"forward-{rma.rma}.pdf", inline=True)

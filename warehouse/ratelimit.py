@@ -28,6 +28,11 @@ class LimiterUnavailable(DomainError):
     status = 503
     code = "temporarily_unavailable"
 
+    def __init__(self) -> None:
+        super().__init__(
+            "This page cannot check your details right now. Please try again in a few minutes."
+        )
+
 
 @dataclass(frozen=True)
 class Limit:
@@ -57,10 +62,7 @@ class RateLimiter:
             counts = self.redis.mget([redis_key for redis_key, _ in keys])
         except RedisError:
             # Failing closed: an outage must not become a window for guessing.
-            raise LimiterUnavailable(
-                "This page cannot check your details right now. Please try again in a few "
-                "minutes."
-            ) from None
+            raise LimiterUnavailable() from None
         for (limit, _key), (_redis_key, ends), count in zip(checks, keys, counts, strict=True):
             if count is not None and int(count) >= limit.attempts:
                 wait = max(1, int(ends - now))
@@ -80,10 +82,7 @@ class RateLimiter:
         try:
             pipe.execute()
         except RedisError:
-            raise LimiterUnavailable(
-                "This page cannot check your details right now. Please try again in a few "
-                "minutes."
-            ) from None
+            raise LimiterUnavailable() from None
 
 
 def _minutes(seconds: int) -> str:
