@@ -19,10 +19,10 @@ from flask import (
     url_for,
 )
 from itsdangerous import BadSignature, URLSafeSerializer
-from redis import Redis
 
 from labels.return_label import return_label_pdf
 from stations.downloads import file_response
+from stations.health import redis_connection
 from warehouse import announcements
 from warehouse.announcements import REASON_LABELS, LineRequest
 from warehouse.db import db
@@ -60,12 +60,8 @@ def label_url(rma: str) -> str:
 
 
 def limiter() -> RateLimiter:
-    """The rate limiter over this app's Redis."""
-    found = current_app.extensions.get("returnyard_limiter")
-    if found is None:
-        found = RateLimiter(Redis.from_url(current_app.config["REDIS_URL"]))
-        current_app.extensions["returnyard_limiter"] = found
-    return found
+    """The rate limiter over this app's shared Redis client (with its connect/read timeouts)."""
+    return RateLimiter(redis_connection())
 
 
 def _limits() -> tuple[Limit, Limit]:

@@ -148,7 +148,7 @@ def test_one_address_trying_many_orders_is_stopped(client, order):
 def test_without_redis_the_lookup_is_refused_clearly_not_left_open(app, order):
     # The rate limit cannot count guesses without Redis: the page says so and stays shut.
     app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
-    app.extensions.pop("returnyard_limiter", None)
+    app.extensions.pop("returnyard.redis", None)
     client = app.test_client()
     response = _find(client, order.number, "kim@example.org")
     assert response.status_code == 503
