@@ -161,17 +161,7 @@ def settle_after_grading(
         return Settlement(None, unit.refund_state, None, "refund already decided")
     if unit.return_line is None:
         # An extra or foreign unit: nothing of it was sold in this order, nothing to refund.
-        before = unit.refund_state
-        unit.refund_state, unit.refund_minor = RefundState.REJECTED, 0
-        events.record(
-            session,
-            actor,
-            "refund.rejected",
-            unit,
-            before=before,
-            after=unit.refund_state,
-            reason="not part of the returned order lines",
-        )
+        _record_rejection(session, actor, unit, "not part of the returned order lines")
         return Settlement(None, unit.refund_state, None, "not in the order: no refund")
 
     proposal = proposal_for(unit)
@@ -262,6 +252,12 @@ def _approve(
 
 
 def _reject(session: Session, actor: events.Actor, unit: Unit, *, reason: str, currency: str):
+    _record_rejection(session, actor, unit, reason)
+    _mail_customer(session, unit, "rejected", 0, currency, reason)
+
+
+def _record_rejection(session: Session, actor: events.Actor, unit: Unit, reason: str) -> None:
+    """No refund for `unit`: its state, the event, and closing it if it is already put away."""
     before = unit.refund_state
     unit.refund_state, unit.refund_minor = RefundState.REJECTED, 0
     events.record(
@@ -273,7 +269,6 @@ def _reject(session: Session, actor: events.Actor, unit: Unit, *, reason: str, c
         after=unit.refund_state,
         reason=reason,
     )
-    _mail_customer(session, unit, "rejected", 0, currency, reason)
     close_if_done(session, unit, actor)
 
 
