@@ -169,6 +169,17 @@ def suggest_target(session: Session, unit: Unit, kind: LocationKind) -> Location
     return next((loc for loc in candidates if used.get(loc.id, 0) < loc.capacity), None)
 
 
+def _graded_route(session: Session, unit: Unit) -> tuple[rules.Route, LocationKind]:
+    """The route of a graded unit and the kind of location it goes to; refuses ungraded ones."""
+    if unit.status != UnitStatus.GRADED or unit.grade is None:
+        raise Conflict(
+            f"Unit {unit.lpn} is not graded yet: grade it at the grading station first.",
+            field="code",
+        )
+    route = route_for(session, unit)
+    return route, LocationKind(route.outcome.value)
+
+
 def plan(session: Session, lpn: str, actor: Actor) -> Plan:
     """The route of the unit with this LPN and a target to scan; a routed unit shows where."""
     unit = find_unit(session, lpn, actor)
@@ -183,13 +194,7 @@ def plan(session: Session, lpn: str, actor: Actor) -> Plan:
             placement.location if placement else None,
             placement,
         )
-    if unit.status != UnitStatus.GRADED or unit.grade is None:
-        raise Conflict(
-            f"Unit {unit.lpn} is not graded yet: grade it at the grading station first.",
-            field="code",
-        )
-    route = route_for(session, unit)
-    kind = LocationKind(route.outcome.value)
+    route, kind = _graded_route(session, unit)
     return Plan(unit, route, kind, suggest_target(session, unit, kind))
 
 
@@ -217,13 +222,7 @@ def put_away(session: Session, lpn: str, location_code: str, actor: Actor) -> Pu
             "a unit is routed once.",
             field="code",
         )
-    if unit.status != UnitStatus.GRADED or unit.grade is None:
-        raise Conflict(
-            f"Unit {unit.lpn} is not graded yet: grade it at the grading station first.",
-            field="code",
-        )
-    route = route_for(session, unit)
-    kind = LocationKind(route.outcome.value)
+    route, kind = _graded_route(session, unit)
     _check_target(session, unit, location, kind, actor)
     return _apply(session, unit, location, route, actor)
 
