@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from warehouse import events
 from warehouse.db import utcnow
-from warehouse.deadlines import Assessment, assess, local_date
+from warehouse.deadlines import Assessment, local_date
 from warehouse.errors import Conflict, InvalidInput, NotFound, UnknownBarcode
 from warehouse.models import (
     Case,
@@ -26,6 +26,7 @@ from warehouse.models import (
     Unit,
     UnitStatus,
 )
+from warehouse.receiving import return_verdict
 
 GRADE_LABELS = {
     Grade.NEW: "New",
@@ -123,19 +124,7 @@ def reason_of(unit: Unit) -> Reason:
 
 def assessment_for(unit: Unit) -> Assessment:
     """The deadline verdict of a unit's return, by calendar day in the site's time zone."""
-    rma = unit.return_request
-    timezone = rma.site.timezone
-    delivered = rma.shipment.delivered_at
-    return assess(
-        reason=reason_of(unit),
-        delivered_on=local_date(delivered, timezone) if delivered else None,
-        notice_on=rma.announced_on,
-        received_on=rma.received_on,
-        announced_on=rma.announced_on,
-        window_days=unit.partner.window_days,
-        grace_days=unit.partner.grace_days,
-        informed=rma.order.withdrawal_informed,
-    )
+    return return_verdict(unit.return_request, reason_of(unit))
 
 
 @dataclass(frozen=True)

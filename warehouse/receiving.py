@@ -54,12 +54,18 @@ class WrongSite(Conflict):
 
 
 def line_verdict(rma: ReturnRequest, line: ReturnLine) -> Assessment:
-    """The deadline verdict of one line: windows from the shipment's delivery, notice on the
-    announcement (or, for an unannounced parcel, the day it arrived)."""
+    """The deadline verdict of one line of the parcel."""
+    return return_verdict(rma, line.reason)
+
+
+def return_verdict(rma: ReturnRequest, reason: Reason) -> Assessment:
+    """The deadline verdict of a return for one reason: windows from the shipment's delivery in
+    the site's time zone, notice on the announcement (or, for an unannounced parcel, the day it
+    arrived)."""
     timezone = rma.site.timezone
     delivered = rma.shipment.delivered_at
     return assess(
-        reason=line.reason,
+        reason=reason,
         delivered_on=local_date(delivered, timezone) if delivered else None,
         notice_on=rma.announced_on,
         received_on=rma.received_on,
