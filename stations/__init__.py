@@ -1,4 +1,5 @@
-"""Returnyard's web side: the app factory, station screens, portal, customer pages and API."""
+"""Returnyard's web side: the app factory. Screens, the JSON API and the CLI live in their own
+packages (`stations.screens`, `stations.api`, `stations.cli`); the domain is `warehouse`."""
 
 from __future__ import annotations
 
@@ -8,18 +9,19 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 
-from stations import config as config_module
+from stations import api, auth, cli, config, errors, health, nav, screens
 from stations.extensions import csrf, htmx, login, migrate
 from warehouse.db import db
+from warehouse.money import format_minor
 
-ROOT = config_module.ROOT
+ROOT = config.ROOT
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the app: settings from the environment, overridden by `config`, then extensions."""
-    settings = config_module.from_environment()
-    settings.update(config or {})
-    instance = Path(settings["INSTANCE_PATH"])
+def create_app(settings: dict[str, Any] | None = None) -> Flask:
+    """Build the app: settings from the environment, overridden by `settings`, then extensions."""
+    values = config.from_environment()
+    values.update(settings or {})
+    instance = Path(values["INSTANCE_PATH"])
     instance.mkdir(parents=True, exist_ok=True)
     app = Flask(
         __name__,
@@ -27,7 +29,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    app.config.update(settings)
+    app.config.update(values)
     _tune_engine(app)
 
     db.init_app(app)
@@ -36,14 +38,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login.init_app(app)
 
-    from stations import auth, cli, errors, health
-
     auth.init_app(app)
     errors.init_app(app)
     health.init_app(app)
     cli.init_app(app)
-    _register_blueprints(app)
-    _template_helpers(app)
+    screens.init_app(app)
+    app.register_blueprint(api.bp)
+    app.jinja_env.filters["money"] = format_minor
+    app.jinja_env.globals["nav_items"] = nav.nav_items
     return app
 
 
@@ -65,54 +67,3 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
-
-
-def _register_blueprints(app: Flask) -> None:
-    # API modules add their routes (and OpenAPI entries) to `api.bp` when imported, so they
-    # are all imported here, before the blueprint is registered.
-    from stations import (  # noqa: F401
-        api,
-        batches,
-        caselinks,
-        cases,
-        cases_api,
-        customer,
-        exports,
-        exports_api,
-        grade,
-        home,
-        jobs,
-        mailbox,
-        openapi,
-        orders_api,
-        photos,
-        portal,
-        receive,
-        returns_api,
-        route,
-        rules,
-    )
-
-    app.register_blueprint(home.bp)
-    app.register_blueprint(customer.bp)
-    app.register_blueprint(receive.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(grade.bp)
-    app.register_blueprint(photos.bp)
-    app.register_blueprint(route.bp)
-    app.register_blueprint(rules.bp)
-    app.register_blueprint(portal.bp)
-    app.register_blueprint(caselinks.bp)
-    app.register_blueprint(cases.bp)
-    app.register_blueprint(exports.bp)
-    app.register_blueprint(batches.bp)
-    app.register_blueprint(jobs.bp)
-    app.register_blueprint(mailbox.bp)
-
-
-def _template_helpers(app: Flask) -> None:
-    from stations.nav import nav_items
-    from warehouse.money import format_minor
-
-    app.jinja_env.filters["money"] = format_minor
-    app.jinja_env.globals["nav_items"] = nav_items

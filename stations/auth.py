@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from stations.extensions import login
+from warehouse.accounts import password_matches
 from warehouse.db import db
+from warehouse.errors import NotFound
 from warehouse.events import Actor
 from warehouse.models import Role, User
 
@@ -29,11 +30,6 @@ def _load_user(user_id: str) -> User | None:
     return db.session.get(User, int(user_id))
 
 
-def hash_password(password: str) -> str:
-    """A salted hash for storing a password."""
-    return generate_password_hash(password)
-
-
 def roles_required(*roles: Role):
     """Let only logged-in users with one of `roles` (admins always) into a view."""
 
@@ -48,6 +44,28 @@ def roles_required(*roles: Role):
         return wrapped
 
     return decorator
+
+
+def partner_scope() -> int | None:
+    """Whose records this request may see: one partner's id, or None for all of them.
+
+    A partner user or a partner API token sees its own partner only; staff and marketplace
+    tokens see every partner. Every screen and API endpoint that reads partner data narrows its
+    queries with this one answer. A partner login without a partner cannot exist (a database
+    constraint); should one appear anyway, it sees nothing rather than everything.
+    """
+    token = g.get("api_token")
+    if token is not None:
+        role, partner_id = token.role, token.partner_id
+    elif current_user.is_authenticated:
+        role, partner_id = current_user.role, current_user.partner_id
+    else:
+        raise NotFound("log in first", field="partner")
+    if role != Role.PARTNER:
+        return None
+    if partner_id is None:
+        raise NotFound("this login belongs to no partner", field="partner")
+    return partner_id
 
 
 def current_actor(station: str | None = None) -> Actor:
@@ -73,13 +91,14 @@ def _safe_next(target: str | None) -> str | None:
 
 @bp.route("/login", methods=["GET", "POST"], endpoint="login")
 def login_page():
+    """The login form; a wrong email or password is refused with 401 and the same words."""
     if request.method == "POST":
         email = request.form.get("email", "").strip().lower()
         user = db.session.query(User).filter_by(email=email).one_or_none()
         if (
             user is None
             or not user.active
-            or not check_password_hash(user.password_hash, request.form.get("password", ""))
+            or not password_matches(user, request.form.get("password", ""))
         ):
             flash("Wrong email or password.", "error")
             return render_template("auth/login.html", email=email), 401
@@ -90,5 +109,6 @@ def login_page():
 
 @bp.post("/logout")
 def logout():
+    """End the session and go back to the login page."""
     logout_user()
     return redirect(url_for("auth.login"), 303)

@@ -1,4 +1,9 @@
-"""Configuration from environment variables, with defaults that work on a single machine."""
+"""Configuration from environment variables, with defaults that work on a single machine.
+
+Every setting the app, the worker and the relay read is read here, once, and documented in the
+README's configuration table (a test keeps the two equal). Code elsewhere reads
+`app.config["NAME"]` (or a job's `settings["NAME"]`) and never carries a default of its own.
+"""
 
 from __future__ import annotations
 
@@ -22,9 +27,18 @@ def _secret_key(instance: Path) -> str:
     return path.read_text().strip()
 
 
+def _flag(name: str, default: str = "") -> bool:
+    return os.environ.get(name, default).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _seconds_list(name: str, default: str) -> list[int]:
+    return [int(part) for part in os.environ.get(name, default).split(",") if part.strip()]
+
+
 def from_environment() -> dict:
     """The settings table documented in the README, read from os.environ."""
     instance = Path(os.environ.get("RETURNYARD_INSTANCE", DEFAULT_INSTANCE))
+    port = int(os.environ.get("PORT", "8000"))
     return {
         "INSTANCE_PATH": str(instance),
         "SQLALCHEMY_DATABASE_URI": os.environ.get(
@@ -35,21 +49,29 @@ def from_environment() -> dict:
         "SMTP_HOST": os.environ.get("SMTP_HOST", "127.0.0.1"),
         "SMTP_PORT": int(os.environ.get("SMTP_PORT", "8025")),
         "SMTP_TIMEOUT": float(os.environ.get("SMTP_TIMEOUT", "30")),
-        "SMTP_STARTTLS": os.environ.get("SMTP_STARTTLS", "") in {"1", "true", "yes"},
+        "SMTP_STARTTLS": _flag("SMTP_STARTTLS"),
         "SMTP_USERNAME": os.environ.get("SMTP_USERNAME", ""),
         "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
         # Background jobs (README "Background jobs"): worker class, retry backoff in seconds,
-        # how often the relay looks at the outbox, how often rq recovers abandoned jobs.
+        # how often the relay looks at the outbox, how often rq recovers abandoned jobs, and
+        # how long rq keeps results and failures.
         "RQ_WORKER_CLASS": os.environ.get("RQ_WORKER_CLASS", "fork"),
-        "JOB_RETRY_INTERVALS": [
-            int(s) for s in os.environ.get("JOB_RETRY_INTERVALS", "10,60,300,1800,7200").split(",")
-        ],
+        "JOB_RETRY_INTERVALS": _seconds_list("JOB_RETRY_INTERVALS", "10,60,300,1800,7200"),
         "RELAY_INTERVAL": float(os.environ.get("RELAY_INTERVAL", "1")),
         "RQ_MAINTENANCE_INTERVAL": int(os.environ.get("RQ_MAINTENANCE_INTERVAL", "60")),
+        "JOB_RESULT_TTL": int(os.environ.get("JOB_RESULT_TTL", str(7 * 24 * 3600))),
+        "JOB_FAILURE_TTL": int(os.environ.get("JOB_FAILURE_TTL", str(30 * 24 * 3600))),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Returnyard <returns@returnyard.example>"),
-        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000"),
+        # Links in mails and labels must reach the app as it is served: with no PUBLIC_URL,
+        # the port `make run` serves on.
+        "PORT": port,
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL") or f"http://127.0.0.1:{port}",
         "SECRET_KEY": _secret_key(instance),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_BYTES", str(8 * 1024 * 1024))),
+        "PHOTO_MAX_BYTES": int(os.environ.get("PHOTO_MAX_BYTES", str(8 * 1024 * 1024))),
+        "CASE_LINK_MAX_AGE": int(os.environ.get("CASE_LINK_MAX_AGE", str(14 * 24 * 3600))),
+        "RETURN_LOOKUPS_PER_IP": int(os.environ.get("RETURN_LOOKUPS_PER_IP", "20")),
+        "RETURN_LOOKUPS_PER_ORDER": int(os.environ.get("RETURN_LOOKUPS_PER_ORDER", "5")),
         "RESALE_EXPORT_BACKGROUND_ROWS": int(
             os.environ.get("RESALE_EXPORT_BACKGROUND_ROWS", "2000")
         ),

@@ -189,7 +189,7 @@ class SinkServer:
         self.controller = None
 
     def start(self, **options) -> SinkServer:
-        from stations import mailsink
+        from devtools import mailsink
 
         self.controller = mailsink.start(self.folder, "127.0.0.1", self.port, **options)
         return self

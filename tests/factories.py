@@ -1,18 +1,32 @@
-"""Small factories for test data. Each adds to `db.session` and flushes; tests commit if needed."""
+"""Test data: small factories that add to `db.session` and flush (tests commit when they need to).
+
+Orders, returns and units at each stage of the flow (`received`, `graded`, `open_case`), bins for
+routing, listings in bulk, users and tokens, and the constants the grading tests share.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
 
-from stations.api import issue_token
-from stations.auth import hash_password
+import sqlalchemy as sa
+
+from warehouse import events
+from warehouse.accounts import hash_password, issue_token
+from warehouse.cases import CaseLinks
 from warehouse.db import db, utcnow
+from warehouse.events import Actor
+from warehouse.grading import grade_unit
 from warehouse.models import (
+    Case,
     Category,
     Grade,
+    Listing,
+    Location,
+    LocationKind,
     Order,
     OrderLine,
+    Outbox,
     Partner,
     Product,
     ProductPrice,
@@ -57,6 +71,9 @@ def partner(code: str | None = None, **fields) -> Partner:
     db.session.add(row)
     db.session.flush()
     return row
+
+
+new_partner = partner  # for factories whose `partner` parameter hides the function
 
 
 def product(
@@ -215,3 +232,187 @@ def graded_unit(return_line: ReturnLine, grade: Grade = Grade.NEW, slot: int = 1
     row.checklist = {"accessories_complete": True, "cleaned": True, "repackaged": True}
     db.session.flush()
     return row
+
+
+# -- grading and refund cases ------------------------------------------------------------------
+
+SECRET = "test-secret-key"  # the SECRET_KEY of the test app
+LINK_DAYS = 14  # CASE_LINK_MAX_AGE of the test app, in days
+LINKS = CaseLinks(SECRET, LINK_DAYS * 86400)
+OPERATOR = events.Actor(label="op@returnyard.test", station="grade")
+COMPLETE = {"accessories_complete", "cleaned", "repackaged"}
+
+
+def received(
+    seller=None,
+    *,
+    price=4999,
+    currency="EUR",
+    country="NL",
+    reason=Reason.CHANGED_MIND,
+    delivered_days_ago=3,
+    category=None,
+    title=None,
+    customer_comment="",
+    **partner_fields,
+):
+    """A received unit of a one-line order of `seller` (a new partner when None)."""
+    seller = seller or partner(**partner_fields)
+    kwargs = {"category": category} if category else {}
+    if title:
+        kwargs["title"] = title
+    item = product(seller, prices={currency: price}, **kwargs)
+    sold = order(
+        [(item, 1)], country=country, currency=currency, delivered_days_ago=delivered_days_ago
+    )
+    rma = return_request(sold, [(sold.lines[0], 1, reason)])
+    rma.customer_comment = customer_comment
+    return received_unit(rma.lines[0])
+
+
+def open_case(seller=None, *, grade=Grade.USED, **fields) -> Case:
+    """A unit graded `used` (a partial refund): an open case, committed."""
+    unit = received(seller, **fields)
+    grade_unit(db.session, OPERATOR, unit.id, grade=grade, checklist=COMPLETE, links=LINKS)
+    db.session.commit()
+    return db.session.query(Case).filter_by(unit_id=unit.id).one()
+
+
+def mails(template: str) -> list[Outbox]:
+    """Queued mails of one template, oldest first."""
+    return [
+        row
+        for row in db.session.query(Outbox).order_by(Outbox.id)
+        if row.payload.get("template") == template
+    ]
+
+
+# -- routing: bins, graded units in a currency, listings in bulk -------------------------------
+
+COUNTRY_OF = {"EUR": "NL", "GBP": "GB", "DKK": "DK", "SEK": "SE"}
+
+
+def location(
+    kind: LocationKind,
+    code: str | None = None,
+    *,
+    capacity: int = 50,
+    site_code: str = "WAL",
+    partner: Partner | None = None,
+) -> Location:
+    """A bin of `kind` at a site (the test site by default)."""
+    row = Location(
+        site=site(site_code),
+        code=code or f"BIN-{kind.value[:3].upper()}-{next(_seq):03d}",
+        kind=kind,
+        capacity=capacity,
+        partner=partner,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def bins_for_every_kind() -> dict[LocationKind, Location]:
+    """One bin of each kind at the test site."""
+    return {kind: location(kind) for kind in LocationKind}
+
+
+def graded(
+    grade: Grade,
+    *,
+    partner: Partner | None = None,
+    currency: str = "EUR",
+    category: Category = Category.FASHION,
+    reason: Reason = Reason.CHANGED_MIND,
+    price: int | None = None,
+    floor: int | None = None,
+    **fields,
+) -> Unit:
+    """One graded unit of a fresh order in `currency` (price / floor override the SKU's)."""
+    seller = partner or new_partner()
+    prices = {"EUR": 4999, "GBP": 4299, "DKK": 37500, "SEK": 55900}
+    if price is not None:
+        prices[currency] = price
+    item = product(seller, category=category, prices=prices)
+    if floor is not None:
+        item.price_in(currency).min_price_minor = floor
+    sold = order([(item, 1)], country=COUNTRY_OF[currency], currency=currency)
+    rma = return_request(sold, [(sold.lines[0], 1, reason)])
+    return graded_unit(rma.lines[0], grade, **fields)
+
+
+def operator_actor(person: User | None = None) -> Actor:
+    """An actor at the route station of the test site."""
+    return Actor(
+        label=person.email if person else "operator@test",
+        user_id=person.id if person else None,
+        station="route",
+        site_id=site().id,
+    )
+
+
+def listed_units(
+    count: int,
+    *,
+    partner: Partner | None = None,
+    currency: str = "EUR",
+    channel: str = "ebay",
+    notes: str = "",
+) -> Partner:
+    """`count` units listed for resale, inserted in bulk (fast enough for thousands)."""
+    seller = partner or new_partner()
+    item = product(seller, title="Espresso machine Barista Pro")
+    sold = order([(item, count)], country=COUNTRY_OF[currency], currency=currency)
+    rma = return_request(sold)
+    line = rma.lines[0]
+    batch = next(_seq)
+    now = utcnow()
+    db.session.execute(
+        sa.insert(Unit),
+        [
+            {
+                "lpn": f"LB{batch:04d}{slot:07d}",
+                "return_id": rma.id,
+                "return_line_id": line.id,
+                "product_id": item.id,
+                "partner_id": seller.id,
+                "site_id": rma.site_id,
+                "slot": slot,
+                "status": UnitStatus.ROUTED,
+                "grade": Grade.OPENED,
+                "checklist": {"accessories_complete": True},
+                "notes": notes,
+                "disposition": "resale",
+                "received_at": now,
+                "graded_at": now,
+                "routed_at": now,
+            }
+            for slot in range(1, count + 1)
+        ],
+    )
+    ids = db.session.scalars(sa.select(Unit.id).where(Unit.return_id == rma.id).order_by(Unit.id))
+    price = line.order_line.unit_price_minor
+    db.session.execute(
+        sa.insert(Listing),
+        [
+            {
+                "unit_id": unit_id,
+                "partner_id": seller.id,
+                "channel": channel,
+                "language": "en",
+                "title": item.title,
+                "condition_id": 1500,
+                "condition_description": "Opened box, unused: complete."
+                + (f" Notes: {notes}" if notes else ""),
+                "original_minor": price,
+                "discount_bp": 1000,
+                "price_minor": price - price // 10,
+                "currency": currency,
+                "created_at": now,
+            }
+            for unit_id in ids
+        ],
+    )
+    db.session.flush()
+    return seller

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from pydantic import Field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -39,6 +40,7 @@ from warehouse.models import (
     ReturnStatus,
     Shipment,
 )
+from warehouse.validation import Input, Text
 
 MAX_COMMENT = 1000
 REASON_LABELS = {
@@ -297,10 +299,18 @@ def return_by_rma(session: Session, rma: str, partner_id: int | None = None) -> 
 TRACKING_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{3,63}$")
 
 
+class ReturnTrackingIn(Input):
+    """The carrier's tracking number of a return parcel."""
+
+    tracking_number: Text(64, pattern=TRACKING_PATTERN.pattern) = Field(
+        description="4 to 64 letters, digits or dashes, as the carrier prints it"
+    )
+
+
 def set_return_tracking(
     session: Session,
     rma: str,
-    tracking_number: object,
+    tracking_number: str,
     actor: Actor,
     *,
     partner_id: int | None = None,
@@ -311,11 +321,7 @@ def set_return_tracking(
     return is refused, since a scan must lead to exactly one parcel.
     """
     found = return_by_rma(session, rma, partner_id=partner_id)
-    if not isinstance(tracking_number, str) or not TRACKING_PATTERN.match(tracking_number.strip()):
-        raise InvalidInput(
-            "`tracking_number` must be 4 to 64 letters, digits or dashes", field="tracking_number"
-        )
-    number = tracking_number.strip()
+    number = tracking_number
     if found.return_tracking_number == number:
         return found  # the carrier told us twice: nothing changes
     if found.status != ReturnStatus.ANNOUNCED:

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session, joinedload
 
 from warehouse import events, ledger
 from warehouse.db import utcnow
-from warehouse.decisions import Outcome, Policy, Proposal, propose
 from warehouse.errors import Conflict, DomainError, InvalidInput, NotFound
 from warehouse.jobs import periodic
 from warehouse.mail import queue_mail
@@ -33,10 +32,11 @@ from warehouse.models import (
     User,
 )
 from warehouse.money import MoneyError, format_minor, parse_amount
+from warehouse.proposals import Outcome, Policy, Proposal, propose
+from warehouse.receiving import assessment_for, reason_of
 from warehouse.routing import close_if_done
 
 LINK_SALT = "returnyard.case-decision"
-LINK_MAX_AGE = 14 * 24 * 3600
 REASON_MAX = 1000
 NEAR_DUE_DAYS = 3
 
@@ -70,7 +70,12 @@ class CaseLinks:
     """
 
     secret_key: str
-    max_age_seconds: int = LINK_MAX_AGE
+    max_age_seconds: int
+
+    @classmethod
+    def from_settings(cls, settings) -> CaseLinks:
+        """The signer of an app's (or a job's) settings: SECRET_KEY and CASE_LINK_MAX_AGE."""
+        return cls(settings["SECRET_KEY"], int(settings["CASE_LINK_MAX_AGE"]))
 
     def _serializer(self) -> URLSafeTimedSerializer:
         return URLSafeTimedSerializer(self.secret_key, salt=LINK_SALT)
@@ -135,8 +140,6 @@ class Settlement:
 
 def proposal_for(unit: Unit) -> Proposal:
     """The refund proposal for a graded unit from its return, grade, checklist and policy."""
-    from warehouse.grading import assessment_for, reason_of
-
     line = unit.return_line.order_line
     return propose(
         verdict=assessment_for(unit).verdict,
@@ -679,39 +682,23 @@ def is_near_due(case: Case, today: dt.date, within_days: int = NEAR_DUE_DAYS) ->
     )
 
 
-def refund_summary(session: Session, rma: ReturnRequest) -> dict[int, dict]:
-    """The refund decision of each unit of a return, by unit id, for screens and the API."""
+@dataclass(frozen=True)
+class RefundSummary:
+    """Where one unit's refund stands, for screens and the API."""
+
+    state: RefundState | None
+    amount_minor: int | None
+    currency: str
+    case: Case | None
+
+
+def refund_summary(session: Session, rma: ReturnRequest) -> dict[int, RefundSummary]:
+    """The refund decision of each unit of a return, by unit id (one query for the cases)."""
     currency = rma.order.currency
     found = {case.unit_id: case for case in session.query(Case).filter_by(return_id=rma.id)}
-    summary = {}
-    for unit in rma.units:
-        case = found.get(unit.id)
-        summary[unit.id] = {
-            "state": unit.refund_state.value if unit.refund_state else None,
-            "amount_minor": unit.refund_minor,
-            "currency": currency,
-            "case": case_json(case) if case else None,
-        }
-    return summary
-
-
-def case_json(case: Case) -> dict:
-    """A case as the API shows it."""
     return {
-        "id": case.id,
-        "status": case.status.value,
-        "unit_lpn": case.unit.lpn,
-        "rma": case.return_request.rma,
-        "grounds": list(case.grounds),
-        "currency": case.currency,
-        "original_minor": case.original_minor,
-        "proposed_minor": case.proposed_minor,
-        "approved_minor": case.approved_minor,
-        "reason": case.decision_reason or None,
-        "refund_due_on": case.refund_due_on.isoformat(),
-        "opened_at": case.opened_at.isoformat(),
-        "decided_at": case.decided_at.isoformat() if case.decided_at else None,
-        "decided_via": case.decided_via,
+        unit.id: RefundSummary(unit.refund_state, unit.refund_minor, currency, found.get(unit.id))
+        for unit in rma.units
     }
 
 
@@ -723,8 +710,6 @@ ESCALATION_EVERY = dt.timedelta(hours=1)
 @periodic("escalate_consult_cases", every=ESCALATION_EVERY)
 def escalate_consult_cases(job, payload: dict) -> str:
     """Hourly: remind and escalate unanswered refund cases; each case once per step."""
-    links = CaseLinks(
-        job.settings["SECRET_KEY"], int(job.settings.get("CASE_LINK_MAX_AGE", LINK_MAX_AGE))
-    )
+    links = CaseLinks.from_settings(job.settings)
     run = escalate_due_cases(job.session, links=links, now=job.now)
     return f"reminded {len(run.reminded)}, escalated {len(run.escalated)}"

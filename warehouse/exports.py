@@ -3,7 +3,7 @@
 Everything streams: the query runs with `yield_per` (a server-side cursor on PostgreSQL), rows
 are turned into text one at a time through a csv writer on a small buffer, and the caller writes
 the chunks to a response or a file as they come. Memory stays flat however many units are
-listed. Exports above `background_threshold` rows are written by a background job (`run_export`)
+listed. Exports above the RESALE_EXPORT_BACKGROUND_ROWS setting are written by a background job
 that stamps its progress on an `Export` row the page polls.
 """
 
@@ -23,6 +23,7 @@ from warehouse import resale
 from warehouse.db import utcnow
 from warehouse.errors import InvalidInput, NotFound
 from warehouse.events import Actor, record
+from warehouse.jobs import job_kind
 from warehouse.models import (
     Export,
     ExportStatus,
@@ -69,7 +70,6 @@ GENERIC_COLUMNS = (
     "picture_url",
 )
 JOB_KIND = "export_resale"
-DEFAULT_BACKGROUND_THRESHOLD = 2000
 BUFFER_BYTES = 16 * 1024  # a csv chunk is handed out once the buffer holds this much
 
 
@@ -349,23 +349,13 @@ def run_export(
     return export
 
 
-def _register_job() -> None:
-    """Make `run_export` the worker's job kind `export_resale` (issue 3's registry)."""
-    try:
-        from warehouse.jobs import job_kind
-    except ImportError:  # the job registry is not on this branch yet; run_export stays callable
-        return
-
-    @job_kind(JOB_KIND, queue="exports", timeout=3600)
-    def export_resale(job, payload: dict) -> str:
-        settings = job.settings
-        export = run_export(
-            job.session,
-            int(payload["export_id"]),
-            Path(settings["INSTANCE_PATH"]) / "exports",
-            public_url=settings.get("PUBLIC_URL", ""),
-        )
-        return export.file_path or ""
-
-
-_register_job()
+@job_kind(JOB_KIND, queue="exports", timeout=3600)
+def export_resale(job, payload: dict) -> str:
+    """The background export job: write the file of one `Export` row."""
+    export = run_export(
+        job.session,
+        int(payload["export_id"]),
+        Path(job.settings["INSTANCE_PATH"]) / "exports",
+        public_url=job.settings["PUBLIC_URL"],
+    )
+    return export.file_path or ""

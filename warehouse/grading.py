@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from warehouse import events
+from warehouse import cases, events
 from warehouse.db import utcnow
 from warehouse.deadlines import Assessment, local_date
 from warehouse.errors import Conflict, InvalidInput, NotFound, UnknownBarcode
@@ -26,7 +26,7 @@ from warehouse.models import (
     Unit,
     UnitStatus,
 )
-from warehouse.receiving import return_verdict
+from warehouse.receiving import assessment_for, reason_of
 
 GRADE_LABELS = {
     Grade.NEW: "New",
@@ -117,16 +117,6 @@ def get_unit(session: Session, unit_id: int, *, partner_id: int | None = None) -
     return unit
 
 
-def reason_of(unit: Unit) -> Reason:
-    """The customer's reason for this unit (an extra unit without a return line: other)."""
-    return unit.return_line.reason if unit.return_line else Reason.OTHER
-
-
-def assessment_for(unit: Unit) -> Assessment:
-    """The deadline verdict of a unit's return, by calendar day in the site's time zone."""
-    return return_verdict(unit.return_request, reason_of(unit))
-
-
 @dataclass(frozen=True)
 class UnitCard:
     """What the grading station shows about a scanned unit."""
@@ -207,8 +197,6 @@ def grade_unit(
     `links` signs the partner's decision links (`warehouse.cases.CaseLinks`). Returns the
     `warehouse.cases.Settlement`.
     """
-    from warehouse import cases
-
     try:
         grade = Grade(grade)
     except ValueError:

@@ -9,7 +9,7 @@ A stage adds its own kind in its own module::
 
 and causes it only through `warehouse.outbox.enqueue(session, "build_export", {...}, key)` in
 the transaction of the state change. The relay (`warehouse.relay`) moves the row to the kind's
-RQ queue; an RQ worker calls `stations.background.run_job`, which opens a database session,
+RQ queue; an RQ worker calls `stations.worker.run_job`, which opens a database session,
 calls the kind and commits once. Every module of the `warehouse` package is imported by the
 worker and the relay (`load_job_modules`), so registering in a stage module at import time is
 enough.

@@ -41,8 +41,8 @@ from warehouse.errors import InvalidInput
 from warehouse.jobs import JobContext, job_kind
 from warehouse.models import Outbox, SentMail
 from warehouse.outbox import enqueue
+from warehouse.reference import LANGUAGES
 
-LANGUAGES = ("en", "nl", "de", "fr")
 SEND_EMAIL = "send_email"
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 

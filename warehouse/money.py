@@ -2,47 +2,19 @@
 
 from __future__ import annotations
 
+import enum
 import re
-from dataclasses import dataclass
 
 # Minor-unit exponent per currency we trade in (SPEC section 2).
 MINOR_DIGITS = {"EUR": 2, "GBP": 2, "DKK": 2, "SEK": 2}
-SYMBOLS = {"EUR": "€", "GBP": "£", "DKK": "kr.", "SEK": "kr"}
+Currency = enum.StrEnum("Currency", [(code, code) for code in MINOR_DIGITS])
+Currency.__doc__ = "A currency we trade in (ISO 4217)."
 
 _AMOUNT = re.compile(r"^\s*(?P<sign>-)?(?P<whole>\d{1,12})(?:[.,](?P<frac>\d+))?\s*$")
 
 
 class MoneyError(ValueError):
     """An amount or currency that cannot be money here."""
-
-
-@dataclass(frozen=True, order=True)
-class Money:
-    """An exact amount: `minor` units of `currency` (cents, pence, øre, öre)."""
-
-    minor: int
-    currency: str
-
-    def __post_init__(self) -> None:
-        if self.currency not in MINOR_DIGITS:
-            raise MoneyError(f"unknown currency {self.currency!r}")
-        if not isinstance(self.minor, int) or isinstance(self.minor, bool):
-            raise MoneyError("money is counted in whole minor units")
-
-    def __add__(self, other: Money) -> Money:
-        self._same(other)
-        return Money(self.minor + other.minor, self.currency)
-
-    def __sub__(self, other: Money) -> Money:
-        self._same(other)
-        return Money(self.minor - other.minor, self.currency)
-
-    def _same(self, other: Money) -> None:
-        if other.currency != self.currency:
-            raise MoneyError(f"cannot mix {self.currency} and {other.currency}")
-
-    def __str__(self) -> str:
-        return format_minor(self.minor, self.currency)
 
 
 def check_currency(currency: str) -> str:

@@ -1,7 +1,8 @@
 """Marketplace orders: taking an order in, splitting it per partner, and shipment tracking.
 
-An order arrives as a plain dict (from the JSON API or a CSV import). Every value is checked
-before anything is written; a refusal names the field at fault (`lines[2].sku`). An order with
+An order arrives as an `OrderIn` (the JSON API's body, or each order of a CSV import as a dict).
+Every value is checked before anything is written; a refusal names the field at fault
+(`lines[2].sku`). An order with
 lines of several partners becomes one Shipment per partner: one parcel each, with its own
 tracking number and delivered-at date, while the customer still sees one order.
 """
@@ -9,48 +10,88 @@ tracking number and delivered-at date, while the customer still sees one order.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
+from pydantic import AfterValidator, AwareDatetime, Field, StrictBool, StrictInt
 from sqlalchemy.orm import Session, selectinload
 
 from warehouse import events
 from warehouse.db import utcnow
 from warehouse.errors import Conflict, DomainError, InvalidInput, NotFound
 from warehouse.events import Actor
-from warehouse.mail import LANGUAGES
 from warehouse.models import Country, Order, OrderLine, Partner, Product, Shipment
-from warehouse.reference import served_postcode
+from warehouse.money import Currency
+from warehouse.reference import CountryCode, Language, served_postcode
+from warehouse.validation import Input, OptionalText, Text, code_of, validated
 
 MAX_LINES = 200
 MAX_QUANTITY = 9_999
 MAX_PRICE_MINOR = 100_000_000  # one million in any of our currencies: beyond is a typo
 
-_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_POSTCODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{0,15}$")
-_TRACKING = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{0,63}$")
-_GTIN = re.compile(r"^\d{8}$|^\d{12,14}$")
+ORDER_NUMBER = r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+POSTCODE = r"^[A-Za-z0-9][A-Za-z0-9 -]*$"
+TRACKING_NUMBER = r"^[A-Za-z0-9][A-Za-z0-9 -]*$"
+# EAN-8, UPC-A (12), EAN-13 and GTIN-14.
+GTIN = r"^(?:[0-9]{8}|[0-9]{12,14})$"
 
-ORDER_FIELDS = frozenset(
-    {
-        "number",
-        "channel",
-        "customer",
-        "country",
-        "currency",
-        "language",
-        "withdrawal_informed",
-        "placed_at",
-        "lines",
-    }
-)
-CUSTOMER_FIELDS = frozenset({"name", "email", "postcode", "address"})
-LINE_FIELDS = frozenset(
-    {"partner", "sku", "gtin", "quantity", "unit_price_minor", "serial_numbers"}
-)
+
+# -- the order as it comes in (the API's request body and each order of a CSV import) --------
+
+
+class CustomerIn(Input):
+    """Who bought: the email or postcode is what the customer later finds the order with."""
+
+    name: Text(120)
+    email: Annotated[Text(254, pattern=EMAIL), AfterValidator(str.lower)]
+    postcode: Annotated[
+        Text(16, pattern=POSTCODE),
+        AfterValidator(str.upper),
+        Field(description="Canary Islands postcodes (ES 35…, 38…) are not served"),
+    ]
+    address: OptionalText(1000) = None
+
+
+class OrderLineIn(Input):
+    """One product bought: named by partner + sku, or by gtin."""
+
+    partner: OptionalText(32) = None
+    sku: OptionalText(64) = None
+    gtin: OptionalText(14, pattern=GTIN) = None
+    quantity: Annotated[StrictInt, Field(ge=1, le=MAX_QUANTITY)]
+    unit_price_minor: Annotated[
+        StrictInt | None,
+        Field(
+            ge=0,
+            le=MAX_PRICE_MINOR,
+            description="Minor units of the order currency; defaults to the list price",
+        ),
+    ] = None
+    serial_numbers: list[Text(64)] = Field(
+        default_factory=list, description="Serial numbers / IMEIs shipped, at most `quantity`"
+    )
+
+
+class OrderIn(Input):
+    """A marketplace order: the customer, the country it ships to, and its lines."""
+
+    number: Text(40, pattern=ORDER_NUMBER)
+    channel: OptionalText(40) = None
+    customer: CustomerIn
+    country: code_of(CountryCode)
+    currency: Annotated[code_of(Currency), Field(description="Must be the country's currency")]
+    language: Annotated[
+        code_of(Language, lower=True) | None,
+        Field(description="Defaults to the country's language"),
+    ] = None
+    withdrawal_informed: Annotated[
+        StrictBool,
+        Field(description="False if the customer was never told of the right of withdrawal"),
+    ] = True
+    placed_at: AwareDatetime | None = None
+    lines: Annotated[list[OrderLineIn], Field(min_length=1, max_length=MAX_LINES)]
 
 
 @dataclass(frozen=True)
@@ -123,214 +164,107 @@ class Catalogue:
         return cls(list(session.scalars(sa.select(Partner))), list(products))
 
 
-# -- checking input ----------------------------------------------------------------------------
+# -- checking what only the database can tell ----------------------------------------------
 
 
-def _text(
-    value: Any,
-    field: str,
-    *,
-    max_length: int,
-    required: bool = True,
-    pattern: re.Pattern | None = None,
-    what: str = "text",
-) -> str:
-    """A stripped string of at most `max_length` characters, or InvalidInput naming `field`."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise InvalidInput(f"{field} is required", field=field)
-        return ""
-    if not isinstance(value, str):
-        raise InvalidInput(f"{field} must be a string", field=field)
-    value = value.strip()
-    if len(value) > max_length:
-        raise InvalidInput(f"{field} is longer than {max_length} characters", field=field)
-    if pattern is not None and not pattern.match(value):
-        raise InvalidInput(f"{value!r} is not a valid {what}", field=field)
-    return value
-
-
-def _whole_number(value: Any, field: str, *, minimum: int, maximum: int) -> int:
-    """An integer in [minimum, maximum]; floats, booleans and strings are refused."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(f"{field} must be a whole number, got {value!r}", field=field)
-    if not minimum <= value <= maximum:
-        raise InvalidInput(
-            f"{field} must be between {minimum} and {maximum}, got {value}", field=field
-        )
-    return value
-
-
-def _unknown_keys(data: dict, allowed: frozenset[str], prefix: str) -> None:
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        field = f"{prefix}{unknown[0]}"
-        raise InvalidInput(
-            f"unknown field {field!r}; expected {', '.join(sorted(allowed))}", field=field
-        )
-
-
-def parse_instant(value: Any, field: str, *, now: dt.datetime | None = None) -> dt.datetime:
-    """An ISO 8601 timestamp with a zone, not in the future, as an aware UTC datetime."""
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidInput(
-            f"{field} must be an ISO 8601 timestamp with a zone, e.g. 2026-11-20T14:05:00+01:00",
-            field=field,
-        )
-    try:
-        instant = dt.datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInput(f"{value!r} is not an ISO 8601 timestamp", field=field) from None
-    if instant.tzinfo is None or instant.utcoffset() is None:
-        raise InvalidInput(f"{value!r} has no time zone; add one, e.g. +01:00 or Z", field=field)
+def not_in_future(instant: dt.datetime, field: str, *, now: dt.datetime | None = None):
+    """An aware instant as UTC, refused when it lies in the future."""
     instant = instant.astimezone(dt.UTC)
     if instant > (now or utcnow()):
-        raise InvalidInput(f"{field} {value!r} is in the future", field=field)
+        raise InvalidInput(f"{field} {instant.isoformat()} is in the future", field=field)
     return instant
 
 
 def parse_order(
     session: Session,
-    data: Any,
+    data: OrderIn | dict[str, Any],
     *,
     partner_id: int | None = None,
     catalogue: Catalogue | None = None,
 ) -> OrderInput:
-    """Check an order dict completely; `partner_id` limits its lines to that partner's SKUs."""
-    if not isinstance(data, dict):
-        raise InvalidInput("an order must be a JSON object", field="body")
-    _unknown_keys(data, ORDER_FIELDS, "")
-    number = _text(
-        data.get("number"), "number", max_length=40, pattern=_NUMBER, what="order number"
-    )
-    channel = _text(data.get("channel"), "channel", max_length=40, required=False) or "marketplace"
+    """Check an order completely; `partner_id` limits its lines to that partner's SKUs.
 
-    customer = data.get("customer")
-    if not isinstance(customer, dict):
-        raise InvalidInput(
-            "customer must be an object with name, email, postcode and address", field="customer"
-        )
-    _unknown_keys(customer, CUSTOMER_FIELDS, "customer.")
-    name = _text(customer.get("name"), "customer.name", max_length=120)
-    email = _text(
-        customer.get("email"), "customer.email", max_length=254, pattern=_EMAIL, what="email"
-    ).lower()
-    postcode = _text(
-        customer.get("postcode"),
-        "customer.postcode",
-        max_length=16,
-        pattern=_POSTCODE,
-        what="postcode",
-    ).upper()
-    address = _text(customer.get("address"), "customer.address", max_length=1000, required=False)
-
-    code = _text(data.get("country"), "country", max_length=2).upper()
-    country = session.get(Country, code) if len(code) == 2 else None
+    The shape (types, lengths, patterns) is `OrderIn`'s; this adds what needs the database:
+    a served country and postcode, the country's currency, and products that exist.
+    """
+    order = data if isinstance(data, OrderIn) else validated(OrderIn, data)
+    country = session.get(Country, order.country.value)
     if country is None:
-        raise InvalidInput(f"we do not deliver to country {code!r}", field="country")
+        raise InvalidInput(f"we do not deliver to country {order.country.value!r}", field="country")
+    postcode = order.customer.postcode
     if not served_postcode(country.code, postcode):
         raise InvalidInput(
             f"postcode {postcode} is in the Canary Islands, outside our delivery zone",
             field="customer.postcode",
         )
-    currency = _text(data.get("currency"), "currency", max_length=3).upper()
+    currency = order.currency.value
     if currency != country.currency:
         raise InvalidInput(
             f"orders to {country.name} are paid in {country.currency}, not {currency}",
             field="currency",
         )
-    language = (
-        _text(data.get("language"), "language", max_length=2, required=False).lower()
-        or country.language
-    )
-    if language not in LANGUAGES:
-        raise InvalidInput(
-            f"language must be one of {', '.join(LANGUAGES)}, got {language!r}", field="language"
-        )
-    informed = data.get("withdrawal_informed", True)
-    if not isinstance(informed, bool):
-        raise InvalidInput("withdrawal_informed must be true or false", field="withdrawal_informed")
     placed_at = None
-    if data.get("placed_at") is not None:
-        placed_at = parse_instant(data["placed_at"], "placed_at")
-
+    if order.placed_at is not None:
+        placed_at = not_in_future(order.placed_at, "placed_at")
     return OrderInput(
-        number=number,
-        channel=channel,
-        customer_name=name,
-        customer_email=email,
+        number=order.number,
+        channel=order.channel or "marketplace",
+        customer_name=order.customer.name,
+        customer_email=order.customer.email,
         customer_postcode=postcode,
-        customer_address=address,
+        customer_address=order.customer.address or "",
         country=country,
         currency=currency,
-        language=language,
-        withdrawal_informed=informed,
+        language=order.language.value if order.language else country.language,
+        withdrawal_informed=order.withdrawal_informed,
         placed_at=placed_at,
-        lines=_parse_lines(session, data.get("lines"), currency, partner_id, catalogue),
+        lines=_check_lines(session, order.lines, currency, partner_id, catalogue),
     )
 
 
-def _parse_lines(
+def _check_lines(
     session: Session,
-    lines: Any,
+    lines: list[OrderLineIn],
     currency: str,
     partner_id: int | None,
     catalogue: Catalogue | None,
 ) -> tuple[LineInput, ...]:
-    if not isinstance(lines, list) or not lines:
-        raise InvalidInput("lines must be a non-empty list", field="lines")
-    if len(lines) > MAX_LINES:
-        raise InvalidInput(f"an order has at most {MAX_LINES} lines", field="lines")
-
-    # First the shape of every line, then the catalogue in three queries for all lines at once.
-    wanted = []
     for index, line in enumerate(lines):
         prefix = f"lines[{index}]"
-        if not isinstance(line, dict):
-            raise InvalidInput(f"{prefix} must be an object", field=prefix)
-        _unknown_keys(line, LINE_FIELDS, f"{prefix}.")
-        partner_code = _text(
-            line.get("partner"), f"{prefix}.partner", max_length=32, required=False
-        )
-        sku = _text(line.get("sku"), f"{prefix}.sku", max_length=64, required=False)
-        gtin = _text(
-            line.get("gtin"),
-            f"{prefix}.gtin",
-            max_length=14,
-            required=False,
-            pattern=_GTIN,
-            what="GTIN (8, 12, 13 or 14 digits)",
-        )
-        if not sku and not gtin:
+        if not line.sku and not line.gtin:
             raise InvalidInput(
                 f"{prefix} needs the partner's sku or the gtin", field=f"{prefix}.sku"
             )
-        if sku and not partner_code:
+        if line.sku and not line.partner:
             raise InvalidInput(
                 f"{prefix}.partner is required with a sku", field=f"{prefix}.partner"
             )
-        quantity = _whole_number(
-            line.get("quantity"), f"{prefix}.quantity", minimum=1, maximum=MAX_QUANTITY
-        )
-        price = line.get("unit_price_minor")
-        if price is not None:
-            price = _whole_number(
-                price, f"{prefix}.unit_price_minor", minimum=0, maximum=MAX_PRICE_MINOR
+        serials = line.serial_numbers
+        if len(serials) > line.quantity:
+            raise InvalidInput(
+                f"{len(serials)} serial numbers for a quantity of {line.quantity}",
+                field=f"{prefix}.serial_numbers",
             )
-        serials = _serial_numbers(line.get("serial_numbers"), f"{prefix}.serial_numbers", quantity)
-        wanted.append((prefix, partner_code, sku, gtin, quantity, price, serials))
+        if len(set(serials)) != len(serials):
+            raise InvalidInput(
+                f"{prefix}.serial_numbers lists a serial number twice",
+                field=f"{prefix}.serial_numbers",
+            )
 
+    # The catalogue in three queries for all lines at once.
     if catalogue is None:
         catalogue = Catalogue.for_lines(
             session,
-            partner_codes={w[1] for w in wanted if w[1]},
-            skus={(w[1], w[2]) for w in wanted if w[1] and w[2]},
-            gtins={w[3] for w in wanted if w[3] and not w[2]},
+            partner_codes={line.partner for line in lines if line.partner},
+            skus={(line.partner, line.sku) for line in lines if line.partner and line.sku},
+            gtins={line.gtin for line in lines if line.gtin and not line.sku},
         )
     partners = catalogue.partners
 
     checked = []
-    for prefix, partner_code, sku, gtin, quantity, price, serials in wanted:
+    for index, line in enumerate(lines):
+        prefix = f"lines[{index}]"
+        partner_code, sku, gtin = line.partner, line.sku, line.gtin
         partner = partners.get(partner_code) if partner_code else None
         if partner_code and (partner is None or (partner_id and partner.id != partner_id)):
             raise InvalidInput(f"no partner {partner_code!r}", field=f"{prefix}.partner")
@@ -366,31 +300,17 @@ def _parse_lines(
             raise InvalidInput(
                 f"{product.sku} ({product.title}) is not sold in {currency}", field=field
             )
+        price = line.unit_price_minor
         checked.append(
             LineInput(
                 product=product,
-                quantity=quantity,
+                quantity=line.quantity,
                 unit_price_minor=listed.price_minor if price is None else price,
                 price_given=price is not None,
-                serial_numbers=serials,
+                serial_numbers=tuple(line.serial_numbers),
             )
         )
     return tuple(checked)
-
-
-def _serial_numbers(value: Any, field: str, quantity: int) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        raise InvalidInput(f"{field} must be a list of strings", field=field)
-    serials = tuple(_text(serial, f"{field}[{i}]", max_length=64) for i, serial in enumerate(value))
-    if len(serials) > quantity:
-        raise InvalidInput(
-            f"{len(serials)} serial numbers for a quantity of {quantity}", field=field
-        )
-    if len(set(serials)) != len(serials):
-        raise InvalidInput(f"{field} lists a serial number twice", field=field)
-    return serials
 
 
 # -- placing -----------------------------------------------------------------------------------
@@ -580,45 +500,44 @@ def find_shipment(session: Session, shipment_id: Any, *, partner_id: int | None 
     return shipment
 
 
+class TrackingIn(Input):
+    """A shipment's carrier tracking number and / or the instant it was delivered."""
+
+    tracking_number: Annotated[
+        OptionalText(64, pattern=TRACKING_NUMBER), AfterValidator(lambda v: v and v.upper())
+    ] = None
+    delivered_at: Annotated[
+        AwareDatetime | None,
+        Field(description="ISO 8601 with a zone; not in the future, not before the order"),
+    ] = None
+    carrier: OptionalText(40) = None
+
+
 def set_tracking(
     session: Session,
     shipment_id: int,
-    tracking_number: Any,
-    delivered_at: Any,
+    tracking: TrackingIn,
     actor: Actor,
     *,
-    carrier: Any = None,
     partner_id: int | None = None,
     now: dt.datetime | None = None,
 ) -> tuple[Shipment, bool]:
     """Record a shipment's tracking number and/or delivery instant; returns (shipment, changed).
 
-    `delivered_at` is an ISO 8601 string with a zone, not in the future and not before the
-    order was placed. Sending what is stored already changes nothing and records no event.
+    Sending what is stored already changes nothing and records no event.
     """
     shipment = find_shipment(session, shipment_id, partner_id=partner_id)
-    if tracking_number is None and delivered_at is None:
+    if tracking.tracking_number is None and tracking.delivered_at is None:
         raise InvalidInput(
             "send a tracking_number, a delivered_at, or both", field="tracking_number"
         )
-    number = None
-    if tracking_number is not None:
-        number = _text(
-            tracking_number,
-            "tracking_number",
-            max_length=64,
-            pattern=_TRACKING,
-            what="tracking number",
-        ).upper()
-    carrier_name = None
-    if carrier is not None:
-        carrier_name = _text(carrier, "carrier", max_length=40)
+    number = tracking.tracking_number
     delivered = None
-    if delivered_at is not None:
-        delivered = parse_instant(delivered_at, "delivered_at", now=now)
+    if tracking.delivered_at is not None:
+        delivered = not_in_future(tracking.delivered_at, "delivered_at", now=now)
         if delivered < shipment.order.placed_at:
             raise InvalidInput(
-                f"delivered_at {delivered_at!r} is before the order was placed",
+                f"delivered_at {delivered.isoformat()} is before the order was placed",
                 field="delivered_at",
             )
     if number is not None and number != shipment.tracking_number:
@@ -637,7 +556,7 @@ def set_tracking(
         shipment,
         actor,
         tracking_number=number,
-        carrier=carrier_name,
+        carrier=tracking.carrier,
         delivered_at=delivered,
     )
     return shipment, changed

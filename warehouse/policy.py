@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from warehouse import events
 from warehouse.deadlines import WITHDRAWAL_DAYS
-from warehouse.decisions import MISSING_PARTS
 from warehouse.errors import InvalidInput, NotFound
 from warehouse.models import (
     ApprovalMode,
@@ -20,6 +19,7 @@ from warehouse.models import (
     OutOfWindowPolicy,
     Partner,
 )
+from warehouse.proposals import MISSING_PARTS
 
 MAX_WINDOW_DAYS = 365
 MAX_GRACE_DAYS = 60

@@ -76,6 +76,16 @@ def return_verdict(rma: ReturnRequest, reason: Reason) -> Assessment:
     )
 
 
+def reason_of(unit: Unit) -> Reason:
+    """The customer's reason for this unit (an extra unit without a return line: other)."""
+    return unit.return_line.reason if unit.return_line else Reason.OTHER
+
+
+def assessment_for(unit: Unit) -> Assessment:
+    """The deadline verdict of a unit's return, by calendar day in the site's time zone."""
+    return return_verdict(unit.return_request, reason_of(unit))
+
+
 def verdict_of(rma: ReturnRequest) -> Assessment:
     """The parcel's verdict: the worst of its lines' (an RMA always has at least one line)."""
     return min((line_verdict(rma, line) for line in rma.lines), key=lambda a: _SEVERITY[a.verdict])

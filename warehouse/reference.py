@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -100,6 +101,14 @@ COUNTRIES: tuple[CountryInfo, ...] = (
     ),
 )
 COUNTRY_BY_CODE = {info.code: info for info in COUNTRIES}
+
+# The languages customers, partners and staff are written to in (mails, labels, screens).
+LANGUAGES = ("en", "nl", "de", "fr")
+
+CountryCode = enum.StrEnum("CountryCode", [(info.code, info.code) for info in COUNTRIES])
+CountryCode.__doc__ = "A served country (ISO 3166-1 alpha-2)."
+Language = enum.StrEnum("Language", [(code, code) for code in LANGUAGES])
+Language.__doc__ = "A language we write to people in (ISO 639-1)."
 
 
 def served_postcode(country_code: str, postcode: str) -> bool:

@@ -37,7 +37,7 @@ from warehouse.models import Outbox
 from warehouse.outbox import enqueue
 
 # The function every RQ job calls: it builds the app context and runs the job kind.
-ENTRY_POINT = "stations.background.run_job"
+ENTRY_POINT = "stations.worker.run_job"
 DEFAULT_RETRY_INTERVALS = (10, 60, 300, 1800, 7200)
 DEFAULT_RESULT_TTL = 7 * 24 * 3600
 DEFAULT_FAILURE_TTL = 30 * 24 * 3600

@@ -12,8 +12,7 @@ from collections.abc import Mapping
 
 from warehouse.models import Grade
 from warehouse.money import MoneyError, basis_points_of
-
-LANGUAGES = ("en", "nl", "de", "fr")
+from warehouse.reference import LANGUAGES
 
 # eBay condition IDs (SPEC section 6); refurbished units are sold as 2500 Seller refurbished.
 CONDITION_IDS = {

@@ -37,6 +37,7 @@ from warehouse.models import (
     UnitException,
     UnitStatus,
 )
+from warehouse.reference import LANGUAGES
 
 DONE_STATES = (UnitStatus.ROUTED, UnitStatus.CLOSED)
 
@@ -367,7 +368,7 @@ def _restock(session: Session, unit: Unit, actor: Actor) -> None:
 
 def _list_for_resale(session: Session, unit: Unit, route: rules.Route) -> Listing:
     refurbished = facts_refurbished(session, unit)
-    language = unit.partner.language if unit.partner.language in resale.LANGUAGES else "en"
+    language = unit.partner.language if unit.partner.language in LANGUAGES else "en"
     listing = Listing(
         unit_id=unit.id,
         partner_id=unit.partner_id,

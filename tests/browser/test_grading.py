@@ -10,7 +10,6 @@ from playwright.sync_api import expect
 
 from tests import factories
 from tests.browser.conftest import browser_login
-from tests.grading_helpers import received
 from tests.helpers import drain, relay
 from warehouse.db import db
 from warehouse.models import Case, CaseStatus, Category, RefundState, Role, Unit
@@ -28,8 +27,8 @@ def test_grade_by_keyboard_and_scan_then_partner_approves_from_the_email(
     app, page, browser, live_server, output_dir, jobs, mail_sink
 ):
     partner = factories.partner(name="Voltage Electronics")
-    headphones = received(partner, category=Category.ELECTRONICS, price=12900)
-    charger = received(partner, category=Category.ELECTRONICS, price=1999)
+    headphones = factories.received(partner, category=Category.ELECTRONICS, price=12900)
+    charger = factories.received(partner, category=Category.ELECTRONICS, price=1999)
     operator = factories.user(Role.OPERATOR)
     browser_login(page, operator)
     page.goto("/grade")

@@ -9,7 +9,6 @@ import pytest
 
 from tests import factories
 from tests.browser.conftest import browser_login
-from tests.routing_factories import bins_for_every_kind, graded, listed_units
 from warehouse import exports
 from warehouse.db import db
 from warehouse.models import Export, Grade, Role
@@ -21,7 +20,7 @@ def app_config():
 
 
 def test_export_progress_bar_advances_and_the_download_appears(page, app, output_dir):
-    listed_units(1_500)
+    factories.listed_units(1_500)
     browser_login(page, factories.user(Role.SUPERVISOR))
     page.goto("/exports/")
     page.select_option("select[name=format]", "ebay")
@@ -81,8 +80,8 @@ def exports_dir(app):
 
 
 def test_route_station_by_keyboard_alone(page, output_dir):
-    bins = bins_for_every_kind()
-    unit = graded(Grade.OPENED)
+    bins = factories.bins_for_every_kind()
+    unit = factories.graded(Grade.OPENED)
     browser_login(page, factories.user(Role.OPERATOR))
     page.goto("/route/")
     page.keyboard.type(unit.lpn)
@@ -107,8 +106,8 @@ def test_route_station_by_keyboard_alone(page, output_dir):
 
 def test_rules_screen_previews_refuses_and_saves(page, output_dir):
     partner = factories.partner("ACME")
-    used = graded(Grade.USED, partner=partner)
-    graded(Grade.NEW, partner=partner)
+    used = factories.graded(Grade.USED, partner=partner)
+    factories.graded(Grade.NEW, partner=partner)
     browser_login(page, factories.user(Role.SUPERVISOR))
     page.goto("/rules/")
     page.select_option("select[name=rows-0-partner]", "ACME")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from tests import factories
 from tests.helpers import csrf_from, login_as, row_counts
-from tests.routing_factories import graded, location, operator_actor
 from tests.zbar import decode_pdf
 from warehouse import routing
 from warehouse.db import db
@@ -22,9 +21,9 @@ from warehouse.models import (
 
 def rtv_batch(partner=None):
     partner = partner or factories.partner(defective_handling=DefectiveHandling.RETURN_TO_VENDOR)
-    pallet = location(LocationKind.RTV)
-    unit = graded(Grade.DEFECTIVE, partner=partner)
-    routing.put_away(db.session, unit.lpn, pallet.code, operator_actor())
+    pallet = factories.location(LocationKind.RTV)
+    unit = factories.graded(Grade.DEFECTIVE, partner=partner)
+    routing.put_away(db.session, unit.lpn, pallet.code, factories.operator_actor())
     db.session.commit()
     return db.session.query(Batch).filter_by(partner_id=partner.id).one(), unit
 

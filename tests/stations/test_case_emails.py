@@ -10,7 +10,6 @@ import re
 import pytest
 
 from tests import factories
-from tests.grading_helpers import COMPLETE, OPERATOR, open_case, received
 from tests.helpers import csrf_from, drain, relay
 from warehouse import cases
 from warehouse.db import db, utcnow
@@ -68,7 +67,7 @@ def click(client, path: str, **form):
 def test_case_email_link_decides_the_case_and_the_customer_hears_why(
     app, client, jobs, mail_sink, label, form, status, amount, outcome
 ):
-    case = open_case()
+    case = factories.open_case()
     partner_email = case.partner.contact_email
     customer_email = case.return_request.order.customer_email
     [mail] = to(delivered(app, jobs, mail_sink), partner_email)
@@ -97,15 +96,15 @@ def test_case_email_link_decides_the_case_and_the_customer_hears_why(
 
 
 def test_auto_approval_mails_the_partner_payout_and_the_customer(app, jobs, mail_sink):
-    unit = received(language="de")
+    unit = factories.received(language="de")
     unit.return_request.order.language = "fr"
     grade_unit(
         db.session,
-        OPERATOR,
+        factories.OPERATOR,
         unit.id,
         grade="new",
-        checklist=COMPLETE,
-        links=cases.CaseLinks(app.config["SECRET_KEY"]),
+        checklist=factories.COMPLETE,
+        links=cases.CaseLinks.from_settings(app.config),
     )
     db.session.commit()
     messages = delivered(app, jobs, mail_sink)
@@ -123,7 +122,7 @@ def test_auto_approval_mails_the_partner_payout_and_the_customer(app, jobs, mail
 def test_case_mail_in_each_language_carries_three_working_links(
     app, client, jobs, mail_sink, language
 ):
-    case = open_case(language=language)
+    case = factories.open_case(language=language)
     [mail] = to(delivered(app, jobs, mail_sink), case.partner.contact_email)
     paths = re.findall(re.escape(app.config["PUBLIC_URL"]) + r"(/case-link/\S+)", text_of(mail))
     assert len(paths) == 3
@@ -136,15 +135,17 @@ def test_case_mail_in_each_language_carries_three_working_links(
 def test_reminder_and_escalation_mails_arrive(app, client, jobs, mail_sink):
     import datetime as dt
 
-    from stations.cases import run_escalation
-
-    case = open_case(consult_escalate_days=2)
+    case = factories.open_case(consult_escalate_days=2)
     supervisor = factories.user(Role.SUPERVISOR)
     db.session.commit()
     delivered(app, jobs, mail_sink)
     mail_sink.received.clear()
     opened = case.opened_at
-    run_escalation(db.session, app.config, today=opened.date() + dt.timedelta(days=4))
+    cases.escalate_due_cases(
+        db.session,
+        opened.date() + dt.timedelta(days=4),
+        links=cases.CaseLinks.from_settings(app.config),
+    )
     db.session.commit()
     messages = delivered(app, jobs, mail_sink)
     [reminder] = to(messages, case.partner.contact_email)
@@ -164,7 +165,7 @@ def test_the_hourly_job_reminds_and_escalates(app, jobs, mail_sink):
     from warehouse.jobs import PERIODIC, JobContext, run
 
     assert PERIODIC["escalate_consult_cases"].every == dt.timedelta(hours=1)
-    case = open_case(consult_escalate_days=1)
+    case = factories.open_case(consult_escalate_days=1)
     supervisor = factories.user(Role.SUPERVISOR)
     db.session.commit()
     # The relay also schedules this hour's run: nothing is due yet for a fresh case.
@@ -185,14 +186,14 @@ def test_the_hourly_job_reminds_and_escalates(app, jobs, mail_sink):
 
 
 def test_out_of_window_reject_reaches_the_customer_with_the_reason(app, jobs, mail_sink):
-    unit = received(out_of_window="reject", delivered_days_ago=60)
+    unit = factories.received(out_of_window="reject", delivered_days_ago=60)
     grade_unit(
         db.session,
-        OPERATOR,
+        factories.OPERATOR,
         unit.id,
         grade="new",
-        checklist=COMPLETE,
-        links=cases.CaseLinks(app.config["SECRET_KEY"]),
+        checklist=factories.COMPLETE,
+        links=cases.CaseLinks.from_settings(app.config),
     )
     db.session.commit()
     assert db.session.get(Unit, unit.id).refund_state == RefundState.REJECTED

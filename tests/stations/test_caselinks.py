@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.grading_helpers import LINKS, mails, open_case
+from tests import factories
 from tests.helpers import csrf_from, row_counts
 from warehouse.cases import Action
 from warehouse.db import db
@@ -17,7 +17,11 @@ WATCHED = (Case, Event, LedgerEntry, Outbox, Unit)
 
 def mailed_path(case, action: str) -> str:
     """The link path of `action` in the case email (as the partner receives it)."""
-    [mail] = [m for m in mails("case_opened_partner") if m.payload["context"]["case_id"] == case.id]
+    [mail] = [
+        m
+        for m in factories.mails("case_opened_partner")
+        if m.payload["context"]["case_id"] == case.id
+    ]
     return mail.payload["context"]["link_paths"][action]
 
 
@@ -27,7 +31,7 @@ def post(client, path, **form):
 
 
 def test_get_shows_the_case_and_changes_nothing(client):
-    case = open_case()
+    case = factories.open_case()
     before = row_counts(*WATCHED)
     response = client.get(mailed_path(case, "approve"))
     assert response.status_code == 200
@@ -39,7 +43,7 @@ def test_get_shows_the_case_and_changes_nothing(client):
 
 
 def test_approve_link_decides_the_case_once(client):
-    case = open_case()
+    case = factories.open_case()
     path = mailed_path(case, "approve")
     response = post(client, path)
     assert response.status_code == 200
@@ -64,7 +68,7 @@ def test_approve_link_decides_the_case_once(client):
 
 
 def test_adjust_link_with_a_bad_amount_shows_the_form_again(client):
-    case = open_case()
+    case = factories.open_case()
     path = mailed_path(case, "adjust")
     before = row_counts(*WATCHED)
     for amount, message in (
@@ -93,7 +97,7 @@ def test_adjust_link_with_a_bad_amount_shows_the_form_again(client):
 
 
 def test_reject_link_needs_a_reason(client):
-    case = open_case()
+    case = factories.open_case()
     path = mailed_path(case, "reject")
     assert post(client, path, reason=" ").status_code == 400
     assert post(client, path, reason="used for weeks").status_code == 200
@@ -111,7 +115,7 @@ def test_reject_link_needs_a_reason(client):
     ids=["signature", "prefix", "timestamp"],
 )
 def test_tampered_links_are_refused(client, mangle):
-    case = open_case()
+    case = factories.open_case()
     before = row_counts(*WATCHED)
     bad = mangle(mailed_path(case, "approve"))
     response = client.get(bad)
@@ -122,7 +126,7 @@ def test_tampered_links_are_refused(client, mangle):
 
 
 def test_expired_links_are_refused(app, client):
-    case = open_case()
+    case = factories.open_case()
     path = mailed_path(case, "approve")
     app.config["CASE_LINK_MAX_AGE"] = -1  # every link is older than this
     before = row_counts(*WATCHED)
@@ -133,8 +137,8 @@ def test_expired_links_are_refused(app, client):
 
 
 def test_links_name_their_action(client):
-    case = open_case()
-    token = LINKS.token(case, Action.REJECT)
+    case = factories.open_case()
+    token = factories.LINKS.token(case, Action.REJECT)
     html = client.get(f"/case-link/{token}").get_data(as_text=True)
     assert "Reject the refund" in html
     assert "Refund this amount" not in html

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from tests import factories
-from tests.grading_helpers import open_case
 from tests.helpers import row_counts
 from warehouse.db import db
 from warehouse.models import Case, CaseStatus, Event, LedgerEntry, Outbox, Role
@@ -14,7 +13,7 @@ def auth(token):
 
 
 def test_partner_system_decides_its_case(client):
-    case = open_case()
+    case = factories.open_case()
     token = factories.token(Role.PARTNER, case.partner)
     db.session.commit()
     listed = client.get("/api/v1/cases?status=open", headers=auth(token)).get_json()
@@ -38,7 +37,7 @@ def test_partner_system_decides_its_case(client):
 
 
 def test_another_partners_token_gets_404_and_changes_nothing(client):
-    case = open_case()
+    case = factories.open_case()
     other = factories.partner()
     token = factories.token(Role.PARTNER, other)
     db.session.commit()
@@ -57,7 +56,7 @@ def test_another_partners_token_gets_404_and_changes_nothing(client):
 
 
 def test_bad_decisions_are_refused_with_the_field(client):
-    case = open_case()
+    case = factories.open_case()
     token = factories.token(Role.PARTNER, case.partner)
     db.session.commit()
     before = row_counts(Case, Event, LedgerEntry, Outbox)
@@ -78,7 +77,7 @@ def test_bad_decisions_are_refused_with_the_field(client):
 
 
 def test_return_status_shows_the_refund_decision(client):
-    case = open_case()
+    case = factories.open_case()
     token = factories.token(Role.PARTNER, case.partner)
     db.session.commit()
     body = client.get(f"/api/v1/returns/{case.return_request.rma}", headers=auth(token)).get_json()
@@ -100,7 +99,7 @@ def test_return_status_shows_the_refund_decision(client):
 
 
 def test_operator_tokens_cannot_decide(client):
-    case = open_case()
+    case = factories.open_case()
     token = factories.token(Role.OPERATOR)
     db.session.commit()
     response = client.post(

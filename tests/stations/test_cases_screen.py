@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 from tests import factories
-from tests.grading_helpers import open_case
 from tests.helpers import login_as
 from warehouse.db import db, utcnow
 from warehouse.deadlines import local_date
@@ -15,7 +14,7 @@ TODAY = local_date(utcnow(), "Europe/Amsterdam")
 
 
 def test_supervisor_sees_cases_at_risk(client):
-    soon, later = open_case(), open_case()
+    soon, later = factories.open_case(), factories.open_case()
     soon.refund_due_on = TODAY + dt.timedelta(days=1)
     later.refund_due_on = TODAY + dt.timedelta(days=20)
     db.session.commit()
@@ -28,7 +27,7 @@ def test_supervisor_sees_cases_at_risk(client):
 
 
 def test_escalate_cases_command(runner):
-    case = open_case(consult_escalate_days=1)
+    case = factories.open_case(consult_escalate_days=1)
     case.opened_at = case.opened_at - dt.timedelta(days=5)
     factories.user(Role.SUPERVISOR)
     db.session.commit()
@@ -38,14 +37,14 @@ def test_escalate_cases_command(runner):
 
 
 def test_partners_cannot_open_the_supervisor_screen(client):
-    case = open_case()
+    case = factories.open_case()
     login_as(client, factories.user(Role.PARTNER, case.partner))
     assert client.get("/cases").status_code == 403
     assert client.get(f"/cases/{case.id}").status_code == 403
 
 
 def test_an_overdue_case_is_called_overdue_not_due_soon(client):
-    overdue, soon = open_case(), open_case()
+    overdue, soon = factories.open_case(), factories.open_case()
     overdue.refund_due_on = TODAY - dt.timedelta(days=2)
     soon.refund_due_on = TODAY + dt.timedelta(days=2)
     db.session.commit()

@@ -11,7 +11,6 @@ import pytest
 
 from tests import factories
 from tests.helpers import csrf_from, login_as, row_counts
-from tests.routing_factories import listed_units
 from warehouse import exports
 from warehouse.db import db
 from warehouse.models import Export, ExportStatus, Outbox, Role
@@ -30,7 +29,7 @@ def open_screen(client, user):
 
 
 def test_a_small_export_downloads_at_once(client):
-    listed_units(3)
+    factories.listed_units(3)
     token = open_screen(client, factories.user(Role.SUPERVISOR))
     response = client.post(
         "/exports/", data={"csrf_token": token, "format": "ebay", "channel": "ebay"}
@@ -56,7 +55,7 @@ def test_exporting_with_no_units_is_refused_on_screen(client):
 
 
 def test_a_large_export_runs_in_the_background_with_progress(client, app):
-    listed_units(8)
+    factories.listed_units(8)
     token = open_screen(client, factories.user(Role.SUPERVISOR))
     response = client.post(
         "/exports/", data={"csrf_token": token, "format": "json", "channel": "ebay"}
@@ -83,8 +82,8 @@ def test_a_large_export_runs_in_the_background_with_progress(client, app):
 
 def test_partners_see_only_their_own_exports(client):
     mine, theirs = factories.partner(), factories.partner()
-    listed_units(6, partner=mine)
-    listed_units(6, partner=theirs)
+    factories.listed_units(6, partner=mine)
+    factories.listed_units(6, partner=theirs)
     other = Export(format="csv", channel="ebay", partner_id=theirs.id, status=ExportStatus.DONE)
     db.session.add(other)
     db.session.commit()
@@ -100,8 +99,8 @@ def test_partners_see_only_their_own_exports(client):
 
 
 def test_the_export_resale_command(runner, tmp_path):
-    partner = listed_units(2)
-    listed_units(1)
+    partner = factories.listed_units(2)
+    factories.listed_units(1)
     db.session.commit()
     out = tmp_path / "feed.json"
     result = runner.invoke(
@@ -118,8 +117,8 @@ def test_the_export_resale_command(runner, tmp_path):
 
 
 def test_the_resale_listings_api_streams_a_partners_own_listings(client):
-    mine = listed_units(2)
-    listed_units(3)
+    mine = factories.listed_units(2)
+    factories.listed_units(3)
     token = factories.token(Role.PARTNER, mine)
     db.session.commit()
     headers = {"Authorization": f"Bearer {token}"}

@@ -17,7 +17,6 @@ from warehouse.models import (
     Grade,
     LedgerEntry,
     Outbox,
-    Reason,
     RefundState,
     Role,
     Unit,
@@ -29,12 +28,13 @@ HX = {"HX-Request": "true"}
 
 
 def make_unit(partner=None, category=Category.ELECTRONICS):
-    partner = partner or factories.partner()
-    product = factories.product(partner, category=category, title="Noise-cancelling headphones")
-    order = factories.order([(product, 1)])
-    rma = factories.return_request(order, [(order.lines[0], 1, Reason.CHANGED_MIND)])
-    rma.customer_comment = "did not fit my ears"
-    return factories.received_unit(rma.lines[0])
+    """The unit these tests grade: headphones the customer said did not fit."""
+    return factories.received(
+        partner,
+        category=category,
+        title="Noise-cancelling headphones",
+        customer_comment="did not fit my ears",
+    )
 
 
 @pytest.fixture

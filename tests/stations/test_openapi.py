@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from openapi_spec_validator import validate
 
-from stations.openapi import openapi_path
+from stations.api.openapi import openapi_path
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 

@@ -9,7 +9,6 @@ import pytest
 from PIL import Image
 
 from tests import factories
-from tests.grading_helpers import open_case, received
 from tests.helpers import csrf_from, login_as, row_counts
 from warehouse import photos
 from warehouse.db import db
@@ -21,7 +20,7 @@ from warehouse.models import Case, CaseStatus, Event, LedgerEntry, Outbox, Partn
 def two_partners(app, session_tmp):
     """Partner A with an open case (and a photo), partner B with its own; B's user logs in."""
     a, b = factories.partner(name="Alpha"), factories.partner(name="Bravo")
-    case_a, case_b = open_case(a), open_case(b)
+    case_a, case_b = factories.open_case(a), factories.open_case(b)
     buffer = io.BytesIO()
     Image.new("RGB", (50, 50), "red").save(buffer, "PNG")
     photo_a = photos.store_photo(
@@ -110,8 +109,8 @@ def test_staff_and_other_roles_cannot_open_the_portal(client, app):
 
 def test_unit_filters(client, app):
     partner = factories.partner()
-    used = open_case(partner)
-    fresh = received(partner)
+    used = factories.open_case(partner)
+    fresh = factories.received(partner)
     db.session.commit()
     login_as(client, factories.user(Role.PARTNER, partner))
     html = client.get("/portal/units?grade=used").get_data(as_text=True)

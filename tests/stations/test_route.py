@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from tests import factories
 from tests.helpers import csrf_from, login_as, row_counts
-from tests.routing_factories import bins_for_every_kind, graded, location
 from warehouse.db import db
 from warehouse.models import Event, Grade, LocationKind, Placement, Role, UnitStatus
 
@@ -25,8 +24,8 @@ def scan(client, token, code, htmx=True):
 
 
 def test_scan_lpn_then_bin_puts_the_unit_away(client, count_queries):
-    bins = bins_for_every_kind()
-    unit = graded(Grade.NEW)
+    bins = factories.bins_for_every_kind()
+    unit = factories.graded(Grade.NEW)
     token = start(client)
     with count_queries() as statements:
         shown = scan(client, token, unit.lpn)
@@ -54,9 +53,9 @@ def test_scan_lpn_then_bin_puts_the_unit_away(client, count_queries):
 
 
 def test_a_wrong_bin_is_refused_and_the_unit_stays_pending(client):
-    unit = graded(Grade.NEW)
-    wrong = location(LocationKind.DESTROY, "BIN-DST-9")
-    right = location(LocationKind.RESTOCK, "BIN-RST-9")
+    unit = factories.graded(Grade.NEW)
+    wrong = factories.location(LocationKind.DESTROY, "BIN-DST-9")
+    right = factories.location(LocationKind.RESTOCK, "BIN-RST-9")
     token = start(client)
     scan(client, token, unit.lpn)
     before = row_counts(Placement, Event)
@@ -71,7 +70,7 @@ def test_a_wrong_bin_is_refused_and_the_unit_stays_pending(client):
 
 
 def test_a_bin_before_any_lpn_and_an_unknown_code_are_refused(client):
-    bin_ = location(LocationKind.RESTOCK, "BIN-R-1")
+    bin_ = factories.location(LocationKind.RESTOCK, "BIN-R-1")
     token = start(client)
     first = scan(client, token, bin_.code)
     assert first.status_code == 422
@@ -82,8 +81,8 @@ def test_a_bin_before_any_lpn_and_an_unknown_code_are_refused(client):
 
 
 def test_without_javascript_the_scan_redirects_with_a_message(client):
-    bins = bins_for_every_kind()
-    unit = graded(Grade.NEW)
+    bins = factories.bins_for_every_kind()
+    unit = factories.graded(Grade.NEW)
     token = start(client)
     assert scan(client, token, unit.lpn, htmx=False).status_code == 303
     page = client.get("/route/").get_data(as_text=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from tests import factories
 from tests.helpers import csrf_from, login_as, row_counts
-from tests.routing_factories import graded
 from warehouse.db import db
 from warehouse.models import Disposition, DispositionRule, Event, Grade, Role
 
@@ -106,9 +105,9 @@ def test_a_partner_edits_only_its_own_rules(client):
 
 def test_preview_lists_recent_units_the_rule_matches_within_the_partner(client):
     mine, theirs = factories.partner("MINE"), factories.partner("THEIRS")
-    used = graded(Grade.USED, partner=mine)
-    graded(Grade.NEW, partner=mine)
-    other = graded(Grade.USED, partner=theirs)
+    used = factories.graded(Grade.USED, partner=mine)
+    factories.graded(Grade.NEW, partner=mine)
+    other = factories.graded(Grade.USED, partner=theirs)
     token = open_screen(client, factories.user(Role.PARTNER, mine))
     response = client.post(
         "/rules/preview?row=0",

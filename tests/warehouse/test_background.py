@@ -89,7 +89,7 @@ def test_a_mail_leaves_once_as_text_and_html_with_a_stable_message_id(app, jobs,
     db.session.commit()
     assert relay(app, jobs).dispatched == [key]
     assert Queue("mail", connection=jobs).count == 0
-    from stations.background import run_job
+    from stations.worker import run_job
 
     assert run_job("send_email", outbox.payload, key).startswith("already sent")
     drain(app, jobs)
@@ -231,7 +231,7 @@ def test_a_worker_killed_mid_send_is_recovered_and_the_mail_arrives_once(
     app, jobs, mail_sink, redis_server, tmp_path
 ):
     from stations import ROOT
-    from stations.background import recover_abandoned_jobs
+    from stations.worker import recover_abandoned_jobs
     from warehouse.relay import queue_names
 
     mail_sink.handler.rcpt_delay = 30  # the sink holds its answer: the send hangs mid-way

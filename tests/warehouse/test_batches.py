@@ -9,7 +9,6 @@ import pytest
 from labels.batches import batch_pdf
 from tests import factories
 from tests.helpers import row_counts
-from tests.routing_factories import graded, location, operator_actor
 from tests.zbar import decode_pdf
 from warehouse import batches, routing
 from warehouse.db import db
@@ -37,12 +36,12 @@ def routed_batch(count: int, handling: DefectiveHandling, partner=None):
         if handling == DefectiveHandling.RETURN_TO_VENDOR
         else (LocationKind.DESTROY)
     )
-    target = location(kind, capacity=100)
+    target = factories.location(kind, capacity=100)
     units = []
     for _ in range(count):
-        unit = graded(Grade.DEFECTIVE, partner=partner)
+        unit = factories.graded(Grade.DEFECTIVE, partner=partner)
         unit.product.weight_grams = 1250
-        routing.put_away(db.session, unit.lpn, target.code, operator_actor())
+        routing.put_away(db.session, unit.lpn, target.code, factories.operator_actor())
         units.append(unit)
     batch = db.session.query(Batch).filter_by(partner_id=partner.id).one_or_none() or (
         db.session.query(Batch).filter_by(kind=BatchKind.DESTRUCTION).one()
@@ -71,8 +70,8 @@ def test_rtv_batch_is_packed_shipped_and_the_partner_emailed(app):
     assert routing.occupancy(db.session, [pallet.id]) == {}
     assert db.session.query(Placement).filter(Placement.left_at.is_(None)).count() == 0
     # A new RTV unit opens a new batch rather than joining the shipped one.
-    unit = graded(Grade.DEFECTIVE, partner=batch.partner)
-    routing.put_away(db.session, unit.lpn, pallet.code, operator_actor())
+    unit = factories.graded(Grade.DEFECTIVE, partner=batch.partner)
+    routing.put_away(db.session, unit.lpn, pallet.code, factories.operator_actor())
     assert db.session.query(Batch).filter_by(status=BatchStatus.OPEN).count() == 1
 
 

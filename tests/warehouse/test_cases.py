@@ -7,7 +7,6 @@ import datetime as dt
 import pytest
 
 from tests import factories
-from tests.grading_helpers import LINKS, mails, open_case
 from tests.helpers import row_counts
 from warehouse.cases import (
     Action,
@@ -45,8 +44,8 @@ def snapshot(case_id):
 
 
 def test_a_link_claims_its_case_and_action(app):
-    case = open_case()
-    claim = LINKS.read(LINKS.token(case, Action.ADJUST))
+    case = factories.open_case()
+    claim = factories.LINKS.read(factories.LINKS.token(case, Action.ADJUST))
     assert (claim.case_id, claim.action, claim.nonce) == (case.id, Action.ADJUST, case.nonce)
     assert claim_case(db.session, claim).id == case.id
 
@@ -61,29 +60,31 @@ def test_a_link_claims_its_case_and_action(app):
     ids=["signature", "payload", "garbage"],
 )
 def test_tampered_links_are_refused(app, tamper):
-    case = open_case()
+    case = factories.open_case()
     with pytest.raises(LinkRefused, match="not valid"):
-        LINKS.read(tamper(LINKS.token(case, Action.APPROVE)))
+        factories.LINKS.read(tamper(factories.LINKS.token(case, Action.APPROVE)))
 
 
 def test_a_link_signed_with_another_key_is_refused(app):
-    case = open_case()
+    case = factories.open_case()
     with pytest.raises(LinkRefused, match="not valid"):
-        LINKS.read(CaseLinks("someone-elses-key").token(case, Action.APPROVE))
+        factories.LINKS.read(
+            CaseLinks("someone-elses-key", factories.LINK_DAYS * 86400).token(case, Action.APPROVE)
+        )
 
 
 def test_expired_links_are_refused(app):
-    case = open_case()
-    token = LINKS.token(case, Action.APPROVE)
+    case = factories.open_case()
+    token = factories.LINKS.token(case, Action.APPROVE)
     later = utcnow() + dt.timedelta(days=15)
     with pytest.raises(LinkRefused, match="expired"):
-        LINKS.read(token, now=later)
-    assert LINKS.read(token, now=utcnow() + dt.timedelta(days=13)).case_id == case.id
+        factories.LINKS.read(token, now=later)
+    assert factories.LINKS.read(token, now=utcnow() + dt.timedelta(days=13)).case_id == case.id
 
 
 def test_approve_by_link_refunds_the_proposal_and_consumes_the_link(app):
-    case = open_case(commission_rate_bp=1500)
-    claim = LINKS.read(LINKS.token(case, Action.APPROVE))
+    case = factories.open_case(commission_rate_bp=1500)
+    claim = factories.LINKS.read(factories.LINKS.token(case, Action.APPROVE))
     decide_case(
         db.session,
         PARTNER,
@@ -104,15 +105,19 @@ def test_approve_by_link_refunds_the_proposal_and_consumes_the_link(app):
     assert (case.unit.refund_state, case.unit.refund_minor) == (RefundState.APPROVED, 4499)
     entries = sorted((e.kind, e.amount_minor, e.booked_on) for e in db.session.query(LedgerEntry))
     assert entries == [("commission_credit", 675, TODAY), ("refund_by_partner", -4499, TODAY)]
-    [mail] = mails("refund_outcome_customer")
+    [mail] = factories.mails("refund_outcome_customer")
     assert mail.payload["context"]["outcome"] == "partial"
     assert mail.payload["context"]["reason"] == "diminished value, used: -10 %"
-    assert mails("refund_approved_partner") == []  # the partner decided it: no payout notice
+    assert (
+        factories.mails("refund_approved_partner") == []
+    )  # the partner decided it: no payout notice
     # Every link of the case is now used up, not just the one clicked.
     before = snapshot(case.id)
     for action in Action:
         with pytest.raises(LinkRefused, match="already used"):
-            claim_case(db.session, LINKS.read(_token_with_nonce(case, action, claim.nonce)))
+            claim_case(
+                db.session, factories.LINKS.read(_token_with_nonce(case, action, claim.nonce))
+            )
     assert snapshot(case.id) == before
 
 
@@ -120,13 +125,13 @@ def _token_with_nonce(case, action, nonce):
     """A token as it was mailed before the case was decided."""
     saved, case.nonce = case.nonce, nonce
     try:
-        return LINKS.token(case, action)
+        return factories.LINKS.token(case, action)
     finally:
         case.nonce = saved
 
 
 def test_a_reused_nonce_is_refused_by_decide_case(app):
-    case = open_case()
+    case = factories.open_case()
     nonce = case.nonce
     decide_case(
         db.session, PARTNER, case.id, action="approve", via="link", nonce=nonce, today=TODAY
@@ -149,21 +154,25 @@ def test_a_reused_nonce_is_refused_by_decide_case(app):
 
 
 def test_links_from_before_a_regrade_no_longer_work(app):
-    from tests.grading_helpers import COMPLETE, OPERATOR
     from warehouse.grading import grade_unit
 
-    case = open_case()
-    old = LINKS.token(case, Action.APPROVE)
+    case = factories.open_case()
+    old = factories.LINKS.token(case, Action.APPROVE)
     grade_unit(
-        db.session, OPERATOR, case.unit_id, grade="light_damage", checklist=COMPLETE, links=LINKS
+        db.session,
+        factories.OPERATOR,
+        case.unit_id,
+        grade="light_damage",
+        checklist=factories.COMPLETE,
+        links=factories.LINKS,
     )
     db.session.commit()
     with pytest.raises(LinkRefused, match="newer links"):
-        claim_case(db.session, LINKS.read(old))
+        claim_case(db.session, factories.LINKS.read(old))
 
 
 def test_adjust_refunds_the_amount_with_a_reason(app):
-    case = open_case()
+    case = factories.open_case()
     decide_case(
         db.session,
         PARTNER,
@@ -180,7 +189,7 @@ def test_adjust_refunds_the_amount_with_a_reason(app):
         "scratches on the lid",
     )
     assert case.unit.refund_minor == 3000
-    [mail] = mails("refund_outcome_customer")
+    [mail] = factories.mails("refund_outcome_customer")
     assert mail.payload["context"]["amount_minor"] == 3000
     assert mail.payload["context"]["reason"] == "scratches on the lid"
 
@@ -195,7 +204,7 @@ def test_adjust_refunds_the_amount_with_a_reason(app):
     ],
 )
 def test_bad_adjustments_are_refused_and_change_nothing(app, amount, reason, message):
-    case = open_case()
+    case = factories.open_case()
     before = snapshot(case.id)
     with pytest.raises(InvalidInput, match=message):
         decide_case(
@@ -213,7 +222,7 @@ def test_bad_adjustments_are_refused_and_change_nothing(app, amount, reason, mes
 
 
 def test_adjust_to_the_full_price_is_allowed(app):
-    case = open_case()
+    case = factories.open_case()
     decide_case(
         db.session,
         PARTNER,
@@ -225,11 +234,11 @@ def test_adjust_to_the_full_price_is_allowed(app):
         today=TODAY,
     )
     assert case.unit.refund_minor == 4999
-    assert mails("refund_outcome_customer")[0].payload["context"]["outcome"] == "approved"
+    assert factories.mails("refund_outcome_customer")[0].payload["context"]["outcome"] == "approved"
 
 
 def test_reject_needs_a_reason_and_tells_the_customer(app):
-    case = open_case()
+    case = factories.open_case()
     with pytest.raises(InvalidInput, match="say why you reject"):
         decide_case(db.session, PARTNER, case.id, action="reject", via="portal", today=TODAY)
     decide_case(
@@ -247,20 +256,20 @@ def test_reject_needs_a_reason_and_tells_the_customer(app):
         RefundState.REJECTED,
     )
     assert db.session.query(LedgerEntry).count() == 0
-    [mail] = mails("refund_outcome_customer")
+    [mail] = factories.mails("refund_outcome_customer")
     assert mail.payload["context"]["outcome"] == "rejected"
     assert mail.payload["context"]["reason"] == "item was worn"
 
 
 def test_a_decided_case_cannot_be_decided_again(app):
-    case = open_case()
+    case = factories.open_case()
     decide_case(db.session, PARTNER, case.id, action="approve", via="portal", today=TODAY)
     with pytest.raises(Conflict, match="already decided"):
         decide_case(db.session, PARTNER, case.id, action="approve", via="portal", today=TODAY)
 
 
 def test_another_partners_case_is_not_found(app):
-    case = open_case()
+    case = factories.open_case()
     other = factories.partner()
     with pytest.raises(NotFound):
         decide_case(
@@ -275,30 +284,30 @@ def test_another_partners_case_is_not_found(app):
 
 
 def test_unknown_action_is_refused(app):
-    case = open_case()
+    case = factories.open_case()
     with pytest.raises(InvalidInput, match="approve, adjust or reject"):
         decide_case(db.session, PARTNER, case.id, action="maybe", via="api", today=TODAY)
 
 
 def test_reminder_then_escalation_to_the_sites_supervisors(app):
-    case = open_case(consult_escalate_days=3)
+    case = factories.open_case(consult_escalate_days=3)
     supervisor = factories.user(Role.SUPERVISOR)
     factories.user(Role.OPERATOR)
     opened = local_date(case.opened_at, "Europe/Amsterdam")
-    run = escalate_due_cases(db.session, opened + dt.timedelta(days=2), links=LINKS)
+    run = escalate_due_cases(db.session, opened + dt.timedelta(days=2), links=factories.LINKS)
     assert (run.reminded, run.escalated) == ([], [])
-    run = escalate_due_cases(db.session, opened + dt.timedelta(days=3), links=LINKS)
+    run = escalate_due_cases(db.session, opened + dt.timedelta(days=3), links=factories.LINKS)
     assert (run.reminded, run.escalated) == ([case.id], [])
-    [reminder] = mails("case_reminder_partner")
+    [reminder] = factories.mails("case_reminder_partner")
     assert set(reminder.payload["context"]["link_paths"]) == {"approve", "adjust", "reject"}
-    run = escalate_due_cases(db.session, opened + dt.timedelta(days=4), links=LINKS)
+    run = escalate_due_cases(db.session, opened + dt.timedelta(days=4), links=factories.LINKS)
     assert (run.reminded, run.escalated) == ([], [])  # reminded once only
-    run = escalate_due_cases(db.session, opened + dt.timedelta(days=6), links=LINKS)
+    run = escalate_due_cases(db.session, opened + dt.timedelta(days=6), links=factories.LINKS)
     assert run.escalated == [case.id]
-    [escalation] = mails("case_escalated_supervisor")
+    [escalation] = factories.mails("case_escalated_supervisor")
     assert escalation.payload["to"] == supervisor.email
     assert escalation.payload["context"]["case_path"] == f"/cases/{case.id}"
-    run = escalate_due_cases(db.session, opened + dt.timedelta(days=9), links=LINKS)
+    run = escalate_due_cases(db.session, opened + dt.timedelta(days=9), links=factories.LINKS)
     assert (run.reminded, run.escalated) == ([], [])
     kinds = [e.kind for e in db.session.query(Event).filter_by(subject_type="refund_case")]
     assert kinds.count("case.reminded") == 1
@@ -306,21 +315,21 @@ def test_reminder_then_escalation_to_the_sites_supervisors(app):
 
 
 def test_decided_cases_are_not_escalated(app):
-    case = open_case(consult_escalate_days=1)
+    case = factories.open_case(consult_escalate_days=1)
     decide_case(db.session, PARTNER, case.id, action="approve", via="portal", today=TODAY)
     run = escalate_due_cases(
         db.session,
         local_date(case.opened_at, "Europe/Amsterdam") + dt.timedelta(days=10),
-        links=LINKS,
+        links=factories.LINKS,
     )
     assert (run.reminded, run.escalated) == ([], [])
 
 
 def test_cases_near_their_refund_due_date_are_flagged(app):
-    soon, later = open_case(), open_case()
+    soon, later = factories.open_case(), factories.open_case()
     soon.refund_due_on = TODAY + dt.timedelta(days=2)
     later.refund_due_on = TODAY + dt.timedelta(days=10)
-    decided = open_case()
+    decided = factories.open_case()
     decided.refund_due_on = TODAY
     decide_case(db.session, PARTNER, decided.id, action="approve", via="portal", today=TODAY)
     assert [case.id for case in cases_near_due(db.session, TODAY)] == [soon.id]

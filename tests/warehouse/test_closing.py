@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from tests.grading_helpers import OPERATOR, open_case
+from tests import factories
 from warehouse.cases import decide_case
 from warehouse.db import db
 from warehouse.models import RefundState, ReturnStatus, UnitStatus
@@ -30,12 +30,14 @@ def _put_away(unit) -> None:
     ],
 )
 def test_a_decision_after_routing_closes_the_unit_and_its_rma(app, action, fields, state):
-    case = open_case()
+    case = factories.open_case()
     unit = case.unit
     _put_away(unit)
     assert unit.refund_state == RefundState.OPEN
 
-    decide_case(db.session, OPERATOR, case.id, action=action, via="portal", today=TODAY, **fields)
+    decide_case(
+        db.session, factories.OPERATOR, case.id, action=action, via="portal", today=TODAY, **fields
+    )
     db.session.commit()
 
     assert unit.refund_state == state
@@ -44,8 +46,10 @@ def test_a_decision_after_routing_closes_the_unit_and_its_rma(app, action, field
 
 
 def test_a_decision_before_routing_leaves_the_unit_open(app):
-    case = open_case()
-    decide_case(db.session, OPERATOR, case.id, action="approve", via="portal", today=TODAY)
+    case = factories.open_case()
+    decide_case(
+        db.session, factories.OPERATOR, case.id, action="approve", via="portal", today=TODAY
+    )
     db.session.commit()
     assert case.unit.status == UnitStatus.GRADED
     assert case.unit.return_request.status == ReturnStatus.RECEIVED

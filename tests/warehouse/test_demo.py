@@ -8,9 +8,9 @@ from collections import Counter
 
 import sqlalchemy as sa
 
-from warehouse import demo
+import demo
+from demo.base import DEMO_PASSWORD, DEMO_USERS
 from warehouse.db import db, utcnow
-from warehouse.demo.base import DEMO_PASSWORD, DEMO_USERS
 from warehouse.models import (
     Category,
     Country,

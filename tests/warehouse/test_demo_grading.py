@@ -7,9 +7,10 @@ import random
 
 import pytest
 
+import demo
+from demo import base, grading
 from tests import factories
 from warehouse.db import db, utcnow
-from warehouse.demo import base, grading
 from warehouse.models import Case, CaseStatus, Order, Partner, Reason, Unit, UnitStatus
 
 
@@ -67,9 +68,6 @@ def test_grading_demo_without_received_units_does_nothing(app):
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_the_whole_demo_has_units_waiting_and_open_cases(app, backend):
-    pytest.importorskip("warehouse.demo.returns")
-    from warehouse import demo
-
     demo.load(db.session)
     db.session.commit()
     assert db.session.query(Unit).filter_by(status=UnitStatus.RECEIVED).count() >= 1

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+from demo import returns as demo_returns
 from tests import factories
 from warehouse import codes, receiving
 from warehouse.db import db
-from warehouse.demo import returns as demo_returns
 from warehouse.models import (
     Category,
     Destination,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from warehouse import demo
+import demo
 from warehouse.db import db
 from warehouse.models import (
     Batch,

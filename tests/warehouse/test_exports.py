@@ -11,8 +11,7 @@ import pytest
 
 from tests import factories
 from tests.helpers import row_counts
-from tests.routing_factories import bins_for_every_kind, graded, listed_units
-from warehouse import exports, routing
+from warehouse import exports, jobs, routing
 from warehouse.db import db
 from warehouse.errors import InvalidInput, NotFound
 from warehouse.events import Actor
@@ -26,8 +25,8 @@ def text(fmt, selection=ALL, **options) -> str:
 
 
 def test_ebay_csv_columns_and_content(app):
-    bins = bins_for_every_kind()
-    unit = graded(Grade.OPENED, currency="DKK", price=37_545)
+    bins = factories.bins_for_every_kind()
+    unit = factories.graded(Grade.OPENED, currency="DKK", price=37_545)
     unit.checklist = {"accessories_complete": True, "tested": True}
     unit.notes = 'Box "dented", corner'
     routing.put_away(db.session, unit.lpn, bins["resale"].code, Actor())
@@ -62,8 +61,8 @@ def test_ebay_csv_columns_and_content(app):
 
 
 def test_generic_csv_and_json_feed_hold_the_same_listings(app):
-    partner = listed_units(3, currency="GBP")
-    listed_units(2, channel="marktplaats")
+    partner = factories.listed_units(3, currency="GBP")
+    factories.listed_units(2, channel="marktplaats")
     rows = list(csv.DictReader(io.StringIO(text("csv"))))
     assert len(rows) == 3
     assert rows[0]["partner"] == partner.code
@@ -83,8 +82,8 @@ def test_generic_csv_and_json_feed_hold_the_same_listings(app):
 
 
 def test_a_partners_export_holds_only_its_listings(app):
-    mine = listed_units(2)
-    listed_units(3)
+    mine = factories.listed_units(2)
+    factories.listed_units(3)
     selection = exports.Selection("ebay", partner_id=mine.id)
     assert exports.count(db.session, selection) == 2
     assert {row["partner"] for row in csv.DictReader(io.StringIO(text("csv", selection)))} == {
@@ -93,7 +92,7 @@ def test_a_partners_export_holds_only_its_listings(app):
 
 
 def test_exporting_with_no_units_is_refused(app):
-    listed_units(1, channel="ebay")
+    factories.listed_units(1, channel="ebay")
     with pytest.raises(InvalidInput) as caught:
         exports.require_listings(db.session, exports.Selection("bol"))
     assert caught.value.field == "channel"
@@ -104,7 +103,7 @@ def test_exporting_with_no_units_is_refused(app):
 
 def test_the_export_streams_row_by_row(app):
     """The first chunk is out before later rows are fetched; memory does not grow with rows."""
-    listed_units(30, notes="x" * 600)
+    factories.listed_units(30, notes="x" * 600)
     db.session.commit()
     items = exports.rows(db.session, ALL, yield_per=5)
     fetched = []
@@ -132,8 +131,8 @@ def _peak_bytes(selection) -> tuple[int, int]:
 
 
 def test_memory_stays_flat_for_ten_times_the_rows(app):
-    small = listed_units(300, notes="n" * 2000)
-    large = listed_units(3_000, notes="n" * 2000)
+    small = factories.listed_units(300, notes="n" * 2000)
+    large = factories.listed_units(3_000, notes="n" * 2000)
     db.session.commit()
     _peak_bytes(exports.Selection("ebay", partner_id=small.id))  # warm SQLAlchemy's caches
     small_peak, small_size = _peak_bytes(exports.Selection("ebay", partner_id=small.id))
@@ -145,7 +144,7 @@ def test_memory_stays_flat_for_ten_times_the_rows(app):
 
 
 def test_background_export_job_writes_the_file_with_progress(app, tmp_path):
-    listed_units(7)
+    factories.listed_units(7)
     actor = Actor(label="supervisor@test")
     before = row_counts(Outbox)
     export = exports.request_background(db.session, "ebay", ALL, 7, actor)
@@ -166,8 +165,7 @@ def test_background_export_job_writes_the_file_with_progress(app, tmp_path):
 
 
 def test_the_export_job_kind_runs_the_export(app):
-    jobs = pytest.importorskip("warehouse.jobs")
-    listed_units(3)
+    factories.listed_units(3)
     export = exports.request_background(db.session, "csv", ALL, 3, Actor(label="s"))
     db.session.commit()
     kind = jobs.JOB_KINDS[exports.JOB_KIND]

@@ -10,7 +10,6 @@ from tests import factories
 from tests.helpers import row_counts
 from tests.zbar import decode_pdf
 from warehouse import events
-from warehouse.cases import CaseLinks
 from warehouse.db import db
 from warehouse.errors import Conflict, InvalidInput, UnknownBarcode
 from warehouse.grading import (
@@ -37,45 +36,17 @@ from warehouse.models import (
     UnitStatus,
 )
 
-LINKS = CaseLinks("test-secret-key")
-OPERATOR = events.Actor(label="op@returnyard.test", station="grade")
-COMPLETE = {"accessories_complete", "cleaned", "repackaged"}
-
-
-def make_unit(
-    *,
-    category=Category.FASHION,
-    reason=Reason.CHANGED_MIND,
-    delivered_days_ago=3,
-    price=4999,
-    **partner_fields,
-):
-    partner = factories.partner(**partner_fields)
-    product = factories.product(partner, category=category, prices={"EUR": price})
-    order = factories.order([(product, 1)], delivered_days_ago=delivered_days_ago)
-    line = order.lines[0]
-    rma = factories.return_request(order, [(line, 1, reason)])
-    return factories.received_unit(rma.lines[0])
-
-
-def mails(template: str) -> list[Outbox]:
-    return [
-        row
-        for row in db.session.query(Outbox).order_by(Outbox.id)
-        if row.payload.get("template") == template
-    ]
-
 
 def test_auto_partner_full_refund_is_approved_at_once(app):
-    unit = make_unit(commission_rate_bp=1200)
+    unit = factories.received(commission_rate_bp=1200)
     settlement = grade_unit(
         db.session,
-        OPERATOR,
+        factories.OPERATOR,
         unit.id,
         grade=Grade.NEW,
-        checklist=COMPLETE,
+        checklist=factories.COMPLETE,
         notes="seal intact",
-        links=LINKS,
+        links=factories.LINKS,
     )
     db.session.commit()
     unit = db.session.get(Unit, unit.id)
@@ -92,10 +63,10 @@ def test_auto_partner_full_refund_is_approved_at_once(app):
     assert db.session.query(Case).count() == 0
     entries = {e.kind: e.amount_minor for e in db.session.query(LedgerEntry)}
     assert entries == {"refund_by_partner": -4999, "commission_credit": 600}  # 12 % of 49.99
-    [partner_mail] = mails("refund_approved_partner")
+    [partner_mail] = factories.mails("refund_approved_partner")
     assert partner_mail.payload["to"] == unit.partner.contact_email
     assert partner_mail.payload["context"]["amount_minor"] == 4999
-    [customer_mail] = mails("refund_outcome_customer")
+    [customer_mail] = factories.mails("refund_outcome_customer")
     assert customer_mail.payload["to"] == unit.return_request.order.customer_email
     assert customer_mail.payload["context"]["outcome"] == "approved"
     kinds = [e.kind for e in db.session.query(Event).order_by(Event.id)]
@@ -103,9 +74,14 @@ def test_auto_partner_full_refund_is_approved_at_once(app):
 
 
 def test_partial_refund_opens_a_case_with_signed_links(app):
-    unit = make_unit()
+    unit = factories.received()
     settlement = grade_unit(
-        db.session, OPERATOR, unit.id, grade=Grade.USED, checklist=COMPLETE, links=LINKS
+        db.session,
+        factories.OPERATOR,
+        unit.id,
+        grade=Grade.USED,
+        checklist=factories.COMPLETE,
+        links=factories.LINKS,
     )
     db.session.commit()
     case = db.session.query(Case).one()
@@ -124,52 +100,73 @@ def test_partial_refund_opens_a_case_with_signed_links(app):
     unit = db.session.get(Unit, unit.id)
     assert (unit.refund_state, unit.refund_minor) == (RefundState.OPEN, None)
     assert db.session.query(LedgerEntry).count() == 0
-    [mail] = mails("case_opened_partner")
+    [mail] = factories.mails("case_opened_partner")
     context = mail.payload["context"]
     assert set(context["link_paths"]) == {"approve", "adjust", "reject"}
     for action, path in context["link_paths"].items():
-        claim = LINKS.read(path.removeprefix("/case-link/"))
+        claim = factories.LINKS.read(path.removeprefix("/case-link/"))
         assert (claim.case_id, claim.action.value, claim.nonce) == (case.id, action, case.nonce)
     assert context["checklist"]["accessories_complete"] is True
-    assert mails("refund_outcome_customer") == []  # the customer hears the outcome later
+    assert factories.mails("refund_outcome_customer") == []  # the customer hears the outcome later
 
 
 def test_consult_partner_gets_a_case_even_for_a_full_refund(app):
-    unit = make_unit(approval_mode=ApprovalMode.CONSULT)
-    grade_unit(db.session, OPERATOR, unit.id, grade=Grade.NEW, checklist=COMPLETE, links=LINKS)
+    unit = factories.received(approval_mode=ApprovalMode.CONSULT)
+    grade_unit(
+        db.session,
+        factories.OPERATOR,
+        unit.id,
+        grade=Grade.NEW,
+        checklist=factories.COMPLETE,
+        links=factories.LINKS,
+    )
     case = db.session.query(Case).one()
     assert case.proposed_minor == case.original_minor == 4999
 
 
 def test_out_of_window_reject_policy_rejects_and_tells_the_customer(app):
-    unit = make_unit(delivered_days_ago=60, out_of_window=OutOfWindowPolicy.REJECT)
-    grade_unit(db.session, OPERATOR, unit.id, grade=Grade.NEW, checklist=COMPLETE, links=LINKS)
+    unit = factories.received(delivered_days_ago=60, out_of_window=OutOfWindowPolicy.REJECT)
+    grade_unit(
+        db.session,
+        factories.OPERATOR,
+        unit.id,
+        grade=Grade.NEW,
+        checklist=factories.COMPLETE,
+        links=factories.LINKS,
+    )
     assert (unit.refund_state, unit.refund_minor) == (RefundState.REJECTED, 0)
-    [mail] = mails("refund_outcome_customer")
+    [mail] = factories.mails("refund_outcome_customer")
     assert mail.payload["context"]["outcome"] == "rejected"
     assert "after the return window" in mail.payload["context"]["reason"]
     assert db.session.query(LedgerEntry).count() == 0
 
 
 def test_regrading_an_open_case_updates_the_proposal_and_retires_old_links(app):
-    unit = make_unit()
-    grade_unit(db.session, OPERATOR, unit.id, grade=Grade.USED, checklist=COMPLETE, links=LINKS)
+    unit = factories.received()
+    grade_unit(
+        db.session,
+        factories.OPERATOR,
+        unit.id,
+        grade=Grade.USED,
+        checklist=factories.COMPLETE,
+        links=factories.LINKS,
+    )
     case = db.session.query(Case).one()
     first_nonce = case.nonce
     grade_unit(
         db.session,
-        OPERATOR,
+        factories.OPERATOR,
         unit.id,
         grade=Grade.LIGHT_DAMAGE,
-        checklist=COMPLETE,
+        checklist=factories.COMPLETE,
         notes="scratch found",
-        links=LINKS,
+        links=factories.LINKS,
     )
     db.session.commit()
     case = db.session.query(Case).one()
     assert case.proposed_minor == 3499
     assert case.nonce != first_nonce
-    assert len(mails("case_opened_partner")) == 2
+    assert len(factories.mails("case_opened_partner")) == 2
     graded = [e for e in events.history(db.session, unit) if e.kind.startswith("unit.")]
     assert [(e.kind, e.data["grade"]) for e in graded] == [
         ("unit.graded", "used"),
@@ -179,11 +176,23 @@ def test_regrading_an_open_case_updates_the_proposal_and_retires_old_links(app):
 
 
 def test_regrading_after_refurbishment_keeps_the_approved_refund(app):
-    unit = make_unit()
-    grade_unit(db.session, OPERATOR, unit.id, grade=Grade.NEW, checklist=COMPLETE, links=LINKS)
+    unit = factories.received()
+    grade_unit(
+        db.session,
+        factories.OPERATOR,
+        unit.id,
+        grade=Grade.NEW,
+        checklist=factories.COMPLETE,
+        links=factories.LINKS,
+    )
     unit.status = UnitStatus.RECEIVED  # routing sent it back from refurbishment
     settlement = grade_unit(
-        db.session, OPERATOR, unit.id, grade=Grade.OPENED, checklist=COMPLETE, links=LINKS
+        db.session,
+        factories.OPERATOR,
+        unit.id,
+        grade=Grade.OPENED,
+        checklist=factories.COMPLETE,
+        links=factories.LINKS,
     )
     assert settlement.note == "refund already decided"
     assert (unit.grade, unit.refund_state, unit.refund_minor) == (
@@ -196,12 +205,19 @@ def test_regrading_after_refurbishment_keeps_the_approved_refund(app):
 
 @pytest.mark.parametrize("status", [UnitStatus.ROUTED, UnitStatus.CLOSED])
 def test_routed_or_closed_units_cannot_be_graded(app, status):
-    unit = make_unit()
+    unit = factories.received()
     unit.status = status
     db.session.commit()
     before = row_counts(Event, Case, Outbox, LedgerEntry)
     with pytest.raises(Conflict, match="can no longer be graded"):
-        grade_unit(db.session, OPERATOR, unit.id, grade=Grade.NEW, checklist=COMPLETE, links=LINKS)
+        grade_unit(
+            db.session,
+            factories.OPERATOR,
+            unit.id,
+            grade=Grade.NEW,
+            checklist=factories.COMPLETE,
+            links=factories.LINKS,
+        )
     db.session.rollback()
     assert row_counts(Event, Case, Outbox, LedgerEntry) == before
     assert db.session.get(Unit, unit.id).grade is None
@@ -225,32 +241,44 @@ def test_checklist_follows_the_category(app):
         "factory_reset",
     )
     assert checklist_for(Category.HYGIENE)[-1] == "sterilised"
-    unit = make_unit(category=Category.ELECTRONICS)
+    unit = factories.received(category=Category.ELECTRONICS)
     grade_unit(
         db.session,
-        OPERATOR,
+        factories.OPERATOR,
         unit.id,
         grade=Grade.NEW,
-        checklist=COMPLETE | {"powers_on", "factory_reset"},
-        links=LINKS,
+        checklist=factories.COMPLETE | {"powers_on", "factory_reset"},
+        links=factories.LINKS,
     )
     assert unit.checklist["factory_reset"] is True
     assert unit.checklist["tested"] is False
 
 
 def test_checklist_items_of_another_category_and_unknown_grades_are_refused(app):
-    unit = make_unit(category=Category.FASHION)
+    unit = factories.received(category=Category.FASHION)
     with pytest.raises(InvalidInput, match="factory_reset is not on the checklist"):
         grade_unit(
-            db.session, OPERATOR, unit.id, grade=Grade.NEW, checklist={"factory_reset"}, links=LINKS
+            db.session,
+            factories.OPERATOR,
+            unit.id,
+            grade=Grade.NEW,
+            checklist={"factory_reset"},
+            links=factories.LINKS,
         )
     with pytest.raises(InvalidInput, match="is not a grade"):
-        grade_unit(db.session, OPERATOR, unit.id, grade="mint", checklist=set(), links=LINKS)
+        grade_unit(
+            db.session,
+            factories.OPERATOR,
+            unit.id,
+            grade="mint",
+            checklist=set(),
+            links=factories.LINKS,
+        )
     assert unit.grade is None
 
 
 def test_unit_card_shows_reason_verdict_and_comment(app):
-    unit = make_unit(reason=Reason.DEFECTIVE)
+    unit = factories.received(reason=Reason.DEFECTIVE)
     unit.return_line.comment = "screen flickers"
     card = unit_card(db.session, find_unit(db.session, unit.lpn.lower()))
     assert card.reason == Reason.DEFECTIVE

@@ -7,7 +7,6 @@ import datetime as dt
 import pytest
 
 from tests import factories
-from tests.grading_helpers import open_case, received
 from warehouse import ledger
 from warehouse.cases import decide_case
 from warehouse.db import db
@@ -44,7 +43,7 @@ def test_statement_sums_refunds_and_commission_per_currency(app):
         (9999, "EUR", december, 9999),
     ]
     for price, currency, booked_on, amount in decisions:
-        case = open_case(
+        case = factories.open_case(
             partner, price=price, currency=currency, country="DK" if currency == "DKK" else "NL"
         )
         decide_case(
@@ -74,17 +73,16 @@ def test_statement_sums_refunds_and_commission_per_currency(app):
 
 def test_refunds_paid_by_the_partner_are_shown_but_not_in_the_balance(app):
     partner = factories.partner(commission_rate_bp=2000, refund_paid_by="partner")
-    unit = received(partner, price=1000)
-    from tests.grading_helpers import COMPLETE, LINKS, OPERATOR
+    unit = factories.received(partner, price=1000)
     from warehouse.grading import grade_unit
 
     grade_unit(
         db.session,
-        OPERATOR,
+        factories.OPERATOR,
         unit.id,
         grade="new",
-        checklist=COMPLETE,
-        links=LINKS,
+        checklist=factories.COMPLETE,
+        links=factories.LINKS,
         today=dt.date(2026, 11, 5),
     )
     totals = ledger.statement(db.session, partner.id, 2026, 11).totals["EUR"]
@@ -93,7 +91,7 @@ def test_refunds_paid_by_the_partner_are_shown_but_not_in_the_balance(app):
 
 
 def test_a_rejected_or_zero_refund_books_nothing(app):
-    case = open_case()
+    case = factories.open_case()
     decide_case(
         db.session,
         ACTOR,

@@ -13,6 +13,7 @@ from warehouse.db import db
 from warehouse.errors import Conflict, InvalidInput, NotFound
 from warehouse.events import SYSTEM, Actor, history
 from warehouse.models import Event, Order, OrderLine, Shipment
+from warehouse.orders import TrackingIn
 
 
 def order_data(lines, number="WEB-1", **fields) -> dict:
@@ -111,16 +112,14 @@ def test_correcting_a_delivery_date_keeps_both_in_the_history(app):
     orders.set_tracking(
         db.session,
         shipment.id,
-        None,
-        "2026-11-20T10:00:00+01:00",
+        TrackingIn(delivered_at="2026-11-20T10:00:00+01:00"),
         SYSTEM,
         now=dt.datetime(2026, 11, 25, tzinfo=dt.UTC),
     )
     orders.set_tracking(
         db.session,
         shipment.id,
-        None,
-        "2026-11-21T09:30:00Z",
+        TrackingIn(delivered_at="2026-11-21T09:30:00Z"),
         SYSTEM,
         now=dt.datetime(2026, 11, 25, tzinfo=dt.UTC),
     )
@@ -141,7 +140,11 @@ def test_a_partner_cannot_reach_another_partners_shipment(app):
     )
     with pytest.raises(NotFound):
         orders.set_tracking(
-            db.session, order.shipments[0].id, "3S1", None, SYSTEM, partner_id=own.id
+            db.session,
+            order.shipments[0].id,
+            TrackingIn(tracking_number="3S1"),
+            SYSTEM,
+            partner_id=own.id,
         )
     assert order.shipments[0].tracking_number is None
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from tests import factories
-from tests.routing_factories import graded, location
 from warehouse import resale, routing
 from warehouse.db import db
 from warehouse.models import DefectiveHandling, Disposition, Grade, LocationKind
@@ -51,9 +50,11 @@ def test_the_floor_is_inclusive():
 )
 def test_resale_in_each_currency_respects_the_floor(app, currency, price, floor, listed):
     partner = factories.partner(defective_handling=DefectiveHandling.RETURN_TO_VENDOR)
-    unit = graded(Grade.OPENED, partner=partner, currency=currency, price=price, floor=floor)
+    unit = factories.graded(
+        Grade.OPENED, partner=partner, currency=currency, price=price, floor=floor
+    )
     for kind in (LocationKind.RESALE, LocationKind.RTV):
-        location(kind)
+        factories.location(kind)
     planned = routing.plan(db.session, unit.lpn, routing.Actor(label="t"))
     if listed is None:
         assert planned.route.outcome == Disposition.RTV  # the partner's fallback route

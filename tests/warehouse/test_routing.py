@@ -6,7 +6,6 @@ import pytest
 
 from tests import factories
 from tests.helpers import row_counts
-from tests.routing_factories import bins_for_every_kind, graded, location, operator_actor
 from warehouse import routing
 from warehouse.db import db
 from warehouse.errors import Conflict, InvalidInput, UnknownBarcode
@@ -34,9 +33,9 @@ TOUCHED = (Placement, StockEntry, Listing, Batch, Event)
 
 
 def test_restock_raises_stock_with_a_ledger_entry(app):
-    bins = bins_for_every_kind()
-    unit = graded(Grade.NEW)
-    actor = operator_actor()
+    bins = factories.bins_for_every_kind()
+    unit = factories.graded(Grade.NEW)
+    actor = factories.operator_actor()
     planned = routing.plan(db.session, unit.lpn, actor)
     assert (planned.route.outcome, planned.target) == (Disposition.RESTOCK, bins["restock"])
     done = routing.put_away(db.session, unit.lpn.lower(), bins["restock"].code, actor)
@@ -52,10 +51,10 @@ def test_restock_raises_stock_with_a_ledger_entry(app):
 
 
 def test_resale_lists_the_unit_at_the_discounted_price(app):
-    bins = bins_for_every_kind()
-    unit = graded(Grade.OPENED, currency="SEK", price=55_955)
+    bins = factories.bins_for_every_kind()
+    unit = factories.graded(Grade.OPENED, currency="SEK", price=55_955)
     unit.checklist = {"accessories_complete": True, "tested": True, "factory_reset": True}
-    done = routing.put_away(db.session, unit.lpn, bins["resale"].code, operator_actor())
+    done = routing.put_away(db.session, unit.lpn, bins["resale"].code, factories.operator_actor())
     listing = done.listing
     # 10 % off 559.55 = 503.595 → 503.60 (half away from zero).
     assert (listing.price_minor, listing.currency, listing.condition_id) == (50_360, "SEK", 1500)
@@ -65,9 +64,9 @@ def test_resale_lists_the_unit_at_the_discounted_price(app):
 
 
 def test_refurbish_sends_the_unit_back_to_grading_then_resale_as_refurbished(app):
-    bins = bins_for_every_kind()
-    unit = graded(Grade.USED)
-    actor = operator_actor()
+    bins = factories.bins_for_every_kind()
+    unit = factories.graded(Grade.USED)
+    actor = factories.operator_actor()
     done = routing.put_away(db.session, unit.lpn, bins["refurbish"].code, actor)
     assert done.disposition == Disposition.REFURBISH
     assert unit.status == UnitStatus.RECEIVED
@@ -90,10 +89,13 @@ def test_refurbish_sends_the_unit_back_to_grading_then_resale_as_refurbished(app
 )
 def test_rtv_and_destroy_join_the_open_batch(app, grade, handling, kind, batch_kind):
     partner = factories.partner(defective_handling=handling)
-    bins = bins_for_every_kind()
-    first, second = graded(grade, partner=partner), graded(grade, partner=partner)
+    bins = factories.bins_for_every_kind()
+    first, second = (
+        factories.graded(grade, partner=partner),
+        factories.graded(grade, partner=partner),
+    )
     for unit in (first, second):
-        routing.put_away(db.session, unit.lpn, bins[kind].code, operator_actor())
+        routing.put_away(db.session, unit.lpn, bins[kind].code, factories.operator_actor())
     batch = db.session.query(Batch).one()
     assert batch.kind == batch_kind
     assert [i.unit_id for i in batch.items] == [first.id, second.id]
@@ -101,25 +103,30 @@ def test_rtv_and_destroy_join_the_open_batch(app, grade, handling, kind, batch_k
 
 @pytest.mark.parametrize("outcome", [Disposition.DONATE, Disposition.RECYCLE])
 def test_donate_and_recycle_by_rule(app, outcome):
-    unit = graded(Grade.HEAVY_DAMAGE)
+    unit = factories.graded(Grade.HEAVY_DAMAGE)
     db.session.add(DispositionRule(partner_id=unit.partner_id, position=1, outcome=outcome))
-    target = location(LocationKind(outcome.value))
-    assert routing.put_away(db.session, unit.lpn, target.code, operator_actor()).disposition == (
-        outcome
-    )
+    target = factories.location(LocationKind(outcome.value))
+    assert routing.put_away(
+        db.session, unit.lpn, target.code, factories.operator_actor()
+    ).disposition == (outcome)
 
 
 def test_an_item_of_another_marketplace_goes_to_quarantine(app):
-    unit = graded(Grade.NEW, exception=UnitException.FOREIGN)
-    target = location(LocationKind.QUARANTINE)
-    assert routing.plan(db.session, unit.lpn, operator_actor()).kind == LocationKind.QUARANTINE
-    routing.put_away(db.session, unit.lpn, target.code, operator_actor())
+    unit = factories.graded(Grade.NEW, exception=UnitException.FOREIGN)
+    target = factories.location(LocationKind.QUARANTINE)
+    assert (
+        routing.plan(db.session, unit.lpn, factories.operator_actor()).kind
+        == LocationKind.QUARANTINE
+    )
+    routing.put_away(db.session, unit.lpn, target.code, factories.operator_actor())
 
 
 def test_resale_under_the_floor_falls_back_to_the_partners_route(app):
     partner = factories.partner(defective_handling=DefectiveHandling.RETURN_TO_VENDOR)
-    unit = graded(Grade.HEAVY_DAMAGE, partner=partner, currency="GBP", price=1_000, floor=400)
-    planned = routing.plan(db.session, unit.lpn, operator_actor())
+    unit = factories.graded(
+        Grade.HEAVY_DAMAGE, partner=partner, currency="GBP", price=1_000, floor=400
+    )
+    planned = routing.plan(db.session, unit.lpn, factories.operator_actor())
     # 70 % off 10.00 = 3.00 < 4.00 floor → no listing, return to vendor.
     assert planned.route.outcome == Disposition.RTV
     assert "under the floor" in planned.route.passed_over[0]
@@ -131,11 +138,20 @@ def test_quota_counts_this_months_units_per_rule(app):
         partner_id=partner.id, position=1, outcome=Disposition.DONATE, monthly_quota=1
     )
     db.session.add(rule)
-    donate, restock = location(LocationKind.DONATE), location(LocationKind.RESTOCK)
-    first, second = graded(Grade.NEW, partner=partner), graded(Grade.NEW, partner=partner)
-    routing.put_away(db.session, first.lpn, donate.code, operator_actor())
-    assert routing.plan(db.session, second.lpn, operator_actor()).kind == LocationKind.RESTOCK
-    routing.put_away(db.session, second.lpn, restock.code, operator_actor())
+    donate, restock = (
+        factories.location(LocationKind.DONATE),
+        factories.location(LocationKind.RESTOCK),
+    )
+    first, second = (
+        factories.graded(Grade.NEW, partner=partner),
+        factories.graded(Grade.NEW, partner=partner),
+    )
+    routing.put_away(db.session, first.lpn, donate.code, factories.operator_actor())
+    assert (
+        routing.plan(db.session, second.lpn, factories.operator_actor()).kind
+        == LocationKind.RESTOCK
+    )
+    routing.put_away(db.session, second.lpn, restock.code, factories.operator_actor())
 
 
 # --- refused put-aways -----------------------------------------------------------------------
@@ -145,54 +161,58 @@ def refused(unit, code, error=InvalidInput):
     db.session.commit()
     before = row_counts(*TOUCHED)
     with pytest.raises(error) as caught:
-        routing.put_away(db.session, unit.lpn, code, operator_actor())
+        routing.put_away(db.session, unit.lpn, code, factories.operator_actor())
     db.session.rollback()
     assert row_counts(*TOUCHED) == before
     return caught.value
 
 
 def test_a_bin_of_the_wrong_kind_is_refused(app):
-    unit, wrong = graded(Grade.NEW), location(LocationKind.DESTROY, "BIN-D-1")
+    unit, wrong = factories.graded(Grade.NEW), factories.location(LocationKind.DESTROY, "BIN-D-1")
     error = refused(unit, wrong.code)
     assert error.message.startswith("BIN-D-1 is a destroy bin; unit")
     assert error.field == "location"
 
 
 def test_a_bin_of_another_site_is_refused(app):
-    unit = graded(Grade.NEW)
-    elsewhere = location(LocationKind.RESTOCK, "BIN-X-1", site_code="EMM")
+    unit = factories.graded(Grade.NEW)
+    elsewhere = factories.location(LocationKind.RESTOCK, "BIN-X-1", site_code="EMM")
     assert "another site (EMM)" in refused(unit, elsewhere.code).message
 
 
 def test_a_full_bin_is_refused(app):
-    full = location(LocationKind.RESTOCK, "BIN-FULL", capacity=1)
-    routing.put_away(db.session, graded(Grade.NEW).lpn, full.code, operator_actor())
-    error = refused(graded(Grade.NEW), full.code, Conflict)
+    full = factories.location(LocationKind.RESTOCK, "BIN-FULL", capacity=1)
+    routing.put_away(
+        db.session, factories.graded(Grade.NEW).lpn, full.code, factories.operator_actor()
+    )
+    error = refused(factories.graded(Grade.NEW), full.code, Conflict)
     assert error.message.startswith("BIN-FULL is full (1 of 1)")
 
 
 def test_another_partners_rtv_pallet_is_refused(app):
     handling = DefectiveHandling.RETURN_TO_VENDOR
     mine, theirs = factories.partner(defective_handling=handling), factories.partner()
-    pallet = location(LocationKind.RTV, "PAL-THEIRS", partner=theirs)
+    pallet = factories.location(LocationKind.RTV, "PAL-THEIRS", partner=theirs)
     assert (
         "RTV pallet of another partner"
-        in refused(graded(Grade.DEFECTIVE, partner=mine), pallet.code).message
+        in refused(factories.graded(Grade.DEFECTIVE, partner=mine), pallet.code).message
     )
 
 
 def test_an_unknown_bin_is_refused(app):
-    assert refused(graded(Grade.NEW), "NOPE", UnknownBarcode).field == "location"
+    assert (
+        refused(factories.graded(Grade.NEW), "NOPE", UnknownBarcode).field == "location"
+    )
 
 
 def test_routing_twice_is_refused_and_a_rescan_is_idempotent(app):
-    bins = bins_for_every_kind()
-    other = location(LocationKind.RESTOCK)
-    unit = graded(Grade.NEW)
-    routing.put_away(db.session, unit.lpn, bins["restock"].code, operator_actor())
+    bins = factories.bins_for_every_kind()
+    other = factories.location(LocationKind.RESTOCK)
+    unit = factories.graded(Grade.NEW)
+    routing.put_away(db.session, unit.lpn, bins["restock"].code, factories.operator_actor())
     db.session.commit()
     before = row_counts(*TOUCHED)
-    again = routing.put_away(db.session, unit.lpn, bins["restock"].code, operator_actor())
+    again = routing.put_away(db.session, unit.lpn, bins["restock"].code, factories.operator_actor())
     assert again.repeated
     assert row_counts(*TOUCHED) == before
     assert unit.product.stock == 1
@@ -201,15 +221,18 @@ def test_routing_twice_is_refused_and_a_rescan_is_idempotent(app):
 
 
 def test_an_ungraded_unit_is_not_routed(app):
-    unit = graded(Grade.NEW)
+    unit = factories.graded(Grade.NEW)
     unit.status = UnitStatus.RECEIVED
-    assert "not graded yet" in refused(unit, location(LocationKind.RESTOCK).code, Conflict).message
+    assert (
+        "not graded yet"
+        in refused(unit, factories.location(LocationKind.RESTOCK).code, Conflict).message
+    )
 
 
 def test_a_partner_actor_cannot_see_another_partners_unit(app):
-    unit = graded(Grade.NEW)
+    unit = factories.graded(Grade.NEW)
     stranger = factories.partner()
-    actor = operator_actor()
+    actor = factories.operator_actor()
     from dataclasses import replace
 
     with pytest.raises(UnknownBarcode):
@@ -220,13 +243,13 @@ def test_a_partner_actor_cannot_see_another_partners_unit(app):
 
 
 def test_unit_closes_when_routed_and_decided_and_the_rma_when_all_units_are(app):
-    bins = bins_for_every_kind()
+    bins = factories.bins_for_every_kind()
     product = factories.product(factories.partner())
     order = factories.order([(product, 2)])
     rma = factories.return_request(order)
     first = factories.graded_unit(rma.lines[0], Grade.NEW, slot=1)
     second = factories.graded_unit(rma.lines[0], Grade.NEW, slot=2)
-    actor = operator_actor()
+    actor = factories.operator_actor()
     first.refund_state = RefundState.APPROVED
     assert routing.put_away(db.session, first.lpn, bins["restock"].code, actor).closed
     assert first.status == UnitStatus.CLOSED
@@ -244,9 +267,9 @@ def test_unit_closes_when_routed_and_decided_and_the_rma_when_all_units_are(app)
 
 
 def test_a_scan_takes_few_queries(app, count_queries):
-    bins = bins_for_every_kind()
-    unit = graded(Grade.OPENED, category=Category.ELECTRONICS)
-    actor = operator_actor()
+    bins = factories.bins_for_every_kind()
+    unit = factories.graded(Grade.OPENED, category=Category.ELECTRONICS)
+    actor = factories.operator_actor()
     db.session.commit()
     with count_queries() as statements:
         routing.plan(db.session, unit.lpn, actor)
@@ -262,11 +285,17 @@ def test_editing_the_table_keeps_a_kept_rules_quota_count(app):
     from warehouse.rules import Rule, replace_table
 
     partner = factories.partner()
-    donate, restock = location(LocationKind.DONATE), location(LocationKind.RESTOCK)
+    donate, restock = (
+        factories.location(LocationKind.DONATE),
+        factories.location(LocationKind.RESTOCK),
+    )
     quota = Rule(Disposition.DONATE, partner_id=partner.id, grade=Grade.NEW, monthly_quota=1)
-    [first_row] = replace_table(db.session, partner.id, [quota], operator_actor())
+    [first_row] = replace_table(db.session, partner.id, [quota], factories.operator_actor())
     routing.put_away(
-        db.session, graded(Grade.NEW, partner=partner).lpn, donate.code, operator_actor()
+        db.session,
+        factories.graded(Grade.NEW, partner=partner).lpn,
+        donate.code,
+        factories.operator_actor(),
     )
     # A new rule in front and the quota raised: the same rule, so its count (1) is kept.
     rows = replace_table(
@@ -276,12 +305,17 @@ def test_editing_the_table_keeps_a_kept_rules_quota_count(app):
             Rule(Disposition.RTV, partner_id=partner.id, grade=Grade.DEFECTIVE),
             Rule(Disposition.DONATE, partner_id=partner.id, grade=Grade.NEW, monthly_quota=2),
         ],
-        operator_actor(),
+        factories.operator_actor(),
     )
     assert rows[1].id == first_row.id
     routing.put_away(
-        db.session, graded(Grade.NEW, partner=partner).lpn, donate.code, operator_actor()
+        db.session,
+        factories.graded(Grade.NEW, partner=partner).lpn,
+        donate.code,
+        factories.operator_actor(),
     )
-    third = graded(Grade.NEW, partner=partner)
-    assert routing.plan(db.session, third.lpn, operator_actor()).kind == LocationKind.RESTOCK
-    routing.put_away(db.session, third.lpn, restock.code, operator_actor())
+    third = factories.graded(Grade.NEW, partner=partner)
+    assert (
+        routing.plan(db.session, third.lpn, factories.operator_actor()).kind == LocationKind.RESTOCK
+    )
+    routing.put_away(db.session, third.lpn, restock.code, factories.operator_actor())

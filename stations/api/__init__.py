@@ -1,0 +1,12 @@
+"""The JSON API under /api/v1: token auth, one module per resource, the OpenAPI document.
+
+Each resource module adds its routes to `blueprint.bp` when imported; importing this package
+imports them all, so registering `bp` registers the whole API.
+"""
+
+from stations.api import cases, openapi, orders, partners, products, resale_listings, returns
+from stations.api.blueprint import bp
+
+RESOURCES = (orders, partners, products, returns, cases, resale_listings, openapi)
+
+__all__ = ["RESOURCES", "bp"]

@@ -1,0 +1,70 @@
+"""The /api/v1 blueprint: token auth, the calling token as the events' actor, JSON errors.
+
+Resource modules (`orders`, `returns`, `cases`, ...) add their routes to `bp`; the package's
+`__init__` imports them all before the blueprint is registered.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from flask import Blueprint, g, jsonify, request
+
+from stations.extensions import csrf
+from warehouse.accounts import token_by_secret
+from warehouse.db import db
+from warehouse.errors import DomainError
+from warehouse.events import Actor
+from warehouse.models import Role
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+
+class Unauthorized(DomainError):
+    """No token, or one we do not know (or revoked)."""
+
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(DomainError):
+    """A token whose role may not use the endpoint."""
+
+    status = 403
+    code = "forbidden"
+
+
+def token_required(*roles: Role):
+    """Require `Authorization: Bearer <token>` with one of `roles` (admin always passes)."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            header = request.headers.get("Authorization", "")
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise Unauthorized("send an API token as 'Authorization: Bearer <token>'")
+            row = token_by_secret(db.session, token)
+            if row is None:
+                raise Unauthorized("unknown or revoked API token")
+            if row.role != Role.ADMIN and row.role not in roles:
+                raise Forbidden(f"a {row.role.value} token cannot use this endpoint")
+            g.api_token = row
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def api_actor() -> Actor:
+    """The calling token as the events' actor."""
+    token = g.api_token
+    return Actor(label=f"api:{token.prefix}…", partner_id=token.partner_id, station="api")
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(error: DomainError):
+    db.session.rollback()
+    return jsonify(error.as_dict()), error.status

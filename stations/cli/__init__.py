@@ -1,0 +1,26 @@
+"""`flask --app wsgi …` commands, one module per subject, registered from the list below."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from stations.cli import background, cases, demo, exports, orders, users
+
+COMMANDS = (
+    users.create_user_command,
+    users.create_token_command,
+    demo.demo_command,
+    demo.demo_logins_command,
+    orders.import_orders_command,
+    exports.export_resale_command,
+    cases.escalate_cases_command,
+    background.worker_command,
+    background.relay_command,
+    background.mail_sink_command,
+)
+
+
+def init_app(app: Flask) -> None:
+    """Attach every command to the app's CLI."""
+    for command in COMMANDS:
+        app.cli.add_command(command)

@@ -1,0 +1,75 @@
+"""Logins and API tokens: `create-user` and `create-token`."""
+
+from __future__ import annotations
+
+import click
+
+from stations.cli.common import find_partner
+from warehouse.accounts import check_email_free, check_partner_binding, create_user, issue_token
+from warehouse.db import db
+from warehouse.errors import DomainError
+from warehouse.models import Role, Site
+
+ROLE_CHOICE = click.Choice([role.value for role in Role])
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.argument("role", type=ROLE_CHOICE)
+@click.option("--name", default=None, help="Display name (defaults to the email).")
+@click.option("--partner", "partner_code", default=None, help="Partner code, for partner users.")
+@click.option("--site", "site_code", default=None, help="Site code for station users.")
+@click.option("--password", default=None, help="The password (asked for when not given).")
+def create_user_command(email, role, name, partner_code, site_code, password):
+    """Create a user who can log in."""
+    role = Role(role)
+    partner = find_partner(partner_code)
+    if role == Role.PARTNER and partner is None:
+        raise click.BadParameter(
+            "a partner user belongs to one partner: add --partner CODE", param_hint="--partner"
+        )
+    site = None
+    if site_code:
+        site = db.session.query(Site).filter_by(code=site_code).one_or_none()
+        if site is None:
+            raise click.BadParameter(f"no site with code {site_code!r}", param_hint="--site")
+    elif role in (Role.OPERATOR, Role.SUPERVISOR):
+        site = db.session.query(Site).order_by(Site.id).first()
+    # Everything else is checked before the password is asked for, so a typo costs no typing.
+    try:
+        check_partner_binding(role, partner)
+        check_email_free(db.session, email)
+    except DomainError as error:
+        raise click.BadParameter(error.message, param_hint=error.field) from None
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    create_user(
+        db.session,
+        email=email,
+        name=name or email,
+        password=password,
+        role=role,
+        partner=partner,
+        site=site,
+    )
+    db.session.commit()
+    click.echo(f"created {role.value} {email}")
+
+
+@click.command("create-token")
+@click.argument("role", type=ROLE_CHOICE)
+@click.option("--partner", "partner_code", default=None, help="Bind the token to one partner.")
+@click.option("--label", default="", help="What the token is for.")
+def create_token_command(role, partner_code, label):
+    """Print a new API token (shown once; only its hash is stored)."""
+    role = Role(role)
+    partner = find_partner(partner_code)
+    if role == Role.PARTNER and partner is None:
+        raise click.BadParameter("a partner token needs --partner", param_hint="--partner")
+    if role != Role.PARTNER and partner is not None:
+        raise click.BadParameter(
+            "only partner tokens are bound to a partner", param_hint="--partner"
+        )
+    token = issue_token(db.session, role, partner.id if partner else None, label)
+    db.session.commit()
+    click.echo(token)

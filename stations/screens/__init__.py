@@ -1,0 +1,51 @@
+"""The screens people use, one module (and one blueprint) per screen.
+
+Warehouse stations (`receive`, `grade`, `route`), supervisor screens (`cases`, `rules`,
+`batches` with locations, `exports`, `jobs`, `mailbox`), the partner `portal`, the public
+`customer` return pages and `caselinks` (a partner's one-click decision links), plus `home`
+and the `photos` they all show.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from stations.screens import (
+    batches,
+    caselinks,
+    cases,
+    customer,
+    exports,
+    grade,
+    home,
+    jobs,
+    mailbox,
+    photos,
+    portal,
+    receive,
+    route,
+    rules,
+)
+
+SCREENS = (
+    home,
+    customer,
+    receive,
+    grade,
+    photos,
+    route,
+    rules,
+    portal,
+    caselinks,
+    cases,
+    exports,
+    batches,
+    jobs,
+    mailbox,
+)
+
+
+def init_app(app: Flask) -> None:
+    """Register every screen's blueprint."""
+    for screen in SCREENS:
+        app.register_blueprint(screen.bp)

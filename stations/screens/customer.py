@@ -1,0 +1,202 @@
+"""The customer's return page (no login): find the order, pick what goes back, get the labels.
+
+The customer proves who they are with the order number plus the email address or postcode of
+the order; look-ups are rate-limited per IP address and per order number against guessing. The
+found order is remembered in the (signed) session cookie. Labels are downloaded through links
+carrying a signed token, so knowing an RMA number is not enough to fetch its label.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from labels.return_label import return_label_pdf
+from stations.extensions import redis_client
+from stations.htmx import file_response
+from warehouse import announcements
+from warehouse.announcements import REASON_LABELS, LineRequest
+from warehouse.db import db
+from warehouse.documents import return_label_for
+from warehouse.errors import DomainError, InvalidInput
+from warehouse.events import Actor
+from warehouse.models import Order, ReturnRequest
+from warehouse.ratelimit import Limit, RateLimiter
+
+bp = Blueprint("customer", __name__, url_prefix="/returns")
+
+# Every look-up counts per IP; only failed ones count per order number (a guess at its email).
+# The attempts are settings (RETURN_LOOKUPS_PER_IP, RETURN_LOOKUPS_PER_ORDER); windows in seconds.
+PER_IP_WINDOW = 600
+PER_ORDER_WINDOW = 900
+SESSION_KEY = "return_order_id"
+
+
+def _serializer(purpose: str) -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=f"returnyard:{purpose}")
+
+
+def label_token(rma: str) -> str:
+    """The signed token in a return label's link."""
+    return _serializer("return-label").dumps(rma)
+
+
+def label_url(rma: str) -> str:
+    """The public link to an RMA's label PDF, for mails and the API."""
+    # Built from the URL map rather than `url_for`, so it also works outside a request (the
+    # demo loader, jobs); the public base URL comes from the settings, not the request.
+    path = current_app.url_map.bind("localhost").build(
+        "customer.label", {"token": label_token(rma)}
+    )
+    return current_app.config["PUBLIC_URL"].rstrip("/") + path
+
+
+def limiter() -> RateLimiter:
+    """The rate limiter over this app's shared Redis client (with its connect/read timeouts)."""
+    return RateLimiter(redis_client())
+
+
+def _limits() -> tuple[Limit, Limit]:
+    config = current_app.config
+    return (
+        Limit("lookup-ip", config["RETURN_LOOKUPS_PER_IP"], PER_IP_WINDOW),
+        Limit("lookup-order", config["RETURN_LOOKUPS_PER_ORDER"], PER_ORDER_WINDOW),
+    )
+
+
+@bp.route("/", methods=["GET", "POST"])
+def find():
+    """Step 1: the order number and the email address or postcode."""
+    number = request.form.get("order_number", "").strip()
+    secret = request.form.get("email_or_postcode", "").strip()
+    if request.method == "GET":
+        return render_template("customer/find.html", number="", secret="", error=None)
+    per_ip, per_order = _limits()
+    order_key = number.upper().replace(" ", "")
+    ip = request.remote_addr or "unknown"
+    try:
+        limiter().check((per_ip, ip), (per_order, order_key))
+        if not number or not secret:
+            raise InvalidInput("Fill in both the order number and your email address or postcode.")
+        try:
+            order = announcements.find_order(db.session, number, secret)
+        except DomainError:
+            limiter().hit((per_ip, ip), (per_order, order_key))
+            raise
+        limiter().hit((per_ip, ip))
+    except DomainError as error:
+        return render_template(
+            "customer/find.html", number=number, secret=secret, error=error.message
+        ), error.status
+    session[SESSION_KEY] = order.id
+    return redirect(url_for("customer.choose"), 303)
+
+
+def _order_in_session() -> Order | None:
+    order_id = session.get(SESSION_KEY)
+    return db.session.get(Order, order_id) if order_id else None
+
+
+@bp.route("/order", methods=["GET", "POST"])
+def choose():
+    """Step 2: which items, how many, and why."""
+    order = _order_in_session()
+    if order is None:
+        return redirect(url_for("customer.find"), 303)
+    error = None
+    if request.method == "POST":
+        try:
+            lines = _lines_from_form(order)
+            done = announcements.announce(
+                db.session,
+                order,
+                lines,
+                actor=Actor(label=f"customer:{order.customer_email}"),
+                label_url=label_url,
+                comment=request.form.get("comment", ""),
+                source="customer",
+            )
+            db.session.commit()
+        except DomainError as error_:
+            db.session.rollback()
+            error = error_.message
+        else:
+            token = _serializer("return-done").dumps([r.rma for r in done.returns])
+            return redirect(url_for("customer.done", token=token), 303)
+    left = announcements.returnable(db.session, order)
+    return render_template(
+        "customer/order.html",
+        order=order,
+        left=left,
+        reasons=REASON_LABELS,
+        form=request.form,
+        error=error,
+    ), (422 if error else 200)
+
+
+def _lines_from_form(order: Order) -> list[LineRequest]:
+    lines = []
+    for line in order.lines:
+        raw = request.form.get(f"qty-{line.id}", "0").strip() or "0"
+        if not raw.isdigit():
+            raise InvalidInput(f"{line.product.title}: the quantity must be a whole number")
+        quantity = int(raw)
+        if quantity == 0:
+            continue
+        reason_value = request.form.get(f"reason-{line.id}", "")
+        if not reason_value:
+            raise InvalidInput(f"{line.product.title}: choose a reason for the return")
+        lines.append(
+            LineRequest(
+                order_line_id=line.id,
+                quantity=quantity,
+                reason=announcements.parse_reason(reason_value),
+                comment=request.form.get(f"comment-{line.id}", ""),
+            )
+        )
+    if not lines:
+        raise InvalidInput("Choose at least one item and how many of it you send back.")
+    return lines
+
+
+@bp.get("/done/<token>")
+def done(token: str):
+    """Step 3: the RMA numbers and their label downloads."""
+    try:
+        numbers = _serializer("return-done").loads(token)
+    except BadSignature:
+        abort(404)
+    returns = db.session.query(ReturnRequest).filter(ReturnRequest.rma.in_(numbers)).all()
+    returns.sort(key=lambda r: numbers.index(r.rma))
+    if not returns:
+        abort(404)
+    return render_template(
+        "customer/done.html",
+        returns=returns,
+        order=returns[0].order,
+        labels={r.rma: url_for("customer.label", token=label_token(r.rma)) for r in returns},
+        reasons=REASON_LABELS,
+    )
+
+
+@bp.get("/label/<token>.pdf")
+def label(token: str):
+    """The return label PDF of the RMA the token was signed for."""
+    try:
+        rma = _serializer("return-label").loads(token)
+    except BadSignature:
+        abort(404)
+    found = db.session.query(ReturnRequest).filter_by(rma=rma).one_or_none()
+    if found is None:
+        abort(404)
+    pdf = return_label_pdf(return_label_for(found))
+    return file_response(pdf, "application/pdf", f"return-label-{rma}.pdf", inline=True)

@@ -1,0 +1,142 @@
+"""Supervisor's mailbox: what left through SMTP (the sent-log) and what the local sink received.
+
+A newcomer sees here exactly what partners and customers get: subject, text and HTML. A
+supervisor can send the test mail to any address to check that mail gets through.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from stations import nav
+from stations.auth import current_actor, roles_required
+from warehouse.db import db
+from warehouse.errors import InvalidInput
+from warehouse.mail import request_test_mail
+from warehouse.models import Role, SentMail
+from warehouse.reference import LANGUAGES
+
+bp = Blueprint("mailbox", __name__, url_prefix="/mailbox")
+nav.register(
+    "Mailbox", "mailbox.index", {Role.SUPERVISOR}, "The emails partners and customers got", 81
+)
+
+SHOWN = 100
+EML_NAME = re.compile(r"^[0-9T]+-\d{4,}\.eml$")
+
+
+def sink_folder() -> Path:
+    return Path(current_app.instance_path) / "mail"
+
+
+def _parse(path: Path) -> email.message.EmailMessage:
+    return email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+
+
+def sink_mails(limit: int = SHOWN) -> list[dict]:
+    """The newest .eml files of the local SMTP sink, newest first, with their headers."""
+    folder = sink_folder()
+    if not folder.is_dir():
+        return []
+    names = sorted((p.name for p in folder.iterdir() if EML_NAME.match(p.name)), reverse=True)
+    mails = []
+    for name in names[:limit]:
+        parsed = _parse(folder / name)
+        mails.append(
+            {
+                "name": name,
+                "message_id": str(parsed.get("Message-ID", "")),
+                "to": str(parsed.get("To", "")),
+                "subject": str(parsed.get("Subject", "")),
+                "date": str(parsed.get("Date", "")),
+            }
+        )
+    return mails
+
+
+@bp.get("")
+@roles_required(Role.SUPERVISOR)
+def index():
+    sent = db.session.query(SentMail).order_by(SentMail.sent_at.desc()).limit(SHOWN).all()
+    received = sink_mails()
+    deliveries: dict[str, int] = {}
+    for mail in received:
+        deliveries[mail["message_id"]] = deliveries.get(mail["message_id"], 0) + 1
+    return render_template(
+        "mailbox/index.html",
+        sent=sent,
+        received=received,
+        deliveries=deliveries,
+        languages=LANGUAGES,
+        sink_folder=sink_folder(),
+    )
+
+
+@bp.get("/sent/<int:mail_id>")
+@roles_required(Role.SUPERVISOR)
+def show_sent(mail_id: int):
+    mail = db.session.get(SentMail, mail_id) or abort(404)
+    return render_template(
+        "mailbox/show.html",
+        subject=mail.subject,
+        headers=[
+            ("To", mail.recipient),
+            ("Message-ID", mail.message_id),
+            ("Template", f"{mail.template} ({mail.language})"),
+            ("Sent", mail.sent_at.strftime("%Y-%m-%d %H:%M:%S UTC")),
+        ],
+        text=mail.body_text,
+        html=mail.body_html,
+    )
+
+
+@bp.get("/sink/<name>")
+@roles_required(Role.SUPERVISOR)
+def show_received(name: str):
+    path = sink_folder() / name
+    if not EML_NAME.match(name) or not path.is_file():
+        abort(404)
+    parsed = _parse(path)
+    text = parsed.get_body(("plain",))
+    html = parsed.get_body(("html",))
+    return render_template(
+        "mailbox/show.html",
+        subject=str(parsed.get("Subject", "")),
+        headers=[
+            (header, str(parsed.get(header, "")))
+            for header in ("From", "To", "Date", "Message-ID", "Content-Language")
+        ]
+        + [("File", str(path))],
+        text=text.get_content() if text is not None else "",
+        html=html.get_content() if html is not None else None,
+    )
+
+
+@bp.post("/test")
+@roles_required(Role.SUPERVISOR)
+def send_test():
+    to = request.form.get("to", "")
+    language = request.form.get("language", "en")
+    try:
+        request_test_mail(db.session, current_actor("mailbox"), to=to, language=language)
+    except InvalidInput as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("mailbox.index"), 303)
+    db.session.commit()
+    flash(f"Test mail to {to.strip()} is queued; it appears here once a worker sent it.", "ok")
+    return redirect(url_for("mailbox.index"), 303)

@@ -1,0 +1,99 @@
+"""The route station: scan an LPN, read the route and target, scan the bin to put it away."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request, session, url_for
+
+from stations.auth import current_actor, roles_required
+from stations.htmx import fragment_or_303
+from stations.nav import register
+from warehouse import routing
+from warehouse.db import db
+from warehouse.errors import DomainError, InvalidInput
+from warehouse.models import Role
+
+bp = Blueprint("route", __name__, url_prefix="/route")
+STATION = "route"
+PENDING = "route_lpn"  # the LPN scanned last, waiting for its bin scan
+register(
+    "Route",
+    "route.index",
+    {Role.OPERATOR, Role.SUPERVISOR},
+    "Scan a graded unit, then its bin or pallet",
+    order=40,
+)
+
+
+@bp.get("/")
+@roles_required(Role.OPERATOR, Role.SUPERVISOR)
+def index():
+    """The station page, with the route of the unit scanned last (waiting for its bin)."""
+    planned = None
+    if session.get(PENDING):
+        try:
+            planned = routing.plan(db.session, session[PENDING], current_actor(STATION))
+        except DomainError:
+            session.pop(PENDING, None)
+    return render_template("route/index.html", planned=planned, done=None, error=None)
+
+
+@bp.post("/scan")
+@roles_required(Role.OPERATOR, Role.SUPERVISOR)
+def scan():
+    """One scan: an LPN shows its route; a bin / pallet barcode puts the pending unit away."""
+    code = request.form.get("code", "").strip()
+    actor = current_actor(STATION)
+    pending = session.get(PENDING)
+    planned = done = None
+    try:
+        if not code:
+            raise InvalidInput("Scan an LPN or a bin barcode.", field="code")
+        location = routing.find_location(db.session, code)
+        if location is not None:
+            if not pending:
+                raise InvalidInput(
+                    f"{location.code} is a bin: scan the unit's LPN first.", field="code"
+                )
+            done = routing.put_away(db.session, pending, location.code, actor)
+            db.session.commit()
+            session.pop(PENDING, None)
+        else:
+            planned = routing.plan(db.session, code, actor)
+            db.session.commit()
+            # Kept even when routed: re-scanning its bin then answers "already in" (idempotent).
+            session[PENDING] = planned.unit.lpn
+    except DomainError as error:
+        db.session.rollback()
+        if pending and planned is None and done is None:
+            try:
+                planned = routing.plan(db.session, pending, actor)
+            except DomainError:
+                session.pop(PENDING, None)
+        return _answer(planned, None, error)
+    return _answer(planned, done, None)
+
+
+@bp.post("/clear")
+@roles_required(Role.OPERATOR, Role.SUPERVISOR)
+def clear():
+    """Forget the pending unit (the operator scanned the wrong LPN)."""
+    session.pop(PENDING, None)
+    return _answer(None, None, None)
+
+
+def _answer(planned, done, error):
+    """The result card for htmx, else the outcome flashed on the station page."""
+    message = error.message if error is not None else (_done_text(done) if done else None)
+    return fragment_or_303(
+        lambda: render_template("route/_result.html", planned=planned, done=done, error=error),
+        url_for("route.index"),
+        ok=error is None,
+        message=message,
+        status=(error.status if error.status in (404, 409) else 422) if error else None,
+    )
+
+
+def _done_text(done) -> str:
+    if done.repeated:
+        return f"{done.unit.lpn} is already in {done.location.code}."
+    return f"{done.unit.lpn} put away in {done.location.code} ({done.disposition.value})."

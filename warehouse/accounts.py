@@ -1,0 +1,109 @@
+"""Who may use Returnyard: users who log in and API tokens, and the partner each is bound to.
+
+A partner user or a partner token always belongs to one partner (a database constraint says so
+too); staff users and marketplace tokens belong to none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from warehouse.errors import Conflict, InvalidInput
+from warehouse.models import ApiToken, Partner, Role, Site, User
+
+TOKEN_PREFIX = "ry_"  # noqa: S105 - the visible start of every token, not a secret
+
+
+def hash_password(password: str) -> str:
+    """A salted hash for storing a password."""
+    return generate_password_hash(password)
+
+
+def password_matches(user: User, password: str) -> bool:
+    """Whether `password` is the user's password."""
+    return check_password_hash(user.password_hash, password)
+
+
+def check_partner_binding(role: Role, partner: Partner | None, *, field: str = "partner") -> None:
+    """A partner role needs its partner; every other role has none."""
+    if role == Role.PARTNER and partner is None:
+        raise InvalidInput("a partner user or token needs its partner", field=field)
+    if role != Role.PARTNER and partner is not None:
+        raise InvalidInput(
+            f"only partner users and tokens belong to a partner, not a {role.value}", field=field
+        )
+
+
+def check_email_free(session: Session, email: str) -> str:
+    """The email as stored (trimmed, lower case), refused when malformed or taken."""
+    email = email.strip().lower()
+    if "@" not in email:
+        raise InvalidInput(f"{email!r} is not an email address", field="email")
+    if session.scalar(sa.select(User.id).where(User.email == email)) is not None:
+        raise Conflict(f"a user {email!r} exists already", field="email")
+    return email
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    role: Role,
+    partner: Partner | None = None,
+    site: Site | None = None,
+) -> User:
+    """Add a login to the session after checking the email is free and the partner binding."""
+    email = check_email_free(session, email)
+    check_partner_binding(role, partner)
+    user = User(
+        email=email,
+        name=name or email,
+        password_hash=hash_password(password),
+        role=role,
+        partner=partner,
+        site=site,
+    )
+    session.add(user)
+    return user
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a token: its SHA-256 (tokens are long random strings, no salt needed)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(
+    session: Session, role: Role, partner_id: int | None = None, label: str = ""
+) -> str:
+    """Create a token row and return the plain token, which is shown once and never stored."""
+    if (role == Role.PARTNER) != (partner_id is not None):
+        raise InvalidInput(
+            "only a partner token is bound to a partner, and it must be", field="partner"
+        )
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(
+        ApiToken(
+            token_hash=hash_token(token),
+            prefix=token[:10],
+            role=role,
+            partner_id=partner_id,
+            label=label,
+        )
+    )
+    return token
+
+
+def token_by_secret(session: Session, token: str) -> ApiToken | None:
+    """The live (not revoked) token row of a plain token, by its hash (an indexed look-up)."""
+    return session.scalars(
+        sa.select(ApiToken).where(
+            ApiToken.token_hash == hash_token(token.strip()), ApiToken.revoked_at.is_(None)
+        )
+    ).one_or_none()
