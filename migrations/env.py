@@ -6,6 +6,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from warehouse.db import UTCDateTime
+
 config = context.config
 if config.config_file_name:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -24,9 +26,18 @@ def run_migrations_offline():
         url=config.get_main_option("sqlalchemy.url"),
         target_metadata=database.metadata,
         literal_binds=True,
+        render_item=render_item,
     )
     with context.begin_transaction():
         context.run_migrations()
+
+
+def render_item(type_, obj, autogen_context):
+    """Write our UTC timestamp column as `UTCDateTime()`, importing it only where it is used."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        autogen_context.imports.add("from warehouse.db import UTCDateTime")
+        return "UTCDateTime()"
+    return False
 
 
 def run_migrations_online():
@@ -40,6 +51,8 @@ def run_migrations_online():
 
     options = dict(current_app.extensions["migrate"].configure_args)
     options.setdefault("process_revision_directives", skip_empty)
+    options.setdefault("render_item", render_item)
+    options.setdefault("compare_type", True)
     with database.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=database.metadata, **options)
         with context.begin_transaction():

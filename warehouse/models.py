@@ -437,6 +437,12 @@ class User(UserMixin, db.Model):
     """A person who logs in: operator, supervisor, partner user or admin."""
 
     __tablename__ = "user"
+    # A partner user always belongs to a partner: without one, it would see no boundary at all.
+    __table_args__ = (
+        sa.CheckConstraint(
+            "role <> 'partner' OR partner_id IS NOT NULL", name="partner_user_has_partner"
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     name: Mapped[str] = mapped_column(sa.String(120))
@@ -459,6 +465,11 @@ class ApiToken(db.Model):
     """An API token; only its SHA-256 is stored. A partner token sees its partner only."""
 
     __tablename__ = "api_token"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "role <> 'partner' OR partner_id IS NOT NULL", name="partner_token_has_partner"
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     prefix: Mapped[str] = mapped_column(sa.String(12))

@@ -200,9 +200,7 @@ def test_another_partners_rtv_pallet_is_refused(app):
 
 
 def test_an_unknown_bin_is_refused(app):
-    assert (
-        refused(factories.graded(Grade.NEW), "NOPE", UnknownBarcode).field == "location"
-    )
+    assert refused(factories.graded(Grade.NEW), "NOPE", UnknownBarcode).field == "location"
 
 
 def test_routing_twice_is_refused_and_a_rescan_is_idempotent(app):

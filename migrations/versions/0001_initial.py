@@ -1,15 +1,13 @@
-"""initial schema
+"""initial
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 01:45:57.136083
+Create Date: 2026-12-01 08:04:48.267335
 
 """
 from alembic import op
 import sqlalchemy as sa
-
-import warehouse.db
-
+from warehouse.db import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = '0001'
@@ -25,9 +23,9 @@ def upgrade():
     sa.Column('kind', sa.String(length=48), nullable=False),
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.Column('idempotency_key', sa.String(length=160), nullable=False),
-    sa.Column('created_at', warehouse.db.UTCDateTime(), nullable=False),
-    sa.Column('available_at', warehouse.db.UTCDateTime(), nullable=False),
-    sa.Column('dispatched_at', warehouse.db.UTCDateTime(), nullable=True),
+    sa.Column('created_at', UTCDateTime(), nullable=False),
+    sa.Column('available_at', UTCDateTime(), nullable=False),
+    sa.Column('dispatched_at', UTCDateTime(), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('job_id', sa.String(length=64), nullable=True),
@@ -68,12 +66,16 @@ def upgrade():
     sa.Column('recipient', sa.String(length=254), nullable=False),
     sa.Column('subject', sa.String(length=250), nullable=False),
     sa.Column('template', sa.String(length=64), nullable=False),
-    sa.Column('sent_at', warehouse.db.UTCDateTime(), nullable=False),
+    sa.Column('sent_at', UTCDateTime(), nullable=False),
+    sa.Column('language', sa.String(length=2), nullable=False),
+    sa.Column('body_text', sa.Text(), nullable=False),
+    sa.Column('body_html', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sent_mail')),
     sa.UniqueConstraint('idempotency_key', name=op.f('uq_sent_mail_idempotency_key'))
     )
     with op.batch_alter_table('sent_mail', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sent_mail_recipient'), ['recipient'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sent_mail_sent_at'), ['sent_at'], unique=False)
 
     op.create_table('site',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -92,8 +94,9 @@ def upgrade():
     sa.Column('role', sa.Enum('operator', 'supervisor', 'partner', 'admin', name='role', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('partner_id', sa.Integer(), nullable=True),
     sa.Column('label', sa.String(length=120), nullable=False),
-    sa.Column('created_at', warehouse.db.UTCDateTime(), nullable=False),
-    sa.Column('revoked_at', warehouse.db.UTCDateTime(), nullable=True),
+    sa.Column('created_at', UTCDateTime(), nullable=False),
+    sa.Column('revoked_at', UTCDateTime(), nullable=True),
+    sa.CheckConstraint("role <> 'partner' OR partner_id IS NOT NULL", name=op.f('ck_api_token_partner_token_has_partner')),
     sa.ForeignKeyConstraint(['partner_id'], ['partner.id'], name=op.f('fk_api_token_partner_id_partner')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_token')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_api_token_token_hash'))
@@ -108,6 +111,46 @@ def upgrade():
     sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_country_site_id_site')),
     sa.PrimaryKeyConstraint('code', name=op.f('pk_country'))
     )
+    op.create_table('disposition_rule',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('partner_id', sa.Integer(), nullable=True),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('grade', sa.Enum('new', 'opened', 'used', 'light_damage', 'heavy_damage', 'defective', name='grade', native_enum=False, create_constraint=True, length=32), nullable=True),
+    sa.Column('category', sa.Enum('electronics', 'fashion', 'home', 'hygiene', name='category', native_enum=False, create_constraint=True, length=32), nullable=True),
+    sa.Column('reason', sa.Enum('changed_mind', 'wrong_size', 'not_as_described', 'defective', 'damaged_on_arrival', 'wrong_item_sent', 'other', name='reason', native_enum=False, create_constraint=True, length=32), nullable=True),
+    sa.Column('currency', sa.String(length=3), nullable=True),
+    sa.Column('min_value_minor', sa.Integer(), nullable=True),
+    sa.Column('max_value_minor', sa.Integer(), nullable=True),
+    sa.Column('outcome', sa.Enum('restock', 'refurbish', 'resale', 'rtv', 'donate', 'recycle', 'destroy', 'quarantine', name='disposition', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('discount_bp', sa.Integer(), nullable=True),
+    sa.Column('monthly_quota', sa.Integer(), nullable=True),
+    sa.Column('created_at', UTCDateTime(), nullable=False),
+    sa.CheckConstraint('discount_bp BETWEEN 0 AND 10000', name=op.f('ck_disposition_rule_discount_range')),
+    sa.CheckConstraint('monthly_quota > 0', name=op.f('ck_disposition_rule_quota_positive')),
+    sa.ForeignKeyConstraint(['partner_id'], ['partner.id'], name=op.f('fk_disposition_rule_partner_id_partner')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_disposition_rule'))
+    )
+    with op.batch_alter_table('disposition_rule', schema=None) as batch_op:
+        batch_op.create_index('ix_disposition_rule_partner_position', ['partner_id', 'position'], unique=False)
+
+    op.create_table('location',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('site_id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=32), nullable=False),
+    sa.Column('name', sa.String(length=80), nullable=False),
+    sa.Column('kind', sa.Enum('restock', 'resale', 'refurbish', 'rtv', 'destroy', 'quarantine', 'donate', 'recycle', name='location_kind', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('capacity', sa.Integer(), nullable=False),
+    sa.Column('partner_id', sa.Integer(), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.CheckConstraint('capacity > 0', name=op.f('ck_location_capacity_positive')),
+    sa.ForeignKeyConstraint(['partner_id'], ['partner.id'], name=op.f('fk_location_partner_id_partner')),
+    sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_location_site_id_site')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_location')),
+    sa.UniqueConstraint('code', name=op.f('uq_location_code'))
+    )
+    with op.batch_alter_table('location', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_location_site_id'), ['site_id'], unique=False)
+
     op.create_table('product',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('partner_id', sa.Integer(), nullable=False),
@@ -135,6 +178,7 @@ def upgrade():
     sa.Column('site_id', sa.Integer(), nullable=True),
     sa.Column('language', sa.String(length=2), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
+    sa.CheckConstraint("role <> 'partner' OR partner_id IS NOT NULL", name=op.f('ck_user_partner_user_has_partner')),
     sa.ForeignKeyConstraint(['partner_id'], ['partner.id'], name=op.f('fk_user_partner_id_partner')),
     sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_user_site_id_site')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user')),
@@ -143,9 +187,32 @@ def upgrade():
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_user_partner_id'), ['partner_id'], unique=False)
 
+    op.create_table('batch',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=24), nullable=False),
+    sa.Column('kind', sa.Enum('rtv', 'destruction', name='batch_kind', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('site_id', sa.Integer(), nullable=False),
+    sa.Column('partner_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.Enum('open', 'packed', 'shipped', 'destroyed', name='batch_status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('carrier', sa.String(length=40), nullable=True),
+    sa.Column('tracking_number', sa.String(length=64), nullable=True),
+    sa.Column('responsible_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', UTCDateTime(), nullable=False),
+    sa.Column('packed_at', UTCDateTime(), nullable=True),
+    sa.Column('finished_at', UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['partner_id'], ['partner.id'], name=op.f('fk_batch_partner_id_partner')),
+    sa.ForeignKeyConstraint(['responsible_id'], ['user.id'], name=op.f('fk_batch_responsible_id_user')),
+    sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_batch_site_id_site')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_batch')),
+    sa.UniqueConstraint('number', name=op.f('uq_batch_number'))
+    )
+    with op.batch_alter_table('batch', schema=None) as batch_op:
+        batch_op.create_index('ix_batch_open', ['kind', 'site_id', 'partner_id', 'status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_batch_partner_id'), ['partner_id'], unique=False)
+
     op.create_table('event',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('at', warehouse.db.UTCDateTime(), nullable=False),
+    sa.Column('at', UTCDateTime(), nullable=False),
     sa.Column('kind', sa.String(length=48), nullable=False),
     sa.Column('subject_type', sa.String(length=24), nullable=False),
     sa.Column('subject_id', sa.Integer(), nullable=False),
@@ -167,6 +234,27 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_event_partner_id'), ['partner_id'], unique=False)
         batch_op.create_index('ix_event_subject', ['subject_type', 'subject_id', 'id'], unique=False)
 
+    op.create_table('export',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('format', sa.String(length=8), nullable=False),
+    sa.Column('channel', sa.String(length=40), nullable=True),
+    sa.Column('partner_id', sa.Integer(), nullable=True),
+    sa.Column('language', sa.String(length=2), nullable=True),
+    sa.Column('status', sa.Enum('queued', 'running', 'done', 'failed', name='export_status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('progress', sa.Integer(), nullable=False),
+    sa.Column('total', sa.Integer(), nullable=False),
+    sa.Column('file_path', sa.String(length=400), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('requested_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', UTCDateTime(), nullable=False),
+    sa.Column('finished_at', UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['partner_id'], ['partner.id'], name=op.f('fk_export_partner_id_partner')),
+    sa.ForeignKeyConstraint(['requested_by_id'], ['user.id'], name=op.f('fk_export_requested_by_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_export'))
+    )
+    with op.batch_alter_table('export', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_export_partner_id'), ['partner_id'], unique=False)
+
     op.create_table('order',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('number', sa.String(length=40), nullable=False),
@@ -178,7 +266,7 @@ def upgrade():
     sa.Column('country_code', sa.String(length=2), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('language', sa.String(length=2), nullable=False),
-    sa.Column('placed_at', warehouse.db.UTCDateTime(), nullable=False),
+    sa.Column('placed_at', UTCDateTime(), nullable=False),
     sa.Column('withdrawal_informed', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['country_code'], ['country.code'], name=op.f('fk_order_country_code_country')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_order')),
@@ -203,7 +291,7 @@ def upgrade():
     sa.Column('partner_id', sa.Integer(), nullable=False),
     sa.Column('tracking_number', sa.String(length=64), nullable=True),
     sa.Column('carrier', sa.String(length=40), nullable=True),
-    sa.Column('delivered_at', warehouse.db.UTCDateTime(), nullable=True),
+    sa.Column('delivered_at', UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['order_id'], ['order.id'], name=op.f('fk_shipment_order_id_order')),
     sa.ForeignKeyConstraint(['partner_id'], ['partner.id'], name=op.f('fk_shipment_partner_id_partner')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_shipment')),
@@ -245,12 +333,13 @@ def upgrade():
     sa.Column('unannounced', sa.Boolean(), nullable=False),
     sa.Column('return_tracking_number', sa.String(length=64), nullable=True),
     sa.Column('customer_comment', sa.Text(), nullable=False),
-    sa.Column('announced_at', warehouse.db.UTCDateTime(), nullable=False),
+    sa.Column('announced_at', UTCDateTime(), nullable=False),
     sa.Column('announced_on', sa.Date(), nullable=False),
-    sa.Column('received_at', warehouse.db.UTCDateTime(), nullable=True),
+    sa.Column('received_at', UTCDateTime(), nullable=True),
     sa.Column('received_on', sa.Date(), nullable=True),
-    sa.Column('closed_at', warehouse.db.UTCDateTime(), nullable=True),
+    sa.Column('closed_at', UTCDateTime(), nullable=True),
     sa.Column('parcel_damaged', sa.Boolean(), nullable=False),
+    sa.Column('receipt_closed_at', UTCDateTime(), nullable=True),
     sa.Column('refund_due_on', sa.Date(), nullable=True),
     sa.ForeignKeyConstraint(['order_id'], ['order.id'], name=op.f('fk_return_request_order_id_order')),
     sa.ForeignKeyConstraint(['partner_id'], ['partner.id'], name=op.f('fk_return_request_partner_id_partner')),
@@ -298,16 +387,18 @@ def upgrade():
     sa.Column('exception', sa.Enum('wrong_item', 'extra', 'damaged_in_transit', 'foreign', name='unit_exception', native_enum=False, create_constraint=True, length=32), nullable=True),
     sa.Column('serial_number', sa.String(length=64), nullable=True),
     sa.Column('serial_mismatch', sa.Boolean(), nullable=False),
-    sa.Column('received_at', warehouse.db.UTCDateTime(), nullable=False),
+    sa.Column('received_at', UTCDateTime(), nullable=False),
     sa.Column('received_by_id', sa.Integer(), nullable=True),
     sa.Column('received_station', sa.String(length=40), nullable=True),
     sa.Column('grade', sa.Enum('new', 'opened', 'used', 'light_damage', 'heavy_damage', 'defective', name='grade', native_enum=False, create_constraint=True, length=32), nullable=True),
     sa.Column('checklist', sa.JSON(), nullable=False),
     sa.Column('notes', sa.Text(), nullable=False),
-    sa.Column('graded_at', warehouse.db.UTCDateTime(), nullable=True),
+    sa.Column('graded_at', UTCDateTime(), nullable=True),
+    sa.Column('refund_state', sa.Enum('open', 'approved', 'rejected', name='refund_state', native_enum=False, create_constraint=True, length=32), nullable=True),
+    sa.Column('refund_minor', sa.Integer(), nullable=True),
     sa.Column('disposition', sa.String(length=16), nullable=True),
-    sa.Column('routed_at', warehouse.db.UTCDateTime(), nullable=True),
-    sa.Column('closed_at', warehouse.db.UTCDateTime(), nullable=True),
+    sa.Column('routed_at', UTCDateTime(), nullable=True),
+    sa.Column('closed_at', UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['partner_id'], ['partner.id'], name=op.f('fk_unit_partner_id_partner')),
     sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_unit_product_id_product')),
     sa.ForeignKeyConstraint(['received_by_id'], ['user.id'], name=op.f('fk_unit_received_by_id_user')),
@@ -326,6 +417,19 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_unit_site_id'), ['site_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_unit_status'), ['status'], unique=False)
 
+    op.create_table('batch_unit',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('batch_id', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('added_at', UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['batch_id'], ['batch.id'], name=op.f('fk_batch_unit_batch_id_batch')),
+    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_batch_unit_unit_id_unit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_batch_unit')),
+    sa.UniqueConstraint('unit_id', name=op.f('uq_batch_unit_unit_id'))
+    )
+    with op.batch_alter_table('batch_unit', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_batch_unit_batch_id'), ['batch_id'], unique=False)
+
     op.create_table('ledger_entry',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('partner_id', sa.Integer(), nullable=False),
@@ -335,7 +439,7 @@ def upgrade():
     sa.Column('return_id', sa.Integer(), nullable=True),
     sa.Column('unit_id', sa.Integer(), nullable=True),
     sa.Column('booked_on', sa.Date(), nullable=False),
-    sa.Column('created_at', warehouse.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', UTCDateTime(), nullable=False),
     sa.Column('memo', sa.String(length=250), nullable=False),
     sa.ForeignKeyConstraint(['partner_id'], ['partner.id'], name=op.f('fk_ledger_entry_partner_id_partner')),
     sa.ForeignKeyConstraint(['return_id'], ['return_request.id'], name=op.f('fk_ledger_entry_return_id_return_request')),
@@ -346,16 +450,169 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_ledger_entry_unit_id'), ['unit_id'], unique=False)
         batch_op.create_index('ix_ledger_partner_booked', ['partner_id', 'booked_on'], unique=False)
 
+    op.create_table('listing',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('partner_id', sa.Integer(), nullable=False),
+    sa.Column('channel', sa.String(length=40), nullable=False),
+    sa.Column('language', sa.String(length=2), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('condition_id', sa.Integer(), nullable=False),
+    sa.Column('condition_description', sa.Text(), nullable=False),
+    sa.Column('original_minor', sa.Integer(), nullable=False),
+    sa.Column('discount_bp', sa.Integer(), nullable=False),
+    sa.Column('price_minor', sa.Integer(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('status', sa.Enum('listed', 'sold', 'withdrawn', name='listing_status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('created_at', UTCDateTime(), nullable=False),
+    sa.CheckConstraint('price_minor >= 0', name=op.f('ck_listing_price_not_negative')),
+    sa.ForeignKeyConstraint(['partner_id'], ['partner.id'], name=op.f('fk_listing_partner_id_partner')),
+    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_listing_unit_id_unit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_listing')),
+    sa.UniqueConstraint('unit_id', name=op.f('uq_listing_unit_id'))
+    )
+    with op.batch_alter_table('listing', schema=None) as batch_op:
+        batch_op.create_index('ix_listing_channel_status', ['channel', 'status', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_listing_partner_id'), ['partner_id'], unique=False)
+
+    op.create_table('placement',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('location_id', sa.Integer(), nullable=False),
+    sa.Column('disposition', sa.Enum('restock', 'refurbish', 'resale', 'rtv', 'donate', 'recycle', 'destroy', 'quarantine', name='disposition', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('rule_id', sa.Integer(), nullable=True),
+    sa.Column('placed_at', UTCDateTime(), nullable=False),
+    sa.Column('placed_month', sa.String(length=7), nullable=False),
+    sa.Column('placed_by_id', sa.Integer(), nullable=True),
+    sa.Column('left_at', UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['location_id'], ['location.id'], name=op.f('fk_placement_location_id_location')),
+    sa.ForeignKeyConstraint(['placed_by_id'], ['user.id'], name=op.f('fk_placement_placed_by_id_user')),
+    sa.ForeignKeyConstraint(['rule_id'], ['disposition_rule.id'], name=op.f('fk_placement_rule_id_disposition_rule'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_placement_unit_id_unit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_placement'))
+    )
+    with op.batch_alter_table('placement', schema=None) as batch_op:
+        batch_op.create_index('ix_placement_location_open', ['location_id', 'left_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_placement_rule_id'), ['rule_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_placement_unit_id'), ['unit_id'], unique=False)
+
+    op.create_table('refund_case',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('partner_id', sa.Integer(), nullable=False),
+    sa.Column('return_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.Enum('open', 'approved', 'adjusted', 'rejected', name='case_status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('grounds', sa.JSON(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('original_minor', sa.Integer(), nullable=False),
+    sa.Column('proposed_minor', sa.Integer(), nullable=False),
+    sa.Column('approved_minor', sa.Integer(), nullable=True),
+    sa.Column('decision_reason', sa.Text(), nullable=False),
+    sa.Column('refund_due_on', sa.Date(), nullable=False),
+    sa.Column('opened_at', UTCDateTime(), nullable=False),
+    sa.Column('reminded_at', UTCDateTime(), nullable=True),
+    sa.Column('escalated_at', UTCDateTime(), nullable=True),
+    sa.Column('decided_at', UTCDateTime(), nullable=True),
+    sa.Column('decided_by', sa.String(length=120), nullable=True),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_via', sa.String(length=16), nullable=True),
+    sa.Column('nonce', sa.String(length=32), nullable=True),
+    sa.CheckConstraint('approved_minor IS NULL OR approved_minor BETWEEN 0 AND original_minor', name=op.f('ck_refund_case_approved_within_original')),
+    sa.CheckConstraint('original_minor >= 0', name=op.f('ck_refund_case_original_not_negative')),
+    sa.CheckConstraint('proposed_minor BETWEEN 0 AND original_minor', name=op.f('ck_refund_case_proposed_within_original')),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['user.id'], name=op.f('fk_refund_case_decided_by_id_user')),
+    sa.ForeignKeyConstraint(['partner_id'], ['partner.id'], name=op.f('fk_refund_case_partner_id_partner')),
+    sa.ForeignKeyConstraint(['return_id'], ['return_request.id'], name=op.f('fk_refund_case_return_id_return_request')),
+    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_refund_case_unit_id_unit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_refund_case')),
+    sa.UniqueConstraint('unit_id', name=op.f('uq_refund_case_unit_id'))
+    )
+    with op.batch_alter_table('refund_case', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_refund_case_partner_id'), ['partner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_refund_case_refund_due_on'), ['refund_due_on'], unique=False)
+        batch_op.create_index(batch_op.f('ix_refund_case_return_id'), ['return_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_refund_case_status'), ['status'], unique=False)
+
+    op.create_table('stock_entry',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('product_id', sa.Integer(), nullable=False),
+    sa.Column('site_id', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=True),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.String(length=32), nullable=False),
+    sa.Column('stock_after', sa.Integer(), nullable=False),
+    sa.Column('created_at', UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_stock_entry_product_id_product')),
+    sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_stock_entry_site_id_site')),
+    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_stock_entry_unit_id_unit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_stock_entry'))
+    )
+    with op.batch_alter_table('stock_entry', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_stock_entry_product_id'), ['product_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_stock_entry_unit_id'), ['unit_id'], unique=False)
+
+    op.create_table('unit_photo',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('partner_id', sa.Integer(), nullable=False),
+    sa.Column('stored_name', sa.String(length=64), nullable=False),
+    sa.Column('width', sa.Integer(), nullable=False),
+    sa.Column('height', sa.Integer(), nullable=False),
+    sa.Column('size_bytes', sa.Integer(), nullable=False),
+    sa.Column('uploaded_at', UTCDateTime(), nullable=False),
+    sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['partner_id'], ['partner.id'], name=op.f('fk_unit_photo_partner_id_partner')),
+    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_unit_photo_unit_id_unit')),
+    sa.ForeignKeyConstraint(['uploaded_by_id'], ['user.id'], name=op.f('fk_unit_photo_uploaded_by_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_unit_photo')),
+    sa.UniqueConstraint('stored_name', name=op.f('uq_unit_photo_stored_name'))
+    )
+    with op.batch_alter_table('unit_photo', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_unit_photo_partner_id'), ['partner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_unit_photo_unit_id'), ['unit_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('unit_photo', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_unit_photo_unit_id'))
+        batch_op.drop_index(batch_op.f('ix_unit_photo_partner_id'))
+
+    op.drop_table('unit_photo')
+    with op.batch_alter_table('stock_entry', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_stock_entry_unit_id'))
+        batch_op.drop_index(batch_op.f('ix_stock_entry_product_id'))
+
+    op.drop_table('stock_entry')
+    with op.batch_alter_table('refund_case', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_refund_case_status'))
+        batch_op.drop_index(batch_op.f('ix_refund_case_return_id'))
+        batch_op.drop_index(batch_op.f('ix_refund_case_refund_due_on'))
+        batch_op.drop_index(batch_op.f('ix_refund_case_partner_id'))
+
+    op.drop_table('refund_case')
+    with op.batch_alter_table('placement', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_placement_unit_id'))
+        batch_op.drop_index(batch_op.f('ix_placement_rule_id'))
+        batch_op.drop_index('ix_placement_location_open')
+
+    op.drop_table('placement')
+    with op.batch_alter_table('listing', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_listing_partner_id'))
+        batch_op.drop_index('ix_listing_channel_status')
+
+    op.drop_table('listing')
     with op.batch_alter_table('ledger_entry', schema=None) as batch_op:
         batch_op.drop_index('ix_ledger_partner_booked')
         batch_op.drop_index(batch_op.f('ix_ledger_entry_unit_id'))
 
     op.drop_table('ledger_entry')
+    with op.batch_alter_table('batch_unit', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_batch_unit_batch_id'))
+
+    op.drop_table('batch_unit')
     with op.batch_alter_table('unit', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_unit_status'))
         batch_op.drop_index(batch_op.f('ix_unit_site_id'))
@@ -396,12 +653,21 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_order_customer_email'))
 
     op.drop_table('order')
+    with op.batch_alter_table('export', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_export_partner_id'))
+
+    op.drop_table('export')
     with op.batch_alter_table('event', schema=None) as batch_op:
         batch_op.drop_index('ix_event_subject')
         batch_op.drop_index(batch_op.f('ix_event_partner_id'))
         batch_op.drop_index(batch_op.f('ix_event_kind'))
 
     op.drop_table('event')
+    with op.batch_alter_table('batch', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_batch_partner_id'))
+        batch_op.drop_index('ix_batch_open')
+
+    op.drop_table('batch')
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_partner_id'))
 
@@ -411,10 +677,19 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_product_gtin'))
 
     op.drop_table('product')
+    with op.batch_alter_table('location', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_location_site_id'))
+
+    op.drop_table('location')
+    with op.batch_alter_table('disposition_rule', schema=None) as batch_op:
+        batch_op.drop_index('ix_disposition_rule_partner_position')
+
+    op.drop_table('disposition_rule')
     op.drop_table('country')
     op.drop_table('api_token')
     op.drop_table('site')
     with op.batch_alter_table('sent_mail', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sent_mail_sent_at'))
         batch_op.drop_index(batch_op.f('ix_sent_mail_recipient'))
 
     op.drop_table('sent_mail')
