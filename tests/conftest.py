@@ -1,14 +1,19 @@
 """Test fixtures: real Redis, real PostgreSQL and SQLite, the app, a client and small helpers.
 
 Database tests run once on SQLite and once on PostgreSQL (the `app` fixture is parametrized).
-The schema is built by the real migrations once per database; after each test every table is
-emptied. We empty tables rather than roll back a savepoint because many tests here cross
-connections on purpose (two stations racing, the RQ worker, a browser against a live server),
-and those only see committed data.
+The schema is built by the real migrations once per database.
+
+Each test runs inside one transaction that is rolled back at the end (the pypi/warehouse
+pattern): the session is bound to a single connection and every `commit()` of the code under
+test only releases a savepoint. That is fast and leaves nothing behind. A test that needs data
+really committed, because another connection must see it (two stations racing in threads, a
+worker process, a browser against a live server), says so with `@pytest.mark.commits`; after
+it, every table is emptied instead.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -18,12 +23,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
+from flask_sqlalchemy.session import Session
 
 from stations import create_app
 from tests.servers import PostgresServer, RedisServer
 from warehouse.db import db
 
 BACKENDS = ["sqlite", "postgresql"]
+HARNESS_STATEMENTS = ("BEGIN", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
 OUTPUT_ROOT = Path(__file__).resolve().parent.parent / "test-output"
 
 
@@ -106,10 +113,63 @@ def app(backend, request, session_tmp, redis_server, app_config):
     settings.update(app_config)
     application = create_app(settings)
     with application.app_context():
-        yield application
-        db.session.remove()
-        _empty_all_tables()
+        if request.node.get_closest_marker("commits"):
+            yield application
+            db.session.remove()
+            _empty_all_tables()
+        else:
+            with _rolled_back():
+                yield application
         db.engine.dispose()
+
+
+class _OneConnectionSession(Session):
+    """Flask-SQLAlchemy's session, bound to the test's one connection whatever it queries."""
+
+    def get_bind(self, *args, **kwargs):
+        return self.bind
+
+
+@contextlib.contextmanager
+def _rolled_back():
+    """Run the test in one outer transaction, rolled back at the end; commits are savepoints."""
+    connection = db.engine.connect()
+    if connection.dialect.name == "sqlite":
+        # pysqlite begins transactions lazily and knows no nesting; SQLAlchemy's documented
+        # recipe: the driver stays out of it and SQLAlchemy emits BEGIN itself, so SAVEPOINTs
+        # nest inside the test's transaction.
+        connection.connection.driver_connection.isolation_level = None
+        sa.event.listen(connection, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+    outer = connection.begin()
+    if connection.dialect.name == "postgresql":
+        # Ids start at 1 in every test, as on SQLite, so failures reproduce run to run
+        # (setval is not undone by the rollback, so it runs before each test).
+        connection.execute(sa.text(_RESTART_SEQUENCES))
+    original = db.session
+    factory = sa.orm.sessionmaker(
+        class_=_OneConnectionSession,
+        db=db,
+        bind=connection,
+        join_transaction_mode="create_savepoint",
+    )
+    db.session = sa.orm.scoped_session(factory, scopefunc=original.registry.scopefunc)
+    try:
+        yield
+    finally:
+        db.session.remove()
+        db.session = original
+        outer.rollback()
+        connection.invalidate()  # its driver settings are the test's: never reuse it
+        connection.close()
+
+
+_RESTART_SEQUENCES = "SELECT " + ", ".join(
+    f"setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), 1, false)"
+    for table in db.metadata.sorted_tables
+    if "id" in table.columns
+    and table.columns["id"].primary_key
+    and isinstance(table.columns["id"].type, sa.Integer)
+)
 
 
 def _empty_all_tables() -> None:
@@ -160,7 +220,10 @@ def count_queries(app):
         statements: list[str] = []
 
         def before(conn, cursor, statement, parameters, context, executemany):
-            statements.append(statement)
+            # The test's own transaction and savepoints are the harness, not the code's work
+            # (in production a commit is a COMMIT, which no query count sees either).
+            if not statement.startswith(HARNESS_STATEMENTS):
+                statements.append(statement)
 
         sa.event.listen(db.engine, "before_cursor_execute", before)
         try:
@@ -173,6 +236,15 @@ def count_queries(app):
 
 def pytest_configure(config):
     os.environ.setdefault("RETURNYARD_INSTANCE", tempfile.mkdtemp(prefix="ry-instance-"))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test under tests/browser carries the `browser` and `commits` markers."""
+    for item in items:
+        if "tests/browser/" in item.nodeid:
+            missing = {"browser", "commits"} - {mark.name for mark in item.iter_markers()}
+            if missing:
+                raise pytest.UsageError(f"{item.nodeid}: mark it {', '.join(sorted(missing))}")
 
 
 # -- background jobs (issue 3): a real SMTP sink, RQ drained by real workers ---------------------

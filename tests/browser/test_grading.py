@@ -6,6 +6,7 @@ import email
 import email.policy
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests import factories
@@ -13,6 +14,9 @@ from tests.browser.conftest import browser_login
 from tests.helpers import drain, relay
 from warehouse.db import db
 from warehouse.models import Case, CaseStatus, Category, RefundState, Role, Unit
+
+# A browser talks to a live server thread: it only sees committed data.
+pytestmark = [pytest.mark.browser, pytest.mark.commits]
 
 
 def scan(page, code: str) -> None:

@@ -13,7 +13,8 @@ from warehouse.db import db
 from warehouse.events import Actor
 from warehouse.models import Reason, Role, Unit
 
-pytestmark = pytest.mark.browser
+# A browser talks to a live server thread: it only sees committed data.
+pytestmark = [pytest.mark.browser, pytest.mark.commits]
 
 
 def test_operator_receives_an_announced_parcel_by_keyboard(page, output_dir):

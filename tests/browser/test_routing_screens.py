@@ -13,6 +13,9 @@ from warehouse import exports
 from warehouse.db import db
 from warehouse.models import Export, Grade, Role
 
+# A browser talks to a live server thread: it only sees committed data.
+pytestmark = [pytest.mark.browser, pytest.mark.commits]
+
 
 @pytest.fixture
 def app_config():

@@ -143,6 +143,7 @@ def test_memory_stays_flat_for_ten_times_the_rows(app):
     assert large_peak < large_size / 2, (large_peak, large_size)
 
 
+@pytest.mark.commits  # progress is stamped on a second connection
 def test_background_export_job_writes_the_file_with_progress(app, tmp_path):
     factories.listed_units(7)
     actor = Actor(label="supervisor@test")
@@ -164,6 +165,7 @@ def test_background_export_job_writes_the_file_with_progress(app, tmp_path):
     assert db.session.get(Export, export.id).finished_at is not None
 
 
+@pytest.mark.commits  # progress is stamped on a second connection
 def test_the_export_job_kind_runs_the_export(app):
     factories.listed_units(3)
     export = exports.request_background(db.session, "csv", ALL, 3, Actor(label="s"))

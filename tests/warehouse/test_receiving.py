@@ -115,6 +115,7 @@ def test_the_unit_slot_is_unique_in_the_database(parcel):
     db.session.rollback()
 
 
+@pytest.mark.commits
 def test_two_stations_confirming_the_last_unit_at_once_one_wins(app, parcel):
     """Two connections, two threads: both saw the card with one unit left; one gets it."""
     rma, line = parcel["rma"], parcel["line"]

@@ -54,6 +54,7 @@ def test_exporting_with_no_units_is_refused_on_screen(client):
     assert "Unknown export format" in bad.get_data(as_text=True)
 
 
+@pytest.mark.commits  # progress is stamped on a second connection while the export streams
 def test_a_large_export_runs_in_the_background_with_progress(client, app):
     factories.listed_units(8)
     token = open_screen(client, factories.user(Role.SUPERVISOR))

@@ -237,8 +237,10 @@ def test_a_product_not_priced_in_the_order_currency_is_refused(client, shop):
         (b"{not json", "application/json"),
         (b"", "application/json"),
         (b"[1, 2]", "application/json"),
+        (b"[" * 20_000 + b"]" * 20_000, "application/json"),
+        (b'{"number": "\xff\xfe"}', "application/json"),
     ],
-    ids=["malformed", "empty", "array"],
+    ids=["malformed", "empty", "array", "20000 deep", "not UTF-8"],
 )
 def test_a_body_that_is_not_a_json_object_is_refused(client, shop, data, content_type):
     before = row_counts(*WRITTEN)
@@ -501,6 +503,7 @@ def test_products_by_partner_with_prices_and_floors(client, shop):
     assert bad.get_json()["field"] == "limit"
 
 
+@pytest.mark.commits  # the rival request commits on its own connection
 @pytest.mark.parametrize(("twin_quantity", "status"), [(4, 200), (9, 409)])
 def test_an_order_placed_by_another_request_meanwhile_is_answered_as_a_repost(
     client, shop, twin_quantity, status
