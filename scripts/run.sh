@@ -9,12 +9,12 @@ export RETURNYARD_INSTANCE="${RETURNYARD_INSTANCE:-$PWD/instance}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
 export SMTP_HOST="${SMTP_HOST:-127.0.0.1}"
 export SMTP_PORT="${SMTP_PORT:-8025}"
-PORT="${PORT:-8000}"
+export PORT="${PORT:-8000}"  # the app derives PUBLIC_URL from it when that is unset
 MAIL_SINK="${MAIL_SINK:-1}"
 LOGS="$RETURNYARD_INSTANCE/logs"
 mkdir -p "$LOGS"
 
-"$BIN/python" -m stations.localredis "$REDIS_URL" "$RETURNYARD_INSTANCE"
+"$BIN/python" -m devtools.localredis "$REDIS_URL" "$RETURNYARD_INSTANCE"
 "$BIN/flask" --app wsgi db upgrade
 "$BIN/flask" --app wsgi demo --if-empty --no-logins
 

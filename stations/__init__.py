@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 
+from labels.svg import code128_svg
 from stations import api, auth, cli, config, errors, health, nav, screens
 from stations.extensions import csrf, htmx, login, migrate
 from warehouse.db import db
@@ -46,6 +47,7 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.jinja_env.filters["money"] = format_minor
     app.jinja_env.globals["nav_items"] = nav.nav_items
+    app.jinja_env.globals["barcode_svg"] = code128_svg
     return app
 
 

@@ -42,6 +42,8 @@ NEAR_DUE_DAYS = 3
 
 
 class Action(enum.StrEnum):
+    """A partner's answer to a case."""
+
     APPROVE = "approve"
     ADJUST = "adjust"
     REJECT = "reject"
@@ -56,6 +58,8 @@ class LinkRefused(DomainError):
 
 @dataclass(frozen=True)
 class LinkClaim:
+    """What a valid decision link says: which case, which action, which nonce."""
+
     case_id: int
     action: Action
     nonce: str
@@ -556,6 +560,8 @@ def decide_case(
 
 @dataclass(frozen=True)
 class EscalationRun:
+    """The cases one escalation run reminded and escalated."""
+
     reminded: list[int]
     escalated: list[int]
 

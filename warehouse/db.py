@@ -6,7 +6,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy.orm import DeclarativeBase, MappedAsDataclass  # noqa: F401
+from sqlalchemy.orm import DeclarativeBase
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -37,6 +37,7 @@ class UTCDateTime(sa.types.TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value, dialect):
+        """An aware instant as naive UTC for the database; a naive one is refused."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -44,6 +45,7 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value.astimezone(dt.UTC).replace(tzinfo=None)
 
     def process_result_value(self, value, dialect):
+        """The stored naive UTC value as an aware UTC instant."""
         if value is None:
             return None
         return value.replace(tzinfo=dt.UTC)

@@ -23,6 +23,8 @@ GUARANTEE_YEARS = 2
 
 
 class Verdict(enum.StrEnum):
+    """Where a return stands against its deadlines (SPEC 4)."""
+
     IN_TIME = "in_time"
     GRACE = "grace"
     OUT_OF_WINDOW = "out_of_window"
@@ -58,10 +60,12 @@ class Assessment:
 
     @property
     def label(self) -> str:
+        """The verdict in words, for the receiving card."""
         return VERDICT_LABELS[self.verdict]
 
     @property
     def colour(self) -> str:
+        """green, amber or red, as the receiving card shows it."""
         return {"in_time": "green", "guarantee": "green", "grace": "amber"}.get(self.verdict, "red")
 
 

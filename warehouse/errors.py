@@ -16,6 +16,7 @@ class DomainError(Exception):
         self.details = details
 
     def as_dict(self) -> dict:
+        """The refusal as the API's JSON error body."""
         body = {"error": self.code, "message": self.message}
         if self.field:
             body["field"] = self.field

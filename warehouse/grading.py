@@ -130,6 +130,7 @@ class UnitCard:
 
     @property
     def gradable(self) -> bool:
+        """Whether the unit is at the grading stage."""
         return self.unit.status in GRADABLE
 
 

@@ -96,6 +96,7 @@ class CurrencyTotals:
 
     @property
     def commission_credit_minor(self) -> int:
+        """Commission credited back this month, minor units."""
         return self.by_kind.get(COMMISSION_CREDIT, 0)
 
     @property

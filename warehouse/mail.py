@@ -121,6 +121,8 @@ def environment() -> jinja2.Environment:
 
 @dataclass(frozen=True)
 class RenderedMail:
+    """A mail ready to send: subject, text and HTML."""
+
     subject: str
     text: str
     html: str | None

@@ -18,6 +18,8 @@ from warehouse.db import UTCDateTime, db, utcnow
 
 
 class Role(enum.StrEnum):
+    """What a login or API token may do (SPEC 1)."""
+
     OPERATOR = "operator"
     SUPERVISOR = "supervisor"
     PARTNER = "partner"
@@ -25,6 +27,8 @@ class Role(enum.StrEnum):
 
 
 class Category(enum.StrEnum):
+    """A product category; electronics and hygiene have extra grading checks."""
+
     ELECTRONICS = "electronics"
     FASHION = "fashion"
     HOME = "home"
@@ -32,6 +36,8 @@ class Category(enum.StrEnum):
 
 
 class Grade(enum.StrEnum):
+    """A returned unit's condition, from new to defective (SPEC 6)."""
+
     NEW = "new"
     OPENED = "opened"
     USED = "used"
@@ -41,6 +47,8 @@ class Grade(enum.StrEnum):
 
 
 class Reason(enum.StrEnum):
+    """Why the customer sends an item back."""
+
     CHANGED_MIND = "changed_mind"
     WRONG_SIZE = "wrong_size"
     NOT_AS_DESCRIBED = "not_as_described"
@@ -57,33 +65,45 @@ GUARANTEE_REASONS = frozenset(
 
 
 class ApprovalMode(enum.StrEnum):
+    """Whether full refunds are approved at once or the partner is asked."""
+
     AUTO = "auto"
     CONSULT = "consult"
 
 
 class Destination(enum.StrEnum):
+    """Where a partner's returns go: our warehouse or the partner itself."""
+
     WAREHOUSE = "warehouse"
     PARTNER = "partner"
 
 
 class DefectiveHandling(enum.StrEnum):
+    """What happens to a partner's defective units."""
+
     DESTROY = "destroy"
     RETURN_TO_VENDOR = "return_to_vendor"
 
 
 class OutOfWindowPolicy(enum.StrEnum):
+    """What a partner does with a return that came back too late."""
+
     REJECT = "reject"
     CONSULT = "consult"
     GOODWILL = "goodwill"
 
 
 class ReturnStatus(enum.StrEnum):
+    """Where an RMA stands."""
+
     ANNOUNCED = "announced"
     RECEIVED = "received"
     CLOSED = "closed"
 
 
 class UnitStatus(enum.StrEnum):
+    """Where a returned unit stands in the flow."""
+
     RECEIVED = "received"
     GRADED = "graded"
     ROUTED = "routed"
@@ -99,6 +119,8 @@ class RefundState(enum.StrEnum):
 
 
 class UnitException(enum.StrEnum):
+    """Why a unit was flagged at receiving."""
+
     WRONG_ITEM = "wrong_item"
     EXTRA = "extra"
     DAMAGED_IN_TRANSIT = "damaged_in_transit"
@@ -259,6 +281,7 @@ class Order(db.Model):
 
     @property
     def total_minor(self) -> int:
+        """What its lines cost, minor units of the order currency."""
         return sum(line.total_minor for line in self.lines)
 
 
@@ -284,6 +307,7 @@ class Shipment(db.Model):
 
     @property
     def total_minor(self) -> int:
+        """What its lines cost, minor units of the order currency."""
         return sum(line.total_minor for line in self.lines)
 
 
@@ -310,6 +334,7 @@ class OrderLine(db.Model):
 
     @property
     def total_minor(self) -> int:
+        """Quantity times the unit price, minor units of the order currency."""
         return self.quantity * self.unit_price_minor
 
 
@@ -457,7 +482,8 @@ class User(UserMixin, db.Model):
     site: Mapped[Site | None] = relationship()
 
     @property
-    def is_active(self) -> bool:  # Flask-Login reads this
+    def is_active(self) -> bool:
+        """Whether the user may log in (Flask-Login reads this)."""
         return self.active
 
 
@@ -541,6 +567,8 @@ class LedgerEntry(db.Model):
 
 
 class CaseStatus(enum.StrEnum):
+    """Where a refund case stands."""
+
     OPEN = "open"
     APPROVED = "approved"  # the proposed amount, as is
     ADJUSTED = "adjusted"  # another amount, with a reason
@@ -666,6 +694,8 @@ class DispositionRule(db.Model):
 
 
 class LocationKind(enum.StrEnum):
+    """What a bin or pallet collects."""
+
     RESTOCK = "restock"
     RESALE = "resale"
     REFURBISH = "refurbish"
@@ -732,6 +762,8 @@ class StockEntry(db.Model):
 
 
 class ListingStatus(enum.StrEnum):
+    """Where a resale listing stands."""
+
     LISTED = "listed"
     SOLD = "sold"
     WITHDRAWN = "withdrawn"
@@ -766,6 +798,8 @@ class Listing(db.Model):
 
 
 class ExportStatus(enum.StrEnum):
+    """Where a background export stands."""
+
     QUEUED = "queued"
     RUNNING = "running"
     DONE = "done"
@@ -795,11 +829,15 @@ class Export(db.Model):
 
 
 class BatchKind(enum.StrEnum):
+    """A return-to-vendor shipment or a destruction batch."""
+
     RTV = "rtv"
     DESTRUCTION = "destruction"
 
 
 class BatchStatus(enum.StrEnum):
+    """Where a batch stands."""
+
     OPEN = "open"
     PACKED = "packed"
     SHIPPED = "shipped"  # RTV

@@ -45,6 +45,8 @@ MISSING_PARTS = "missing_parts"
 
 
 class Outcome(enum.StrEnum):
+    """What the refund rules decide for a unit."""
+
     APPROVE = "approve"  # approved at once, the partner is told to pay it out
     CASE = "case"  # the partner decides
     REJECT = "reject"  # nothing refunded
@@ -81,10 +83,12 @@ class Proposal:
 
     @property
     def full(self) -> bool:
+        """Whether the whole price is proposed."""
         return self.proposed_minor == self.original_minor
 
     @property
     def deducted_minor(self) -> int:
+        """How much less than the price paid is proposed, minor units."""
         return self.original_minor - self.proposed_minor
 
 

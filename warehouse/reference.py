@@ -12,6 +12,8 @@ from warehouse.models import Country, Site
 
 @dataclass(frozen=True)
 class CountryInfo:
+    """A served country: its currency, language and local return address."""
+
     code: str
     name: str
     currency: str

@@ -70,7 +70,7 @@ def queue_names(settings: Mapping[str, Any]) -> list[str]:
 
 
 def retry_policy(settings: Mapping[str, Any], retries: int | None = None) -> Retry:
-    """rq's Retry with the backoff of the JOB_RETRY_INTERVALS setting (seconds)."""
+    """Rq's Retry with the backoff of the JOB_RETRY_INTERVALS setting (seconds)."""
     intervals = [int(s) for s in settings.get("JOB_RETRY_INTERVALS") or DEFAULT_RETRY_INTERVALS]
     return Retry(max=retries or len(intervals), interval=intervals)
 
@@ -158,6 +158,7 @@ class Backlog:
     oldest: dt.datetime | None
 
     def oldest_age_seconds(self, now: dt.datetime) -> int | None:
+        """Seconds the oldest waiting row has waited at `now` (None when none waits)."""
         return None if self.oldest is None else max(0, int((now - self.oldest).total_seconds()))
 
 

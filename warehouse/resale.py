@@ -34,7 +34,7 @@ def condition_id(grade: Grade, *, refurbished: bool = False) -> int:
 
 
 def resale_price(original_minor: int, discount_bp: int) -> int:
-    """original * (1 - discount), the price itself rounded half away from zero to a minor unit.
+    """Original * (1 - discount), the price itself rounded half away from zero to a minor unit.
 
     (Rounding the price, not the discount: 10 % off 559.55 is 503.595, sold at 503.60.)
     """

@@ -54,6 +54,7 @@ class Plan:
 
     @property
     def routed(self) -> bool:
+        """Whether the unit is put away already."""
         return self.unit.status in DONE_STATES
 
 

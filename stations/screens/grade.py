@@ -44,6 +44,7 @@ def _context(**values) -> dict:
         "ok": True,
         "settlement": None,
         "grades": [(index + 1, grade) for index, grade in enumerate(GRADE_ORDER)],
+        "grade_codes": {grade: grading.grade_barcode(grade) for grade in GRADE_ORDER},
         "labels": grading.GRADE_LABELS,
         "hints": grading.GRADE_HINTS,
         "checklist_labels": grading.CHECKLIST_LABELS,

@@ -103,3 +103,22 @@ def test_grade_by_keyboard_and_scan_then_partner_approves_from_the_email(
     db.session.expire_all()
     case = db.session.get(Case, case.id)
     assert (case.status, case.approved_minor) == (CaseStatus.APPROVED, 11610)
+
+
+def test_the_lpn_and_the_grades_on_screen_scan_back(app, page, output_dir):
+    """python-barcode's SVGs, as Chromium draws them, decode with zbar to the same text."""
+    from tests.zbar import decode_png
+
+    unit = factories.received(category=Category.FASHION)
+    operator = factories.user(Role.OPERATOR)
+    browser_login(page, operator)
+    page.goto("/grade")
+    scan(page, unit.lpn)
+    lpn = page.locator(f'.unit-card[data-lpn="{unit.lpn}"] .screen-barcode svg')
+    expect(lpn).to_be_visible()
+    shot = lpn.screenshot(path=str(output_dir / "lpn-on-screen.png"))
+    assert ("CODE128", unit.lpn) in decode_png(shot)
+    page.locator(".grade-sheet-screen summary").click()
+    used = page.locator('.screen-barcodes li[data-barcode="GRADE-USED"] svg')
+    expect(used).to_be_visible()
+    assert ("CODE128", "GRADE-USED") in decode_png(used.screenshot())
