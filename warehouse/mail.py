@@ -177,12 +177,12 @@ def build_message(
 
 def smtp_send(message: EmailMessage, settings: Mapping[str, Any]) -> None:
     """Hand `message` to the SMTP server of SMTP_HOST:SMTP_PORT (STARTTLS/login if configured)."""
-    host, port = settings.get("SMTP_HOST", "127.0.0.1"), int(settings.get("SMTP_PORT", 25))
-    with smtplib.SMTP(host, port, timeout=float(settings.get("SMTP_TIMEOUT", 30))) as smtp:
-        if settings.get("SMTP_STARTTLS"):
+    host, port = settings["SMTP_HOST"], int(settings["SMTP_PORT"])
+    with smtplib.SMTP(host, port, timeout=float(settings["SMTP_TIMEOUT"])) as smtp:
+        if settings["SMTP_STARTTLS"]:
             smtp.starttls()
-        if settings.get("SMTP_USERNAME"):
-            smtp.login(settings["SMTP_USERNAME"], settings.get("SMTP_PASSWORD", ""))
+        if settings["SMTP_USERNAME"]:
+            smtp.login(settings["SMTP_USERNAME"], settings["SMTP_PASSWORD"])
         smtp.send_message(message)
 
 
@@ -197,12 +197,12 @@ def send_email(job: JobContext, payload: dict[str, Any]) -> str:
         return f"already sent {sent.message_id} at {sent.sent_at.isoformat()}"
     template, language = payload["template"], payload.get("language", "en")
     context = dict(payload.get("context") or {})
-    variables = {**context, "public_url": job.settings.get("PUBLIC_URL", "")}
+    variables = {**context, "public_url": job.settings["PUBLIC_URL"]}
     loader = MAIL_CONTEXT.get(template)
     if loader is not None:
         variables.update(loader(session, context))
     rendered = render_mail(template, language, variables)
-    mail_from = job.settings.get("MAIL_FROM", "Returnyard <returns@returnyard.example>")
+    mail_from = job.settings["MAIL_FROM"]
     message = build_message(
         rendered,
         to=payload["to"],

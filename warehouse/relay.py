@@ -38,9 +38,6 @@ from warehouse.outbox import enqueue
 
 # The function every RQ job calls: it builds the app context and runs the job kind.
 ENTRY_POINT = "stations.worker.run_job"
-DEFAULT_RETRY_INTERVALS = (10, 60, 300, 1800, 7200)
-DEFAULT_RESULT_TTL = 7 * 24 * 3600
-DEFAULT_FAILURE_TTL = 30 * 24 * 3600
 
 
 @dataclass
@@ -59,7 +56,7 @@ def job_id_for(idempotency_key: str) -> str:
 
 def queue_name(settings: Mapping[str, Any], queue: str) -> str:
     """The Redis queue name of `queue`, with this installation's RQ_QUEUE_PREFIX."""
-    return f"{settings.get('RQ_QUEUE_PREFIX', '')}{queue}"
+    return f"{settings['RQ_QUEUE_PREFIX']}{queue}"
 
 
 def queue_names(settings: Mapping[str, Any]) -> list[str]:
@@ -71,7 +68,7 @@ def queue_names(settings: Mapping[str, Any]) -> list[str]:
 
 def retry_policy(settings: Mapping[str, Any], retries: int | None = None) -> Retry:
     """Rq's Retry with the backoff of the JOB_RETRY_INTERVALS setting (seconds)."""
-    intervals = [int(s) for s in settings.get("JOB_RETRY_INTERVALS") or DEFAULT_RETRY_INTERVALS]
+    intervals = [int(s) for s in settings["JOB_RETRY_INTERVALS"]]
     return Retry(max=retries or len(intervals), interval=intervals)
 
 
@@ -132,8 +129,8 @@ def relay_pass(
                 unique=True,
                 job_timeout=kind.timeout,
                 retry=retry_policy(settings, kind.retries),
-                result_ttl=settings.get("JOB_RESULT_TTL", DEFAULT_RESULT_TTL),
-                failure_ttl=settings.get("JOB_FAILURE_TTL", DEFAULT_FAILURE_TTL),
+                result_ttl=settings["JOB_RESULT_TTL"],
+                failure_ttl=settings["JOB_FAILURE_TTL"],
                 description=f"{row.kind} {row.idempotency_key}",
             )
         except DuplicateJobError:
