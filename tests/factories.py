@@ -270,6 +270,14 @@ def received(
     return received_unit(rma.lines[0])
 
 
+def grade(unit: Unit | int, chosen: Grade | str, *, checklist=COMPLETE, **options):
+    """Grade a unit at the grading station as the test operator (the domain's `grade_unit`)."""
+    unit_id = unit if isinstance(unit, int) else unit.id
+    return grade_unit(
+        db.session, OPERATOR, unit_id, grade=chosen, checklist=checklist, links=LINKS, **options
+    )
+
+
 def open_case(seller=None, *, grade=Grade.USED, **fields) -> Case:
     """A unit graded `used` (a partial refund): an open case, committed."""
     unit = received(seller, **fields)

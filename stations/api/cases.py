@@ -6,10 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from flask import jsonify
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from stations.api.blueprint import api_actor, bp, token_required
+from stations.api.blueprint import answer, api_actor, bp, token_required
 from stations.api.openapi import Answer, operation
 from stations.auth import partner_scope
 from warehouse import cases
@@ -113,7 +112,7 @@ def list_cases(query: CaseQuery):
     if query.status is not None:
         statement = statement.filter(Case.status == query.status)
     rows = statement.order_by(Case.id.desc()).limit(LIST_LIMIT)
-    return jsonify(CaseList(cases=[CaseOut.of(case) for case in rows]).model_dump(mode="json"))
+    return answer(CaseList(cases=[CaseOut.of(case) for case in rows]))
 
 
 @bp.get("/cases/<int:case_id>")
@@ -127,7 +126,7 @@ def list_cases(query: CaseQuery):
 def get_case(case_id: int):
     """One case."""
     case = cases.get_case(db.session, case_id, partner_id=partner_scope())
-    return jsonify(CaseOut.of(case).model_dump(mode="json"))
+    return answer(CaseOut.of(case))
 
 
 @bp.post("/cases/<int:case_id>/decision")
@@ -158,4 +157,4 @@ def decide(case_id: int, body: DecisionIn):
         today=local_date(utcnow(), case.unit.site.timezone),
     )
     db.session.commit()
-    return jsonify(CaseOut.of(decided).model_dump(mode="json"))
+    return answer(CaseOut.of(decided))

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import jsonify, url_for
+from flask import url_for
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from stations.api.blueprint import api_actor, bp, token_required
+from stations.api.blueprint import answer, api_actor, bp, token_required
 from stations.api.openapi import Answer, operation
 from stations.auth import partner_scope
 from warehouse import orders
@@ -183,8 +183,7 @@ def post_order(body: OrderIn):
         number = order.number
     # The answer is read back as stored, in a fixed number of queries.
     db.session.expire_all()
-    response = jsonify(OrderOut.of(_load_order(number), partner_id).model_dump(mode="json"))
-    response.status_code = 201 if created else 200
+    response = answer(OrderOut.of(_load_order(number), partner_id), 201 if created else 200)
     response.headers["Location"] = url_for("api.get_order", number=number)
     return response
 
@@ -205,7 +204,7 @@ def get_order(number: str):
         partner_id is not None and all(s.partner_id != partner_id for s in order.shipments)
     ):
         raise NotFound(f"no order {number}", field="number")
-    return jsonify(OrderOut.of(order, partner_id).model_dump(mode="json"))
+    return answer(OrderOut.of(order, partner_id))
 
 
 @bp.post("/shipments/<int:shipment_id>/tracking")
@@ -223,4 +222,4 @@ def post_tracking(shipment_id: int, body: TrackingIn):
         db.session, shipment_id, body, api_actor(), partner_id=partner_scope()
     )
     db.session.commit()
-    return jsonify(ShipmentOut.of(shipment).model_dump(mode="json"))
+    return answer(ShipmentOut.of(shipment))

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask import jsonify
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from stations.api.blueprint import bp, token_required
+from stations.api.blueprint import answer, bp, token_required
 from stations.api.openapi import Answer, operation
 from stations.auth import partner_scope
 from warehouse.db import db
@@ -89,4 +88,4 @@ def list_partners():
     if partner_id is not None:
         query = query.where(Partner.id == partner_id)
     partners = [PartnerOut.of(p) for p in db.session.scalars(query)]
-    return jsonify(PartnerList(partners=partners).model_dump(mode="json"))
+    return answer(PartnerList(partners=partners))

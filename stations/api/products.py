@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask import jsonify
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from stations.api.blueprint import bp, token_required
+from stations.api.blueprint import answer, bp, token_required
 from stations.api.openapi import Answer, operation
 from stations.auth import partner_scope
 from warehouse.db import db
@@ -110,4 +109,4 @@ def list_products(query: ProductQuery):
         products=[ProductOut.of(p) for p in products[:limit]],
         next_offset=query.offset + limit if more else None,
     )
-    return jsonify(page.model_dump(mode="json"))
+    return answer(page)

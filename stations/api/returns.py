@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import jsonify
 from pydantic import BaseModel, Field, StrictInt
 
-from stations.api.blueprint import api_actor, bp, token_required
+from stations.api.blueprint import answer, api_actor, bp, token_required
 from stations.api.cases import CaseOut
 from stations.api.openapi import Answer, operation
 from stations.auth import partner_scope
@@ -244,8 +243,8 @@ def create_return(body: ReturnIn):
     )
     db.session.commit()
     returns = [ReturnOut.of(rma) for rma in done.returns]
-    answer = Announced(rma=returns[0].rma, label_url=returns[0].label_url, returns=returns)
-    return jsonify(answer.model_dump(mode="json")), 201
+    announced = Announced(rma=returns[0].rma, label_url=returns[0].label_url, returns=returns)
+    return answer(announced, 201)
 
 
 @bp.get("/returns/<rma>")
@@ -259,7 +258,7 @@ def create_return(body: ReturnIn):
 def get_return(rma: str):
     """One return with its status and units."""
     found = announcements.return_by_rma(db.session, rma, partner_id=partner_scope())
-    return jsonify(ReturnOut.of(found).model_dump(mode="json"))
+    return answer(ReturnOut.of(found))
 
 
 @bp.post("/returns/<rma>/tracking")
@@ -282,4 +281,4 @@ def set_return_tracking(rma: str, body: ReturnTrackingIn):
         db.session, rma, body.tracking_number, api_actor(), partner_id=partner_scope()
     )
     db.session.commit()
-    return jsonify(ReturnOut.of(found).model_dump(mode="json"))
+    return answer(ReturnOut.of(found))

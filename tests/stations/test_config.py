@@ -28,3 +28,13 @@ def test_no_code_carries_a_default_of_its_own_for_a_setting():
                 if name in names:
                     offenders.append(f"{path.relative_to(ROOT)}: {name}")
     assert offenders == [], "read settings as config[NAME]; the default lives in config.py"
+
+
+def test_jobs_queued_under_the_old_entry_point_still_run():
+    from rq.utils import import_attribute
+
+    from stations.worker import run_job
+    from warehouse.relay import ENTRY_POINT
+
+    assert import_attribute("stations.background.run_job") is run_job
+    assert import_attribute(ENTRY_POINT) is run_job

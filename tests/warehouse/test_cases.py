@@ -154,18 +154,10 @@ def test_a_reused_nonce_is_refused_by_decide_case(app):
 
 
 def test_links_from_before_a_regrade_no_longer_work(app):
-    from warehouse.grading import grade_unit
 
     case = factories.open_case()
     old = factories.LINKS.token(case, Action.APPROVE)
-    grade_unit(
-        db.session,
-        factories.OPERATOR,
-        case.unit_id,
-        grade="light_damage",
-        checklist=factories.COMPLETE,
-        links=factories.LINKS,
-    )
+    factories.grade(case.unit_id, "light_damage")
     db.session.commit()
     with pytest.raises(LinkRefused, match="newer links"):
         claim_case(db.session, factories.LINKS.read(old))

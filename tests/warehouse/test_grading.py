@@ -16,7 +16,6 @@ from warehouse.grading import (
     checklist_for,
     find_unit,
     grade_barcode,
-    grade_unit,
     parse_grade_barcode,
     unit_card,
 )
@@ -39,15 +38,7 @@ from warehouse.models import (
 
 def test_auto_partner_full_refund_is_approved_at_once(app):
     unit = factories.received(commission_rate_bp=1200)
-    settlement = grade_unit(
-        db.session,
-        factories.OPERATOR,
-        unit.id,
-        grade=Grade.NEW,
-        checklist=factories.COMPLETE,
-        notes="seal intact",
-        links=factories.LINKS,
-    )
+    settlement = factories.grade(unit.id, Grade.NEW, notes="seal intact")
     db.session.commit()
     unit = db.session.get(Unit, unit.id)
     assert (unit.status, unit.grade, unit.refund_state, unit.refund_minor) == (
@@ -75,14 +66,7 @@ def test_auto_partner_full_refund_is_approved_at_once(app):
 
 def test_partial_refund_opens_a_case_with_signed_links(app):
     unit = factories.received()
-    settlement = grade_unit(
-        db.session,
-        factories.OPERATOR,
-        unit.id,
-        grade=Grade.USED,
-        checklist=factories.COMPLETE,
-        links=factories.LINKS,
-    )
+    settlement = factories.grade(unit.id, Grade.USED)
     db.session.commit()
     case = db.session.query(Case).one()
     assert settlement.case.id == case.id
@@ -112,28 +96,14 @@ def test_partial_refund_opens_a_case_with_signed_links(app):
 
 def test_consult_partner_gets_a_case_even_for_a_full_refund(app):
     unit = factories.received(approval_mode=ApprovalMode.CONSULT)
-    grade_unit(
-        db.session,
-        factories.OPERATOR,
-        unit.id,
-        grade=Grade.NEW,
-        checklist=factories.COMPLETE,
-        links=factories.LINKS,
-    )
+    factories.grade(unit.id, Grade.NEW)
     case = db.session.query(Case).one()
     assert case.proposed_minor == case.original_minor == 4999
 
 
 def test_out_of_window_reject_policy_rejects_and_tells_the_customer(app):
     unit = factories.received(delivered_days_ago=60, out_of_window=OutOfWindowPolicy.REJECT)
-    grade_unit(
-        db.session,
-        factories.OPERATOR,
-        unit.id,
-        grade=Grade.NEW,
-        checklist=factories.COMPLETE,
-        links=factories.LINKS,
-    )
+    factories.grade(unit.id, Grade.NEW)
     assert (unit.refund_state, unit.refund_minor) == (RefundState.REJECTED, 0)
     [mail] = factories.mails("refund_outcome_customer")
     assert mail.payload["context"]["outcome"] == "rejected"
@@ -143,25 +113,10 @@ def test_out_of_window_reject_policy_rejects_and_tells_the_customer(app):
 
 def test_regrading_an_open_case_updates_the_proposal_and_retires_old_links(app):
     unit = factories.received()
-    grade_unit(
-        db.session,
-        factories.OPERATOR,
-        unit.id,
-        grade=Grade.USED,
-        checklist=factories.COMPLETE,
-        links=factories.LINKS,
-    )
+    factories.grade(unit.id, Grade.USED)
     case = db.session.query(Case).one()
     first_nonce = case.nonce
-    grade_unit(
-        db.session,
-        factories.OPERATOR,
-        unit.id,
-        grade=Grade.LIGHT_DAMAGE,
-        checklist=factories.COMPLETE,
-        notes="scratch found",
-        links=factories.LINKS,
-    )
+    factories.grade(unit.id, Grade.LIGHT_DAMAGE, notes="scratch found")
     db.session.commit()
     case = db.session.query(Case).one()
     assert case.proposed_minor == 3499
@@ -177,23 +132,9 @@ def test_regrading_an_open_case_updates_the_proposal_and_retires_old_links(app):
 
 def test_regrading_after_refurbishment_keeps_the_approved_refund(app):
     unit = factories.received()
-    grade_unit(
-        db.session,
-        factories.OPERATOR,
-        unit.id,
-        grade=Grade.NEW,
-        checklist=factories.COMPLETE,
-        links=factories.LINKS,
-    )
+    factories.grade(unit.id, Grade.NEW)
     unit.status = UnitStatus.RECEIVED  # routing sent it back from refurbishment
-    settlement = grade_unit(
-        db.session,
-        factories.OPERATOR,
-        unit.id,
-        grade=Grade.OPENED,
-        checklist=factories.COMPLETE,
-        links=factories.LINKS,
-    )
+    settlement = factories.grade(unit.id, Grade.OPENED)
     assert settlement.note == "refund already decided"
     assert (unit.grade, unit.refund_state, unit.refund_minor) == (
         Grade.OPENED,
@@ -210,14 +151,7 @@ def test_routed_or_closed_units_cannot_be_graded(app, status):
     db.session.commit()
     before = row_counts(Event, Case, Outbox, LedgerEntry)
     with pytest.raises(Conflict, match="can no longer be graded"):
-        grade_unit(
-            db.session,
-            factories.OPERATOR,
-            unit.id,
-            grade=Grade.NEW,
-            checklist=factories.COMPLETE,
-            links=factories.LINKS,
-        )
+        factories.grade(unit.id, Grade.NEW)
     db.session.rollback()
     assert row_counts(Event, Case, Outbox, LedgerEntry) == before
     assert db.session.get(Unit, unit.id).grade is None
@@ -242,13 +176,8 @@ def test_checklist_follows_the_category(app):
     )
     assert checklist_for(Category.HYGIENE)[-1] == "sterilised"
     unit = factories.received(category=Category.ELECTRONICS)
-    grade_unit(
-        db.session,
-        factories.OPERATOR,
-        unit.id,
-        grade=Grade.NEW,
-        checklist=factories.COMPLETE | {"powers_on", "factory_reset"},
-        links=factories.LINKS,
+    factories.grade(
+        unit.id, Grade.NEW, checklist=factories.COMPLETE | {"powers_on", "factory_reset"}
     )
     assert unit.checklist["factory_reset"] is True
     assert unit.checklist["tested"] is False
@@ -257,23 +186,9 @@ def test_checklist_follows_the_category(app):
 def test_checklist_items_of_another_category_and_unknown_grades_are_refused(app):
     unit = factories.received(category=Category.FASHION)
     with pytest.raises(InvalidInput, match="factory_reset is not on the checklist"):
-        grade_unit(
-            db.session,
-            factories.OPERATOR,
-            unit.id,
-            grade=Grade.NEW,
-            checklist={"factory_reset"},
-            links=factories.LINKS,
-        )
+        factories.grade(unit.id, Grade.NEW, checklist={"factory_reset"})
     with pytest.raises(InvalidInput, match="is not a grade"):
-        grade_unit(
-            db.session,
-            factories.OPERATOR,
-            unit.id,
-            grade="mint",
-            checklist=set(),
-            links=factories.LINKS,
-        )
+        factories.grade(unit.id, "mint", checklist=set())
     assert unit.grade is None
 
 

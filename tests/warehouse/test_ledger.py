@@ -74,17 +74,7 @@ def test_statement_sums_refunds_and_commission_per_currency(app):
 def test_refunds_paid_by_the_partner_are_shown_but_not_in_the_balance(app):
     partner = factories.partner(commission_rate_bp=2000, refund_paid_by="partner")
     unit = factories.received(partner, price=1000)
-    from warehouse.grading import grade_unit
-
-    grade_unit(
-        db.session,
-        factories.OPERATOR,
-        unit.id,
-        grade="new",
-        checklist=factories.COMPLETE,
-        links=factories.LINKS,
-        today=dt.date(2026, 11, 5),
-    )
+    factories.grade(unit, "new", today=dt.date(2026, 11, 5))
     totals = ledger.statement(db.session, partner.id, 2026, 11).totals["EUR"]
     assert totals.by_kind == {"refund_by_partner": -1000, "commission_credit": 200}
     assert (totals.refunded_minor, totals.balance_minor) == (1000, 200)

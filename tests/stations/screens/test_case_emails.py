@@ -13,7 +13,6 @@ from tests import factories
 from tests.helpers import csrf_from, drain, relay
 from warehouse import cases
 from warehouse.db import db, utcnow
-from warehouse.grading import grade_unit
 from warehouse.models import Case, CaseStatus, Event, RefundState, Role, Unit
 
 
@@ -98,14 +97,7 @@ def test_case_email_link_decides_the_case_and_the_customer_hears_why(
 def test_auto_approval_mails_the_partner_payout_and_the_customer(app, jobs, mail_sink):
     unit = factories.received(language="de")
     unit.return_request.order.language = "fr"
-    grade_unit(
-        db.session,
-        factories.OPERATOR,
-        unit.id,
-        grade="new",
-        checklist=factories.COMPLETE,
-        links=cases.CaseLinks.from_settings(app.config),
-    )
+    factories.grade(unit, "new")
     db.session.commit()
     messages = delivered(app, jobs, mail_sink)
     [partner_mail] = to(messages, unit.partner.contact_email)
@@ -187,14 +179,7 @@ def test_the_hourly_job_reminds_and_escalates(app, jobs, mail_sink):
 
 def test_out_of_window_reject_reaches_the_customer_with_the_reason(app, jobs, mail_sink):
     unit = factories.received(out_of_window="reject", delivered_days_ago=60)
-    grade_unit(
-        db.session,
-        factories.OPERATOR,
-        unit.id,
-        grade="new",
-        checklist=factories.COMPLETE,
-        links=cases.CaseLinks.from_settings(app.config),
-    )
+    factories.grade(unit, "new")
     db.session.commit()
     assert db.session.get(Unit, unit.id).refund_state == RefundState.REJECTED
     messages = delivered(app, jobs, mail_sink)
