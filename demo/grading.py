@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session
 
 from stations.screens.photos import photo_dir
 from warehouse import cases, photos
+from warehouse.checklists import checklist_for
 from warehouse.events import Actor
-from warehouse.grading import checklist_for, grade_unit
+from warehouse.grading import grade_unit
 from warehouse.models import (
     GUARANTEE_REASONS,
     Case,

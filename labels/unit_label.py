@@ -49,18 +49,28 @@ class UnitLabel:
 
 def unit_label_pdf(label: UnitLabel) -> bytes:
     """The label as a one-page 100 x 50 mm PDF."""
+    return unit_labels_pdf([label], title=f"Unit label {label.lpn}")
+
+
+def unit_labels_pdf(labels: list[UnitLabel], *, title: str = "Unit labels") -> bytes:
+    """Labels as a 100 x 50 mm PDF, one label a page (a parcel's labels in one print)."""
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=(WIDTH_MM * mm, HEIGHT_MM * mm))
-    canvas.setTitle(f"Unit label {label.lpn}")
+    canvas.setTitle(title)
+    for label in labels:
+        _draw(canvas, label)
+        canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def _draw(canvas: Canvas, label: UnitLabel) -> None:
     draw_code128(canvas, label.barcode, 4 * mm, 30 * mm, max_width=92 * mm, height=16 * mm)
     y = 25 * mm
     for index, line in enumerate(label.lines()):
         canvas.setFont("Helvetica-Bold" if index == 0 else "Helvetica", 11 if index == 0 else 8.5)
         canvas.drawString(5 * mm, y, line)
         y -= 4.6 * mm
-    canvas.showPage()
-    canvas.save()
-    return buffer.getvalue()
 
 
 def unit_label_zpl(label: UnitLabel) -> str:

@@ -8,12 +8,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
+from flask_login import current_user
 
 from labels.svg import code128_svg
 from stations import api, auth, cli, config, errors, health, nav, screens
 from stations.extensions import csrf, htmx, login, migrate
 from warehouse.db import db
 from warehouse.money import format_minor
+from warehouse.printing import site_printers
 
 ROOT = config.ROOT
 
@@ -48,6 +50,7 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.filters["money"] = format_minor
     app.jinja_env.globals["nav_items"] = nav.nav_items
     app.jinja_env.globals["barcode_svg"] = code128_svg
+    app.jinja_env.globals["station_printers"] = _station_printers
     return app
 
 
@@ -69,3 +72,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _station_printers():
+    """The printers of the logged-in user's site, for the station's printer choice."""
+    return site_printers(db.session, current_user.site_id) if current_user.is_authenticated else []

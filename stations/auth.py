@@ -5,8 +5,9 @@ from __future__ import annotations
 import functools
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
 
 from stations.extensions import login
 from warehouse.accounts import password_matches
@@ -105,6 +106,16 @@ def login_page():
         login_user(user)
         return redirect(_safe_next(request.args.get("next")) or url_for("home.index"), 303)
     return render_template("auth/login.html", email="")
+
+
+@bp.get("/csrf-token")
+@login_required
+def csrf_token():
+    """A fresh form token for a long-open station tab (read same-origin only: CORS keeps other
+    sites from reading it, and the token itself is as signed and time-limited as ever)."""
+    response = jsonify({"token": generate_csrf()})
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/logout")

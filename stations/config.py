@@ -70,6 +70,9 @@ def from_environment() -> dict:
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_BYTES", str(8 * 1024 * 1024))),
         "PHOTO_MAX_BYTES": int(os.environ.get("PHOTO_MAX_BYTES", str(8 * 1024 * 1024))),
         "CASE_LINK_MAX_AGE": int(os.environ.get("CASE_LINK_MAX_AGE", str(14 * 24 * 3600))),
+        # A grade that opens a partner case can be taken back at the station this long; the
+        # partner's mail waits in the outbox until then.
+        "GRADE_UNDO_SECONDS": int(os.environ.get("GRADE_UNDO_SECONDS", "120")),
         "RETURN_LOOKUPS_PER_IP": int(os.environ.get("RETURN_LOOKUPS_PER_IP", "20")),
         "RETURN_LOOKUPS_PER_ORDER": int(os.environ.get("RETURN_LOOKUPS_PER_ORDER", "5")),
         "RESALE_EXPORT_BACKGROUND_ROWS": int(

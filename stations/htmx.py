@@ -1,29 +1,53 @@
-"""How screens answer: a scan with its fragment and signal, a file, or a fragment-or-303.
+"""How screens answer: a scan with its fragment and outcome, a file, or a fragment-or-303; and
+scans the station client sends with an id, done once however often they are resent.
 
 Every station answers an htmx request with the region that changed and a plain form post with
-a 303 back to a page, so each screen also works without JavaScript.
+a 303 back to a page, so each screen also works without JavaScript. The outcome of a scan is
+one of three, each with its own colour and tone in the station client (`static/js/station.js`):
+`ok`, `warn` (done, but look: a flagged unit, a parcel to forward) and `error` (refused).
 """
 
 from __future__ import annotations
 
+import enum
+import functools
+import re
 from collections.abc import Callable, Iterable
 
-from flask import Response, flash, make_response, redirect
+import sqlalchemy as sa
+from flask import Response, flash, make_response, redirect, request
+from flask_login import current_user
 
 from stations.extensions import htmx
+from warehouse.db import db
+from warehouse.errors import InvalidInput
+from warehouse.models import StationScan
 
-SCAN_OK = "scan-ok"
-SCAN_ERROR = "scan-error"
+# Headers of a scan answer that a replay must repeat (the outcome, the label to print).
+REPLAYED_HEADERS = ("HX-Trigger", "X-Scan-Outcome", "X-Print-Label")
+SCAN_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
-def scan_answer(html: str, *, ok: bool, status: int | None = None) -> Response:
-    """An htmx answer to a scan: the fragment plus HX-Trigger for the ok / error signal.
+class Outcome(enum.StrEnum):
+    """How a scan went, as the station shows and sounds it."""
 
-    Refusals answer 422 (or `status`) with the message fragment; the page's script swaps 4xx
+    OK = "ok"
+    WARN = "warn"
+    ERROR = "error"
+
+
+def scan_answer(html: str, *, outcome: Outcome = Outcome.OK, status: int | None = None) -> Response:
+    """An htmx answer to a scan: the fragment, its outcome in `X-Scan-Outcome`, and HX-Trigger
+    `scan-ok` / `scan-warn` / `scan-error` for pages that listen to htmx events.
+
+    Refusals answer 422 (or `status`) with the message fragment; the station client swaps 4xx
     fragments in, so the operator always reads why.
     """
-    response = make_response(html, status or (200 if ok else 422))
-    response.headers["HX-Trigger"] = SCAN_OK if ok else SCAN_ERROR
+    outcome = Outcome(outcome)
+    default = 422 if outcome == Outcome.ERROR else 200
+    response = make_response(html, status or default)
+    response.headers["HX-Trigger"] = f"scan-{outcome.value}"
+    response.headers["X-Scan-Outcome"] = outcome.value
     return response
 
 
@@ -31,7 +55,7 @@ def fragment_or_303(
     fragment: Callable[[], str],
     url: str,
     *,
-    ok: bool = True,
+    outcome: Outcome = Outcome.OK,
     message: str | None = None,
     status: int | None = None,
     after_render: Callable[[], None] | None = None,
@@ -42,15 +66,16 @@ def fragment_or_303(
     `after_render` runs after the fragment is drawn (a view commits there, so the fragment is
     drawn from the objects already loaded); without htmx it runs before the redirect.
     """
+    outcome = Outcome(outcome)
     if htmx:
         html = fragment()
         if after_render is not None:
             after_render()
-        return scan_answer(html, ok=ok, status=None if ok else status)
+        return scan_answer(html, outcome=outcome, status=status)
     if after_render is not None:
         after_render()
     if message:
-        flash(message, "ok" if ok else "error")
+        flash(message, outcome.value)
     return redirect(url, 303)
 
 
@@ -64,3 +89,73 @@ def file_response(
         mimetype=mimetype,
         headers={"Content-Disposition": f'{disposition}; filename="{filename}"'},
     )
+
+
+def once_per_scan(view):
+    """Do a station scan once per client scan id (`scan_id` in the form); answer a resent one
+    with the answer it got the first time.
+
+    The id's row is added to the view's own transaction, so it is stored exactly when the scan's
+    effect is (a refused scan rolls back and leaves no row: sending it again is answered anew,
+    and changes nothing either). The answer is stored right after. A twin request racing the
+    first one loses on the primary key and is answered with the first one's answer.
+    """
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        scan_id = request.form.get("scan_id", "").strip()
+        if not scan_id or not current_user.is_authenticated:
+            return view(*args, **kwargs)
+        if not SCAN_ID.match(scan_id):
+            raise InvalidInput("scan_id is 8 to 64 letters, digits, - or _", field="scan_id")
+        key = (current_user.id, scan_id)
+        stored = db.session.get(StationScan, key)
+        if stored is not None:
+            return replay(stored)
+        row = StationScan(user_id=key[0], scan_id=scan_id, endpoint=request.endpoint or "")
+        session = db.session()
+        session.add(row)
+        commits: list[bool] = []
+
+        def committed(_session) -> None:
+            commits.append(True)
+
+        sa.event.listen(session, "after_commit", committed)
+        try:
+            response = view(*args, **kwargs)
+        except sa.exc.IntegrityError:
+            db.session.rollback()
+            stored = db.session.get(StationScan, key)
+            if stored is None:
+                raise
+            return replay(stored)
+        finally:
+            sa.event.remove(session, "after_commit", committed)
+        if commits and sa.inspect(row).persistent:  # the effect is committed, the row with it
+            row.status_code = response.status_code
+            row.headers = {
+                name: response.headers[name]
+                for name in REPLAYED_HEADERS
+                if name in response.headers
+            }
+            row.body = response.get_data(as_text=True)
+            db.session.commit()
+        else:  # nothing was committed (a look-up, a refusal): nothing to remember
+            db.session.rollback()
+        return response
+
+    return wrapped
+
+
+def replay(stored: StationScan) -> Response:
+    """The answer a scan got the first time (the station resent it after a network failure)."""
+    if stored.body is None:  # the effect committed, the answer did not: say so
+        return scan_answer(
+            '<p class="scan-message ok" role="status">This scan was done already.</p>',
+            outcome=Outcome.OK,
+        )
+    response = make_response(stored.body, stored.status_code or 200)
+    for name, value in (stored.headers or {}).items():
+        response.headers[name] = value
+    response.headers["X-Scan-Replayed"] = "1"
+    return response

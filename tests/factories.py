@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from warehouse import events
 from warehouse.accounts import hash_password, issue_token
 from warehouse.cases import CaseLinks
+from warehouse.checklists import checklist_for
 from warehouse.db import db, utcnow
 from warehouse.events import Actor
 from warehouse.grading import grade_unit
@@ -229,7 +230,9 @@ def graded_unit(return_line: ReturnLine, grade: Grade = Grade.NEW, slot: int = 1
     row.grade = grade
     row.status = UnitStatus.GRADED
     row.graded_at = utcnow()
-    row.checklist = {"accessories_complete": True, "cleaned": True, "repackaged": True}
+    # Every check of the category done: a unit graded this way may be sold again.
+    category = row.product.category if row.product else None
+    row.checklist = dict.fromkeys(checklist_for(category), True)
     db.session.flush()
     return row
 

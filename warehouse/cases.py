@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session, joinedload
 
-from warehouse import events, ledger
+from warehouse import events, ledger, outbox
 from warehouse.db import utcnow
 from warehouse.errors import Conflict, DomainError, InvalidInput, NotFound
 from warehouse.jobs import periodic
@@ -157,12 +157,20 @@ def proposal_for(unit: Unit) -> Proposal:
 
 
 def settle_after_grading(
-    session: Session, actor: events.Actor, unit: Unit, *, links: CaseLinks, today: dt.date
+    session: Session,
+    actor: events.Actor,
+    unit: Unit,
+    *,
+    links: CaseLinks,
+    today: dt.date,
+    hold_until: dt.datetime | None = None,
 ) -> Settlement:
     """Decide the refund of a just-graded unit, or update the proposal of its open case.
 
     A refund already approved or rejected stands when a unit is re-graded (e.g. after
-    refurbishment): the customer's refund does not depend on our repair work.
+    refurbishment): the customer's refund does not depend on our repair work. With
+    `hold_until`, the partner's case mail waits in the outbox until then, so the station can
+    still take the grade back (`warehouse.grading.undo_grade`) before the partner hears of it.
     """
     if unit.refund_state in (RefundState.APPROVED, RefundState.REJECTED):
         return Settlement(None, unit.refund_state, None, "refund already decided")
@@ -174,7 +182,7 @@ def settle_after_grading(
     proposal = proposal_for(unit)
     case = session.query(Case).filter_by(unit_id=unit.id).one_or_none()
     if case is not None and case.status == CaseStatus.OPEN:
-        _repropose(session, actor, case, unit, proposal, links)
+        _repropose(session, actor, case, unit, proposal, links, hold_until)
         return Settlement(proposal, RefundState.OPEN, case, "case updated with the new grade")
     if proposal.outcome == Outcome.APPROVE:
         _approve(
@@ -193,7 +201,7 @@ def settle_after_grading(
             session, actor, unit, reason="; ".join(proposal.grounds), currency=proposal.currency
         )
         return Settlement(proposal, RefundState.REJECTED, None, "refund rejected")
-    case = _open_case(session, actor, unit, proposal, links)
+    case = _open_case(session, actor, unit, proposal, links, hold_until)
     return Settlement(proposal, RefundState.OPEN, case, "case opened for the partner")
 
 
@@ -329,8 +337,18 @@ def _case_mail_context(session: Session, case: Case, links: CaseLinks) -> dict:
     }
 
 
+def case_mail_key(case: Case) -> str:
+    """The outbox key of the partner's mail for the case's current proposal (and links)."""
+    return f"mail:case-opened:{case.id}:{case.nonce}"
+
+
 def _open_case(
-    session: Session, actor: events.Actor, unit: Unit, proposal: Proposal, links: CaseLinks
+    session: Session,
+    actor: events.Actor,
+    unit: Unit,
+    proposal: Proposal,
+    links: CaseLinks,
+    hold_until: dt.datetime | None,
 ) -> Case:
     rma = unit.return_request
     case = Case(
@@ -371,7 +389,14 @@ def _open_case(
         case_id=case.id,
         proposed_minor=proposal.proposed_minor,
     )
-    _mail_case(session, case, links, "case_opened_partner", f"case-opened:{case.id}:{case.nonce}")
+    _mail_case(
+        session,
+        case,
+        links,
+        "case_opened_partner",
+        case_mail_key(case).removeprefix("mail:"),
+        available_at=hold_until,
+    )
     return case
 
 
@@ -382,8 +407,12 @@ def _repropose(
     unit: Unit,
     proposal: Proposal,
     links: CaseLinks,
+    hold_until: dt.datetime | None,
 ) -> None:
     before = case.proposed_minor
+    # A mail of the earlier proposal still held back in the outbox (graded at a station a moment
+    # ago) is withdrawn: the partner hears of the new one only.
+    withdrawn = outbox.cancel(session, case_mail_key(case), held_only=True)
     case.grounds = list(proposal.grounds)
     case.proposed_minor = proposal.proposed_minor
     case.original_minor = proposal.original_minor
@@ -398,11 +427,27 @@ def _repropose(
         after=str(proposal.proposed_minor),
         grounds=list(proposal.grounds),
         unit_id=unit.id,
+        earlier_mail_withdrawn=withdrawn,
     )
-    _mail_case(session, case, links, "case_opened_partner", f"case-opened:{case.id}:{case.nonce}")
+    _mail_case(
+        session,
+        case,
+        links,
+        "case_opened_partner",
+        case_mail_key(case).removeprefix("mail:"),
+        available_at=hold_until,
+    )
 
 
-def _mail_case(session: Session, case: Case, links: CaseLinks, template: str, key: str) -> None:
+def _mail_case(
+    session: Session,
+    case: Case,
+    links: CaseLinks,
+    template: str,
+    key: str,
+    *,
+    available_at: dt.datetime | None = None,
+) -> None:
     partner = case.unit.partner
     queue_mail(
         session,
@@ -411,6 +456,7 @@ def _mail_case(session: Session, case: Case, links: CaseLinks, template: str, ke
         language=partner.language,
         context=_case_mail_context(session, case, links),
         key=key,
+        available_at=available_at,
     )
 
 

@@ -24,6 +24,10 @@ LPN_PREFIX = "LP"
 RMA_BODY = 6
 LPN_BODY = 8
 
+# Station commands (`CMD-…`), checklist toggles (`CHECK-…`) and grade-sheet codes (`GRADE-…`)
+# are read by the stations before anything else; no bin or other code may start so.
+STATION_CODE_PREFIXES = ("CMD-", "CHECK-", "GRADE-")
+
 # What a scan looks like when it is meant to be one of ours (before the check symbol is verified).
 RMA_SHAPE = re.compile(r"^RMA-?([0-9A-Z]{6})([0-9A-Z]?)$")
 LPN_SHAPE = re.compile(r"^LP([0-9A-Z]{8})([0-9A-Z]?)$")
@@ -106,3 +110,8 @@ def looks_like_gtin(code: str) -> bool:
     """Digits only and a product-barcode length (whether or not the check digit is right)."""
     code = normalise(code)
     return code.isdigit() and len(code) in (8, 12, 13, 14)
+
+
+def is_station_code(code: str) -> bool:
+    """True for a code the stations read as a command, a checklist toggle or a grade."""
+    return (code or "").strip().upper().startswith(STATION_CODE_PREFIXES)

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from warehouse import cases, events
+from warehouse import cases, events, outbox
+from warehouse.checklists import checklist_for
 from warehouse.db import utcnow
 from warehouse.deadlines import Assessment, local_date
 from warehouse.errors import Conflict, InvalidInput, NotFound, UnknownBarcode
 from warehouse.models import (
     Case,
-    Category,
+    CaseStatus,
     Grade,
     Reason,
     ReturnLine,
@@ -47,27 +48,8 @@ GRADE_HINTS = {
 GRADE_ORDER = tuple(Grade)  # keys 1-6 on the station follow this order
 GRADE_BARCODE_PREFIX = "GRADE-"
 
-CHECKLIST_LABELS = {
-    "accessories_complete": "Accessories complete",
-    "cleaned": "Cleaned",
-    "repackaged": "Repackaged",
-    "powers_on": "Powers on",
-    "tested": "Tested",
-    "factory_reset": "Factory reset done",
-    "sterilised": "Sterilised",
-}
-CHECKLIST_ALL = ("accessories_complete", "cleaned", "repackaged")
-CHECKLIST_EXTRA = {
-    Category.ELECTRONICS: ("powers_on", "tested", "factory_reset"),
-    Category.HYGIENE: ("sterilised",),
-}
 GRADABLE = (UnitStatus.RECEIVED, UnitStatus.GRADED)
 NOTES_MAX = 2000
-
-
-def checklist_for(category: Category | None) -> tuple[str, ...]:
-    """The checklist items of a product category (the common ones first)."""
-    return CHECKLIST_ALL + CHECKLIST_EXTRA.get(category, ()) if category else CHECKLIST_ALL
 
 
 def grade_barcode(grade: Grade) -> str:
@@ -192,11 +174,13 @@ def grade_unit(
     notes: str = "",
     links,
     today: dt.date | None = None,
+    hold_case_mail_until: dt.datetime | None = None,
 ):
     """Grade a unit and settle its refund (approve, open a case or reject) in one transaction.
 
-    `links` signs the partner's decision links (`warehouse.cases.CaseLinks`). Returns the
-    `warehouse.cases.Settlement`.
+    `links` signs the partner's decision links (`warehouse.cases.CaseLinks`). With
+    `hold_case_mail_until` a case's mail to the partner waits until then, so the station can
+    take the grade back (`undo_grade`). Returns the `warehouse.cases.Settlement`.
     """
     try:
         grade = Grade(grade)
@@ -241,7 +225,62 @@ def grade_unit(
         previous=previous,
     )
     today = today or local_date(utcnow(), unit.return_request.site.timezone)
-    return cases.settle_after_grading(session, actor, unit, links=links, today=today)
+    return cases.settle_after_grading(
+        session, actor, unit, links=links, today=today, hold_until=hold_case_mail_until
+    )
+
+
+def undo_grade(session: Session, actor: events.Actor, unit_id: int) -> Unit:
+    """Take back a grade whose refund went to a case the partner has not been mailed about yet:
+    the unit is back at grading (its checklist kept), the case is withdrawn.
+
+    A refund approved or rejected at once is not taken back this way (the customer and the
+    ledger have it); re-grading updates an open case instead.
+    """
+    unit = session.query(Unit).filter(Unit.id == unit_id).with_for_update(of=Unit).one_or_none()
+    if unit is None or (actor.site_id is not None and unit.site_id != actor.site_id):
+        raise NotFound("no such unit", field="unit")
+    if unit.status != UnitStatus.GRADED:
+        raise Conflict(f"{unit.lpn} is not graded (or routed already): nothing to undo.")
+    case = session.query(Case).filter_by(unit_id=unit.id).one_or_none()
+    if case is None or case.status != CaseStatus.OPEN:
+        state = unit.refund_state.value if unit.refund_state else "settled"
+        raise Conflict(
+            f"The refund of {unit.lpn} is {state} already; grade it again to change the grade."
+        )
+    if not outbox.cancel(session, cases.case_mail_key(case)):
+        raise Conflict(
+            f"The partner was mailed about {unit.lpn} already; grade it again instead (the case "
+            "is updated and the partner mailed the new proposal).",
+        )
+    events.record(
+        session,
+        actor,
+        "case.withdrawn",
+        case,
+        before=CaseStatus.OPEN.value,
+        after="withdrawn",
+        unit_id=unit.id,
+        reason="grade taken back at the station before the partner was mailed",
+    )
+    events.record(
+        session,
+        actor,
+        "unit.grade_undone",
+        unit,
+        before=UnitStatus.GRADED.value,
+        after=UnitStatus.RECEIVED.value,
+        grade=unit.grade.value if unit.grade else None,
+        case_id=case.id,
+    )
+    session.delete(case)
+    unit.status = UnitStatus.RECEIVED
+    unit.grade = None
+    unit.graded_at = None
+    unit.refund_state = None
+    unit.refund_minor = None
+    session.flush()
+    return unit
 
 
 def waiting_for_grading(session: Session, site_id: int | None = None, limit: int = 50) -> list:

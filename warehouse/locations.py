@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from labels.bins import BinLabel
+from warehouse import codes
 from warehouse.errors import Conflict, InvalidInput, NotFound
 from warehouse.events import Actor, record
 from warehouse.models import Location, LocationKind, Partner, Site
@@ -32,6 +33,11 @@ def add_location(
     if not CODE.match(code):
         raise InvalidInput(
             "A bin code is 3 to 32 capitals, digits or dashes, e.g. BIN-RS-01.", field="code"
+        )
+    if codes.is_station_code(code):
+        raise InvalidInput(
+            f"{code} would read as a station command; CMD-, CHECK- and GRADE- are taken.",
+            field="code",
         )
     try:
         kind = LocationKind(kind)

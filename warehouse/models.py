@@ -458,6 +458,43 @@ class Event(db.Model):
     data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
 
 
+class Printer(db.Model):
+    """A network label printer at a site that takes ZPL over raw TCP (port 9100, the Zebra
+    convention). Supervisors add them; operators pick one for their stations."""
+
+    __tablename__ = "printer"
+    __table_args__ = (
+        sa.UniqueConstraint("site_id", "name", name="uq_printer_site_name"),
+        sa.CheckConstraint("port BETWEEN 1 AND 65535", name="port_range"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(60))
+    host: Mapped[str] = mapped_column(sa.String(253))
+    port: Mapped[int] = mapped_column(default=9100)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    site: Mapped[Site] = relationship()
+
+
+class StationScan(db.Model):
+    """A scan or tap a station sent with its own client id, and the answer it got.
+
+    The station client gives every scan an id and resends it after a network failure; a scan
+    whose id is here was done already, so the stored answer is given again and nothing changes
+    twice. The row is written in the transaction of the scan's effect.
+    """
+
+    __tablename__ = "station_scan"
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), primary_key=True)
+    scan_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    endpoint: Mapped[str] = mapped_column(sa.String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    status_code: Mapped[int | None]
+    headers: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
+    body: Mapped[str | None] = mapped_column(sa.Text)
+
+
 class User(UserMixin, db.Model):
     """A person who logs in: operator, supervisor, partner user or admin."""
 
@@ -477,9 +514,13 @@ class User(UserMixin, db.Model):
     site_id: Mapped[int | None] = mapped_column(sa.ForeignKey("site.id"))
     language: Mapped[str] = mapped_column(sa.String(2), default="en")
     active: Mapped[bool] = mapped_column(default=True)
+    # Where this user's stations print unit labels: a network label printer, or None for the
+    # browser's own print dialog (PDF).
+    label_printer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("printer.id"))
 
     partner: Mapped[Partner | None] = relationship()
     site: Mapped[Site | None] = relationship()
+    label_printer: Mapped[Printer | None] = relationship()
 
     @property
     def is_active(self) -> bool:

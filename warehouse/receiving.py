@@ -29,6 +29,7 @@ from warehouse.mail import queue_mail
 from warehouse.models import (
     Category,
     Destination,
+    Event,
     Order,
     OrderLine,
     Product,
@@ -40,6 +41,8 @@ from warehouse.models import (
     Site,
     Unit,
     UnitException,
+    UnitPhoto,
+    UnitStatus,
     User,
 )
 
@@ -687,3 +690,126 @@ def close_parcel(
 def forwards_to_partner(rma: ReturnRequest) -> bool:
     """True when the parcel belongs to a partner who takes its returns directly."""
     return rma.partner.destination == Destination.PARTNER
+
+
+# --- Taking a receiving action back ----------------------------------------------------------
+
+UNDOABLE = ("unit.received", "unit.damaged_in_transit", "parcel.damaged")
+
+
+@dataclass(frozen=True)
+class Undone:
+    """What an undo took back, in words for the station."""
+
+    what: str
+    lpn: str | None = None
+
+
+def _removable(session: Session, unit: Unit) -> None:
+    """Refuse to remove a unit that went further than receiving."""
+    if unit.status != UnitStatus.RECEIVED or unit.grade is not None or unit.refund_state:
+        raise Conflict(
+            f"{unit.lpn} was graded already; it can no longer be taken back at receiving.",
+            field="code",
+        )
+    if session.scalar(sa.select(sa.func.count()).where(UnitPhoto.unit_id == unit.id)):
+        raise Conflict(f"{unit.lpn} has photos; it can no longer be removed.", field="code")
+
+
+def remove_unit(session: Session, unit_id: int, *, actor: Actor) -> Undone:
+    """Take back a unit confirmed by mistake (an extra or wrong scan): its record goes, the
+    event log keeps the removal with the LPN, and its printed label is to be thrown away."""
+    unit = session.get(Unit, unit_id)
+    if unit is None or (actor.site_id is not None and unit.site_id != actor.site_id):
+        raise NotFound("no such unit", field="unit")
+    _removable(session, unit)
+    rma = unit.return_request
+    record(
+        session,
+        actor,
+        "unit.removed",
+        rma,
+        before=unit.lpn,
+        after="removed",
+        site_id=rma.site_id,
+        lpn=unit.lpn,
+        slot=unit.slot,
+        exception=unit.exception.value if unit.exception else None,
+    )
+    session.delete(unit)
+    session.flush()
+    return Undone(f"{unit.lpn} removed: throw its label away", unit.lpn)
+
+
+def clear_unit_damaged(session: Session, unit_id: int, *, actor: Actor) -> Undone:
+    """Take back "damaged in transit" on a unit."""
+    unit = session.get(Unit, unit_id)
+    if unit is None or (actor.site_id is not None and unit.site_id != actor.site_id):
+        raise NotFound("no such unit", field="unit")
+    if unit.exception != UnitException.DAMAGED_IN_TRANSIT:
+        raise Conflict(f"{unit.lpn} is not flagged as damaged in transit.", field="code")
+    unit.exception = None
+    record(
+        session,
+        actor,
+        "unit.damaged_in_transit.undone",
+        unit,
+        before="damaged_in_transit",
+        after="intact",
+        site_id=unit.site_id,
+    )
+    return Undone(f"{unit.lpn} is no longer flagged as damaged in transit", unit.lpn)
+
+
+def clear_parcel_damaged(session: Session, rma_id: int, *, actor: Actor) -> Undone:
+    """Take back "parcel damaged"."""
+    rma = load_parcel(session, rma_id)
+    _check_site(rma, actor)
+    if not rma.parcel_damaged:
+        raise Conflict(f"{rma.rma} is not marked as damaged.", field="code")
+    rma.parcel_damaged = False
+    record(
+        session,
+        actor,
+        "parcel.damaged.undone",
+        rma,
+        before="damaged",
+        after="intact",
+        site_id=rma.site_id,
+    )
+    return Undone(f"{rma.rma} is no longer marked as damaged")
+
+
+def undo_last(session: Session, rma_id: int, *, actor: Actor) -> Undone:
+    """Take back this station's latest action on the parcel that can still be taken back: a
+    unit confirmed (still ungraded), "damaged in transit" on a unit, or "parcel damaged"."""
+    rma = load_parcel(session, rma_id)
+    _check_site(rma, actor)
+    units = {unit.id: unit for unit in rma.units}
+    candidates = session.scalars(
+        sa.select(Event)
+        .where(
+            Event.kind.in_(UNDOABLE),
+            sa.or_(
+                sa.and_(Event.subject_type == "unit", Event.subject_id.in_(list(units) or [0])),
+                sa.and_(Event.subject_type == "return_request", Event.subject_id == rma.id),
+            ),
+            Event.station == actor.station,
+        )
+        .order_by(Event.id.desc())
+        .limit(50)
+    )
+    for event in candidates:
+        if event.kind == "parcel.damaged" and rma.parcel_damaged:
+            return clear_parcel_damaged(session, rma.id, actor=actor)
+        unit = units.get(event.subject_id) if event.subject_type == "unit" else None
+        if unit is None:
+            continue
+        if (
+            event.kind == "unit.damaged_in_transit"
+            and unit.exception == UnitException.DAMAGED_IN_TRANSIT
+        ):
+            return clear_unit_damaged(session, unit.id, actor=actor)
+        if event.kind == "unit.received" and unit.status == UnitStatus.RECEIVED and not unit.grade:
+            return remove_unit(session, unit.id, actor=actor)
+    raise Conflict("Nothing at this station on this parcel can be taken back.", field="code")

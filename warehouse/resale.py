@@ -14,7 +14,8 @@ from warehouse.models import Grade
 from warehouse.money import MoneyError, basis_points_of
 from warehouse.reference import LANGUAGES
 
-# eBay condition IDs (SPEC section 6); refurbished units are sold as 2500 Seller refurbished.
+# eBay condition IDs (SPEC section 6) by the unit's final grade; a unit that refurbishment brought
+# back to opened or new is sold as 2500 Seller refurbished.
 CONDITION_IDS = {
     Grade.NEW: 1000,
     Grade.OPENED: 1500,
@@ -26,9 +27,13 @@ CONDITION_IDS = {
 SELLER_REFURBISHED = 2500
 
 
+REFURBISHED_TO = (Grade.NEW, Grade.OPENED)
+
+
 def condition_id(grade: Grade, *, refurbished: bool = False) -> int:
-    """The eBay ConditionID for a grade; refurbished working units are 2500."""
-    if refurbished and CONDITION_IDS[grade] < 7000:
+    """The eBay ConditionID of a unit's final grade: 2500 only when refurbishment brought it to
+    opened or new; a refurbished unit re-graded used or damaged keeps that grade's condition."""
+    if refurbished and grade in REFURBISHED_TO:
         return SELLER_REFURBISHED
     return CONDITION_IDS[grade]
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from warehouse import resale, rules
 from warehouse.batches import add_unit, open_batch
+from warehouse.checklists import missing_before_sale
 from warehouse.db import utcnow
 from warehouse.errors import Conflict, InvalidInput, UnknownBarcode
 from warehouse.events import Actor, record
@@ -104,15 +105,17 @@ def facts_of(session: Session, unit: Unit) -> rules.UnitFacts:
     currency = unit.return_request.order.currency
     price = unit.product.price_in(currency) if unit.product else None
     refurbished = facts_refurbished(session, unit)
+    category = unit.product.category if unit.product else None
     return rules.UnitFacts(
         partner_id=unit.partner_id,
         grade=unit.grade,
-        category=unit.product.category if unit.product else None,
+        category=category,
         reason=unit.return_line.reason if unit.return_line else None,
         value_minor=facts_value(unit),
         currency=currency,
         floor_minor=price.min_price_minor if price else 0,
         refurbished=refurbished,
+        missing_before_sale=missing_before_sale(category, unit.grade, unit.checklist or {}),
     )
 
 
@@ -368,7 +371,8 @@ def _restock(session: Session, unit: Unit, actor: Actor) -> None:
 
 
 def _list_for_resale(session: Session, unit: Unit, route: rules.Route) -> Listing:
-    refurbished = facts_refurbished(session, unit)
+    condition = resale.condition_id(unit.grade, refurbished=facts_refurbished(session, unit))
+    refurbished = condition == resale.SELLER_REFURBISHED
     language = unit.partner.language if unit.partner.language in LANGUAGES else "en"
     listing = Listing(
         unit_id=unit.id,
@@ -376,7 +380,7 @@ def _list_for_resale(session: Session, unit: Unit, route: rules.Route) -> Listin
         channel="ebay",
         language=language,
         title=(unit.product.title if unit.product else unit.lpn)[:200],
-        condition_id=resale.condition_id(unit.grade, refurbished=refurbished),
+        condition_id=condition,
         condition_description=resale.condition_description(
             unit.grade, unit.checklist, unit.notes, language=language, refurbished=refurbished
         ),

@@ -64,6 +64,9 @@ class UnitFacts:
     currency: str
     floor_minor: int = 0  # the SKU's min resale price in `currency`
     refurbished: bool = False  # went through refurbish already (then resold as refurbished)
+    # Checks its category needs before any sale that were not ticked (tested, factory reset,
+    # sterilised): such a unit is refurbished before a restock or resale route may take it.
+    missing_before_sale: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,10 @@ class Route:
     price_minor: int | None = None
     # Why earlier matching rules were passed over ("quota of 5 used up", "under the floor").
     passed_over: tuple[str, ...] = field(default=())
+
+
+# Routes that put a unit back on sale.
+SALE_OUTCOMES = (Disposition.RESTOCK, Disposition.RESALE)
 
 
 def default_rules(defective_handling: DefectiveHandling) -> list[Rule]:
@@ -166,6 +173,13 @@ def decide(
         if rule.monthly_quota is not None and quota_used.get(rule.id, 0) >= rule.monthly_quota:
             passed_over.append(f"{name}: monthly quota of {rule.monthly_quota} used up")
             continue
+        if rule.outcome in SALE_OUTCOMES and facts.missing_before_sale:
+            # SPEC 6: electronics tested and factory-reset, hygiene items sterilised, before
+            # any sale; a rule cannot waive it. Refurbish, then grade again.
+            missing = ", ".join(item.replace("_", " ") for item in facts.missing_before_sale)
+            passed_over.append(f"{name}: not {missing} yet")
+            refurbish = Rule(Disposition.REFURBISH, label=f"{missing} first: refurbish")
+            return Route(Disposition.REFURBISH, refurbish, passed_over=tuple(passed_over))
         if rule.outcome != Disposition.RESALE:
             return Route(rule.outcome, rule, passed_over=tuple(passed_over))
         discount_bp = (

@@ -22,6 +22,7 @@ from stations.screens import (
     mailbox,
     photos,
     portal,
+    printers,
     receive,
     route,
     rules,
@@ -40,6 +41,7 @@ SCREENS = (
     cases,
     exports,
     batches,
+    printers,
     jobs,
     mailbox,
 )

@@ -12,11 +12,12 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from stations.screens.photos import photo_dir
 from warehouse import cases, photos
 from warehouse.cases import Action, CaseLinks, LinkRefused
+from warehouse.checklists import CHECKLIST_LABELS
 from warehouse.db import db, utcnow
 from warehouse.deadlines import local_date
 from warehouse.errors import DomainError
 from warehouse.events import Actor
-from warehouse.grading import CHECKLIST_LABELS, GRADE_LABELS
+from warehouse.grading import GRADE_LABELS
 
 bp = Blueprint("caselinks", __name__, url_prefix="/case-link")
 

@@ -10,10 +10,11 @@ from stations import nav
 from stations.auth import roles_required
 from warehouse import cases as case_domain
 from warehouse import events, photos
+from warehouse.checklists import CHECKLIST_LABELS
 from warehouse.db import db, utcnow
 from warehouse.deadlines import local_date
 from warehouse.errors import NotFound
-from warehouse.grading import CHECKLIST_LABELS, GRADE_LABELS
+from warehouse.grading import GRADE_LABELS
 from warehouse.models import Role
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")

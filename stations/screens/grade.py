@@ -1,13 +1,20 @@
-"""The grading station: scan an LPN, tick the checklist, grade by tap, key 1-6 or grade-sheet
-scan, add photos. Grading proposes (and where the policy allows, approves) the refund."""
+"""The grading station: scan an LPN, add photos, tick the checklist (by tap or CHECK- scan),
+grade by scanning the grade sheet (or a tap, or 1-6 in key mode). Grading proposes (and where
+the policy allows, approves) the refund; a grade that opens a partner case can be taken back
+(`CMD-UNDO`) until the held case mail leaves. A bin scanned after grading puts the unit away.
+
+The panel's context (the open unit, the unit just graded) travels in fields of the scan form,
+so a scan is judged against what the operator sees.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from flask import (
     Blueprint,
     Response,
     current_app,
-    flash,
     redirect,
     render_template,
     request,
@@ -17,14 +24,17 @@ from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
 from labels.grade_sheet import grade_sheet_pdf
-from stations import nav
+from labels.sheets import barcode_sheet_pdf
+from stations import commands, nav
 from stations.auth import current_actor, roles_required
+from stations.commands import Command
 from stations.extensions import htmx
-from stations.htmx import file_response, fragment_or_303, scan_answer
+from stations.htmx import Outcome, file_response, fragment_or_303, once_per_scan
 from stations.screens.photos import photo_dir
-from warehouse import grading, photos
+from warehouse import grading, photos, printing, routing
 from warehouse.cases import CaseLinks
-from warehouse.db import db
+from warehouse.checklists import CHECKLIST_LABELS, checklist_for
+from warehouse.db import db, utcnow
 from warehouse.errors import DomainError, InvalidInput
 from warehouse.grading import GRADE_ORDER, parse_grade_barcode
 from warehouse.models import Grade, Role
@@ -41,13 +51,16 @@ def _context(**values) -> dict:
     base = {
         "card": None,
         "message": None,
-        "ok": True,
+        "outcome": Outcome.OK,
         "settlement": None,
+        "plan": None,
+        "put": None,
+        "checks": None,
         "grades": [(index + 1, grade) for index, grade in enumerate(GRADE_ORDER)],
         "grade_codes": {grade: grading.grade_barcode(grade) for grade in GRADE_ORDER},
         "labels": grading.GRADE_LABELS,
         "hints": grading.GRADE_HINTS,
-        "checklist_labels": grading.CHECKLIST_LABELS,
+        "checklist_labels": CHECKLIST_LABELS,
         "photos": [],
         "queue": [],
     }
@@ -60,9 +73,15 @@ def _card_context(unit, **values) -> dict:
     return _context(card=card, photos=photos.photos_of(db.session, unit.id), **values)
 
 
-def _panel(context: dict, *, ok: bool, status: int | None = None):
+def _panel(context: dict, *, status: int | None = None):
     html = render_block(TEMPLATE, "panel", **context)
-    return scan_answer(html, ok=ok, status=status)
+    return fragment_or_303(
+        lambda: html,
+        url_for("grade.index", **({"lpn": context["card"].unit.lpn} if context["card"] else {})),
+        outcome=context["outcome"],
+        message=context["message"],
+        status=status,
+    )
 
 
 @bp.get("")
@@ -70,79 +89,137 @@ def _panel(context: dict, *, ok: bool, status: int | None = None):
 def index():
     """The station page; `?lpn=` opens that unit's card (the target of the 303s)."""
     lpn = request.args.get("lpn", "").strip()
+    context = _context()
     if lpn:
         try:
-            unit = grading.find_unit(db.session, lpn)
+            context = _card_context(grading.find_unit(db.session, lpn))
         except DomainError as error:
-            flash(error.message, "error")
-            return redirect(url_for("grade.index"), 303)
-        context = _card_context(unit)
-    else:
-        context = _context()
+            context = _context(message=error.message, outcome=Outcome.ERROR)
     context["queue"] = _queue()
-    return Response(_render_page(context))
+    return Response(render_template(TEMPLATE, **context))
 
 
 def _queue() -> list:
     return grading.waiting_for_grading(db.session, current_user.site_id, limit=20)
 
 
-def _render_page(context: dict) -> str:
-    return render_template(TEMPLATE, **context)
-
-
-def _checklist_from_form() -> set[str]:
+def _checks() -> set[str]:
     return set(request.form.getlist("check"))
+
+
+def _int(name: str) -> int | None:
+    raw = request.form.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise InvalidInput(f"{name} must be a number", field=name)
+    return int(raw)
 
 
 @bp.post("/scan")
 @roles_required(*STAFF)
+@once_per_scan
 def scan():
-    """One scan: an LPN opens the unit card; a grade barcode (or key 1-6) grades the open unit."""
+    """One scan: an LPN opens the unit card; a grade barcode grades the open unit; a command
+    acts on it; a bin puts the unit just graded away."""
     code = request.form.get("code", "").strip()
-    grade = parse_grade_barcode(code)
-    if grade is None and code in {str(index + 1) for index in range(len(GRADE_ORDER))}:
-        grade = GRADE_ORDER[int(code) - 1]
-    if grade is not None:
-        unit_id = request.form.get("unit_id", type=int)
-        if unit_id is None:
-            error = InvalidInput(
-                f"scan a unit label first, then the grade ({grading.GRADE_LABELS[grade]})",
-                field="code",
-            )
-            return _refuse(error)
-        return _grade(unit_id, grade)
     try:
+        unit_id, graded_id = _int("unit_id"), _int("graded_unit_id")
+        if not code:
+            raise InvalidInput("Scan a unit label (LPN), a grade or a command.", field="code")
+        scanned = commands.parse(code)
+        if scanned is not None:
+            return _command(scanned, unit_id, graded_id)
+        grade = parse_grade_barcode(code)
+        if grade is not None:
+            if unit_id is None:
+                raise InvalidInput(
+                    f"scan a unit label first, then the grade ({grading.GRADE_LABELS[grade]})",
+                    field="code",
+                )
+            return _grade(unit_id, grade)
+        if graded_id is not None:
+            location = routing.find_location(db.session, code)
+            if location is not None:
+                return _put_away(graded_id, location.code)
         unit = grading.find_unit(db.session, code)
     except DomainError as error:
         return _refuse(error)
     if not htmx:
         return redirect(url_for("grade.index", lpn=unit.lpn), 303)
-    card_ok = unit.status in grading.GRADABLE
-    message = None if card_ok else _not_gradable_message(unit)
-    return _panel(_card_context(unit, message=message, ok=card_ok), ok=card_ok)
+    return _open(unit)
 
 
-def _not_gradable_message(unit) -> str:
-    try:
-        grading.check_gradable(unit)
-    except DomainError as error:
-        return error.message
-    return ""
+def _open(unit, message: str | None = None, outcome: Outcome = Outcome.OK):
+    if unit.status not in grading.GRADABLE:
+        try:
+            grading.check_gradable(unit)
+        except DomainError as error:
+            message, outcome = error.message, Outcome.ERROR
+    return _panel(_card_context(unit, message=message, outcome=outcome))
+
+
+def _command(scanned: commands.Scanned, unit_id: int | None, graded_id: int | None):
+    if scanned.command == Command.NEXT:
+        waiting = _queue()
+        if not waiting:
+            return _panel(_context(message="Nothing is waiting for grading."))
+        return _open(grading.get_unit(db.session, waiting[0].id), f"Next unit: {waiting[0].lpn}.")
+    if scanned.command == Command.UNDO:
+        if graded_id is None:
+            raise InvalidInput("Nothing was graded here to take back.", field="code")
+        unit = grading.undo_grade(db.session, current_actor(STATION), graded_id)
+        db.session.commit()
+        return _open(
+            grading.get_unit(db.session, unit.id),
+            f"Grade of {unit.lpn} taken back: the partner was not mailed. Grade it again.",
+            Outcome.WARN,
+        )
+    target = unit_id or graded_id
+    if target is None:
+        raise InvalidInput("Scan a unit label (LPN) first.", field="code")
+    unit = grading.get_unit(db.session, target)
+    if scanned.command == Command.REPRINT:
+        printer = current_user.label_printer
+        if printer is None:
+            response = _open(unit, "Printing the label from this screen.")
+            response.headers["X-Print-Label"] = url_for("receive.unit_label", lpn=unit.lpn)
+            return response
+        printing.request_print(db.session, unit, printer, current_actor(STATION))
+        db.session.commit()
+        return _open(grading.get_unit(db.session, target), f"Label printing on {printer.name}.")
+    if scanned.check is not None or scanned.command == Command.CHECK_ALL:
+        if unit_id is None:
+            raise InvalidInput("Scan the unit first; the checklist belongs to it.", field="code")
+        items = checklist_for(unit.product.category if unit.product else None)
+        checks = _checks()
+        if scanned.command == Command.CHECK_ALL:
+            checks, text = set(items), "All checks ticked."
+        elif scanned.check not in items:
+            raise InvalidInput(
+                f"{CHECKLIST_LABELS[scanned.check]} is not on this product's checklist.",
+                field="code",
+            )
+        else:
+            checks ^= {scanned.check}
+            state = "ticked" if scanned.check in checks else "unticked"
+            text = f"{CHECKLIST_LABELS[scanned.check]} {state}."
+        return _panel(_card_context(unit, message=text, checks=checks))
+    raise InvalidInput(f"{scanned.command.value} is not a grading command.", field="code")
 
 
 def _refuse(error: DomainError):
     db.session.rollback()
-    return fragment_or_303(
-        lambda: render_block(TEMPLATE, "panel", **_context(message=error.message, ok=False)),
-        url_for("grade.index"),
-        ok=False,
-        message=error.message,
-    )
+    return _panel(_context(message=error.message, outcome=Outcome.ERROR))
+
+
+def _undo_deadline() -> dt.datetime:
+    return utcnow() + dt.timedelta(seconds=current_app.config["GRADE_UNDO_SECONDS"])
 
 
 @bp.post("/<int:unit_id>")
 @roles_required(*STAFF)
+@once_per_scan
 def grade(unit_id: int):
     """Grade the unit with the tapped button's grade and the ticked checklist."""
     value = request.form.get("grade", "")
@@ -160,26 +237,43 @@ def _grade(unit_id: int, grade: Grade):
             current_actor(STATION),
             unit_id,
             grade=grade,
-            checklist=_checklist_from_form(),
+            checklist=_checks(),
             notes=request.form.get("notes", ""),
             links=CaseLinks.from_settings(current_app.config),
+            hold_case_mail_until=_undo_deadline(),
         )
         unit = grading.get_unit(db.session, unit_id)
-        message = f"{unit.lpn} graded {grading.GRADE_LABELS[grade]}: {settlement.note}"
-        db.session.commit()
+        plan = routing.plan(db.session, unit.lpn, current_actor("route"))
+        message = f"{unit.lpn} graded {grading.GRADE_LABELS[grade]}: {settlement.note}."
+        if plan.target is not None:
+            message += f" Put it in {plan.target.code} (scan the bin) or scan the next unit."
     except DomainError as error:
         db.session.rollback()
         return _grade_refused(unit_id, error)
+    rejected = settlement.refund_state is not None and settlement.refund_state.value == "rejected"
 
     def graded() -> str:
         done = grading.unit_card(db.session, unit)
-        context = _context(message=message, ok=True, settlement=settlement, done=done)
+        context = _context(
+            message=message,
+            outcome=Outcome.WARN if rejected else Outcome.OK,
+            settlement=settlement,
+            done=done,
+            plan=plan,
+        )
         # The work list beside the panel loses the unit just graded.
         return render_block(TEMPLATE, "panel", **context) + render_block(
             TEMPLATE, "queue", queue=_queue(), oob=True
         )
 
-    return fragment_or_303(graded, url_for("grade.index"), message=message)
+    # Committed after drawing the answer, so it is drawn from the objects already loaded.
+    return fragment_or_303(
+        graded,
+        url_for("grade.index"),
+        outcome=Outcome.WARN if rejected else Outcome.OK,
+        message=message,
+        after_render=db.session.commit,
+    )
 
 
 def _grade_refused(unit_id: int, error: DomainError):
@@ -188,10 +282,25 @@ def _grade_refused(unit_id: int, error: DomainError):
     def refusal() -> str:
         unit = grading.get_unit(db.session, unit_id) if error.field != "unit" else None
         context = _card_context(unit) if unit else _context()
-        context.update(message=error.message, ok=False)
+        context.update(message=error.message, outcome=Outcome.ERROR)
         return render_block(TEMPLATE, "panel", **context)
 
-    return fragment_or_303(refusal, url_for("grade.index"), ok=False, message=error.message)
+    return fragment_or_303(
+        refusal, url_for("grade.index"), outcome=Outcome.ERROR, message=error.message
+    )
+
+
+def _put_away(unit_id: int, location_code: str):
+    unit = grading.get_unit(db.session, unit_id)
+    done = routing.put_away(db.session, unit.lpn, location_code, current_actor("route"))
+    db.session.commit()
+    text = (
+        f"{done.unit.lpn} is already in {done.location.code}."
+        if done.repeated
+        else f"Put away: {done.unit.lpn} → {done.location.code} ({done.disposition.value}). "
+        "Scan the next unit."
+    )
+    return _panel(_context(message=text, put=done))
 
 
 @bp.post("/<int:unit_id>/photos")
@@ -228,7 +337,7 @@ def upload_photo(unit_id: int):
             photo_ok=ok,
         ),
         url_for("grade.index", lpn=unit.lpn),
-        ok=ok,
+        outcome=Outcome.OK if ok else Outcome.ERROR,
         message=message,
     )
 
@@ -238,3 +347,16 @@ def upload_photo(unit_id: int):
 def sheet():
     """The printable grade sheet with one barcode per grade."""
     return file_response(grade_sheet_pdf(), "application/pdf", "grade-sheet.pdf", inline=True)
+
+
+@bp.get("/commands.pdf")
+@roles_required(*STAFF)
+def command_sheet():
+    """The grading station's command sheet: next unit, checklist toggles, undo, print again."""
+    pdf = barcode_sheet_pdf(
+        "Grading commands",
+        "Scan the unit's LPN, then these; grades are on the grade sheet.",
+        commands.sheet_rows("grade"),
+    )
+    return file_response(pdf, "application/pdf", "grading-commands.pdf", inline=True)
+

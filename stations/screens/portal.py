@@ -11,10 +11,11 @@ from sqlalchemy.orm import joinedload
 from stations import nav
 from stations.auth import current_actor, partner_scope, roles_required
 from warehouse import cases, events, ledger, photos, policy
+from warehouse.checklists import CHECKLIST_LABELS
 from warehouse.db import db, utcnow
 from warehouse.deadlines import local_date
 from warehouse.errors import DomainError, NotFound
-from warehouse.grading import CHECKLIST_LABELS, GRADE_LABELS
+from warehouse.grading import GRADE_LABELS
 from warehouse.models import (
     Case,
     CaseStatus,

@@ -1,34 +1,42 @@
 """The receiving station (SPEC 3.2, 5): one scan field; parcel card; units confirmed and labelled.
 
 The scan field answers everything: a parcel code (RMA, return tracking, order, outbound tracking,
-unit LPN) opens the parcel card; with a card open, a product barcode confirms a unit; when the
-card asks for a serial number, the next scan is that serial. The card's context (which parcel,
-the newest unit it showed, the unit waiting for a serial) travels in hidden fields that belong
-to the scan form, so a repeated request is recognised and answered with the same result.
+unit LPN) opens the parcel card; with a card open, a product barcode confirms a unit (its label
+prints at once); when the card asks for a serial number, the next scan is that serial. At a
+one-person bench the unit just confirmed can be graded here too (scan a grade from the grade
+sheet, after the checklist) and put away (scan its bin), so a unit goes from parcel to bin
+without leaving the station. Every action is also a barcode (`stations.commands`).
 
-Every view answers an htmx request with the `#parcel` partial and a plain form post with a 303
-back to the station page, so the station also works without JavaScript.
+The card's context (which parcel, the newest unit it showed, the current unit, the unit waiting
+for a serial, the ticked checklist) travels in fields that belong to the scan form, so each
+scan is judged against the card the operator sees. Every view answers an htmx request with the
+`#parcel` partial and a plain form post with a 303 back to the station page.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, field
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_login import current_user
 
 from labels.return_label import return_label_pdf
-from labels.unit_label import unit_label_pdf, unit_label_zpl
-from stations import nav
+from labels.sheets import barcode_sheet_pdf
+from labels.unit_label import unit_label_pdf, unit_label_zpl, unit_labels_pdf
+from stations import commands, nav
 from stations.auth import current_actor, roles_required
+from stations.commands import Command
 from stations.extensions import htmx
-from stations.htmx import file_response, fragment_or_303
-from warehouse import codes, receiving
+from stations.htmx import Outcome, file_response, fragment_or_303, once_per_scan
+from warehouse import codes, grading, printing, receiving, routing
 from warehouse.announcements import REASON_LABELS
-from warehouse.db import db
+from warehouse.cases import CaseLinks
+from warehouse.checklists import CHECKLIST_LABELS, checklist_for
+from warehouse.db import db, utcnow
 from warehouse.documents import forwarding_label_for, unit_label_for
 from warehouse.errors import DomainError, InvalidInput, UnknownBarcode
-from warehouse.models import ReturnRequest, Role, Unit
+from warehouse.models import ReturnRequest, Role, Unit, UnitStatus
 
 bp = Blueprint("receive", __name__, url_prefix="/receive")
 STATION_ROLES = (Role.OPERATOR, Role.SUPERVISOR)
@@ -43,8 +51,22 @@ nav.register(
 
 @dataclass
 class Message:
+    """What the station says about a scan, and how it went."""
+
     text: str
-    kind: str = "ok"  # ok | warn | error
+    kind: Outcome = Outcome.OK
+
+
+@dataclass
+class Bench:
+    """The current unit at a one-person bench: its checklist as ticked, and after grading, the
+    refund and the route."""
+
+    unit: Unit
+    checks: set[str] = field(default_factory=set)
+    settlement: object | None = None
+    plan: routing.Plan | None = None
+    put_away: routing.PutAway | None = None
 
 
 def _actor():
@@ -55,14 +77,23 @@ def _int(name: str) -> int | None:
     value = request.values.get(name, "").strip()
     if not value:
         return None
-    if not value.isdigit():
+    if not value.isdigit() or len(value) > 18:
         raise InvalidInput(f"{name} must be a number", field=name)
     return int(value)
 
 
 def _card_context(parcel: int | ReturnRequest | None, **extra) -> dict:
     """What the `#parcel` partial needs to show one parcel (by id, or already loaded)."""
-    context = {"rma": None, "search_offered": False, "reasons": REASON_LABELS, **extra}
+    context = {
+        "rma": None,
+        "search_offered": False,
+        "reasons": REASON_LABELS,
+        "bench": None,
+        "checklist_labels": CHECKLIST_LABELS,
+        "grade_labels": grading.GRADE_LABELS,
+        "printer": current_user.label_printer,
+        **extra,
+    }
     if parcel is None:
         return context
     rma = parcel if isinstance(parcel, ReturnRequest) else receiving.load_parcel(db.session, parcel)
@@ -81,17 +112,25 @@ def _card_context(parcel: int | ReturnRequest | None, **extra) -> dict:
         expected=sum(line.quantity for line in rma.lines),
         confirmed=sum(1 for unit in rma.units if unit.slot is not None),
     )
+    bench = context.get("bench")
+    if bench is not None:
+        context["unit"] = bench.unit
+        context["checklist"] = checklist_for(
+            bench.unit.product.category if bench.unit.product else None
+        )
     return context
 
 
-def _answer(context: dict, message: Message | None, *, status: int | None = None):
-    """The `#parcel` partial for htmx (with the ok / error signal), else a 303 back to the
-    station page showing the same card.
+def _answer(
+    context: dict, message: Message | None, *, status: int | None = None, print_url: str = ""
+):
+    """The `#parcel` partial for htmx (with its outcome), else a 303 back to the station page
+    showing the same card.
 
     Commits the request's transaction after rendering, so the card is drawn from the objects
     already loaded instead of reloading them all after the commit expired them.
     """
-    ok = message is None or message.kind != "error"
+    kind = message.kind if message else Outcome.OK
     args = {}
     if context.get("rma") is not None:
         args["rma"] = context["rma"].id
@@ -100,24 +139,40 @@ def _answer(context: dict, message: Message | None, *, status: int | None = None
             args[key] = context[key].id
     if context.get("search_offered"):
         args["search"] = 1
-    return fragment_or_303(
+    response = fragment_or_303(
         lambda: render_template("receive/_parcel.html", message=message, **context),
         url_for("receive.station", **args),
-        ok=ok,
+        outcome=kind,
         message=message.text if message else None,
         status=status,
         after_render=db.session.commit,
     )
+    if print_url and htmx:
+        response.headers["X-Print-Label"] = print_url
+    return response
 
 
-def _refusal(error: DomainError, rma_id: int | None):
+def _refusal(error: DomainError, rma_id: int | None, bench: Bench | None = None):
     db.session.rollback()
     search = isinstance(error, UnknownBarcode)
+    if bench is not None:
+        bench = _bench(bench.unit.id, bench.checks)
     try:
-        context = _card_context(rma_id, search_offered=search)
+        context = _card_context(rma_id, search_offered=search, bench=bench)
     except DomainError:
         context = _card_context(None, search_offered=search)
-    return _answer(context, Message(error.message, "error"), status=error.status)
+    return _answer(context, Message(error.message, Outcome.ERROR), status=error.status)
+
+
+def _bench(unit_id: int | None, checks: set[str]) -> Bench | None:
+    """The current unit of the card, if any, with the checklist as ticked on it."""
+    if unit_id is None:
+        return None
+    unit = db.session.get(Unit, unit_id)
+    if unit is None:
+        return None
+    _at_this_site(unit.site_id)
+    return Bench(unit, set(checks))
 
 
 @bp.get("/")
@@ -127,12 +182,14 @@ def station():
     rma_id = request.args.get("rma", type=int)
     unit_id = request.args.get("unit", type=int)
     serial_id = request.args.get("serial_for", type=int)
+    bench = None
     try:
-        context = _card_context(rma_id, search_offered=bool(request.args.get("search")))
+        bench = _bench(unit_id, set())
+        context = _card_context(
+            rma_id, search_offered=bool(request.args.get("search")), bench=bench
+        )
     except DomainError:
         context = _card_context(None)
-    if unit_id:
-        context["unit"] = db.session.get(Unit, unit_id)
     if serial_id:
         context["serial_for"] = db.session.get(Unit, serial_id)
     return render_template("receive/station.html", message=None, **context)
@@ -140,42 +197,170 @@ def station():
 
 @bp.post("/scan")
 @roles_required(*STATION_ROLES)
+@once_per_scan
 def scan():
-    """One scan: a serial (when asked), a product barcode (card open) or a parcel code."""
-    code = request.form.get("code", "")
-    rma_id = seen = None
+    """One scan: a command, a serial (when asked), a grade or a bin for the current unit, a
+    product barcode (card open) or a parcel code."""
+    code = request.form.get("code", "").strip()
+    rma_id = None
+    bench = None
     try:
         rma_id, seen, serial_for = _int("rma_id"), _int("seen"), _int("serial_for")
+        bench = _bench(_int("unit_id"), set(request.form.getlist("check")))
+        if not code:
+            raise InvalidInput("Scan a parcel, a product or a command.", field="code")
+        scanned = commands.parse(code)
+        if scanned is not None:
+            return _command(scanned, rma_id, bench)
         actor = _actor()
-        if serial_for is not None and code.strip():
+        if serial_for is not None:
             unit = receiving.record_serial(db.session, serial_for, code, actor=actor)
             message = (
                 Message(
-                    f"Serial {unit.serial_number} does not match the one shipped: flagged.", "warn"
+                    f"Serial {unit.serial_number} does not match the one shipped: flagged.",
+                    Outcome.WARN,
                 )
                 if unit.serial_mismatch
                 else Message(f"Serial {unit.serial_number} stored on {unit.lpn}.")
             )
-            return _answer(_card_context(unit.return_id, unit=unit), message)
+            context = _card_context(unit.return_id, bench=Bench(unit, bench_checks(bench)))
+            return _answer(context, message)
+        grade = grading.parse_grade_barcode(code)
+        if grade is not None:
+            if bench is None:
+                raise InvalidInput("Confirm a unit first, then scan its grade.", field="code")
+            return _grade_here(rma_id, bench, grade)
         if rma_id is not None and codes.looks_like_gtin(code):
             return _confirm(rma_id, seen, gtin=code)
+        if bench is not None and bench.unit.status == UnitStatus.GRADED:
+            location = routing.find_location(db.session, code)
+            if location is not None:
+                return _put_away_here(rma_id, bench, location.code)
         result = receiving.scan_parcel(db.session, code, actor)
     except DomainError as error:
-        return _refusal(error, rma_id)
+        return _refusal(error, rma_id, bench)
     if result.rma is not None:
-        return _answer(_card_context(result.rma), Message(f"{result.rma.rma} opened."))
+        opened = None
+        if result.via == "lpn":
+            opened = db.session.query(Unit).filter_by(lpn=codes.normalise(code)).one_or_none()
+        context = _card_context(result.rma, bench=Bench(opened) if opened else None)
+        if context["forward"]:
+            message = Message(
+                f"{result.rma.rma} opened. {result.rma.partner.name} takes its returns directly: "
+                "do not unpack, forward this parcel.",
+                Outcome.WARN,
+            )
+        else:
+            message = Message(f"{result.rma.rma} opened.")
+        return _answer(context, message)
     context = _card_context(None, result=result)
     if result.choices:
         message = Message(
-            f"Order {result.order.number} has several open returns: pick one.", "warn"
+            f"Order {result.order.number} has several open returns: pick one.", Outcome.WARN
         )
     else:
         message = Message(
-            f"Order {result.order.number} has no announced return: unannounced parcel.", "warn"
+            f"Order {result.order.number} has no announced return: unannounced parcel.",
+            Outcome.WARN,
         )
     if not htmx:  # nothing was written: show the choice on the full page
         return render_template("receive/station.html", message=message, **context)
     return _answer(context, message)
+
+
+def bench_checks(bench: Bench | None) -> set[str]:
+    """The checklist ticked on the card, kept across scans of the same unit."""
+    return set(bench.checks) if bench is not None else set()
+
+
+def _command(scanned: commands.Scanned, rma_id: int | None, bench: Bench | None):
+    """A scanned (or tapped) command; refused when the card has nothing it could act on."""
+    if scanned.check is not None or scanned.command == Command.CHECK_ALL:
+        if bench is None:
+            raise InvalidInput(
+                "Confirm a unit first; the checklist belongs to a unit.", field="code"
+            )
+        items = checklist_for(bench.unit.product.category if bench.unit.product else None)
+        if scanned.command == Command.CHECK_ALL:
+            bench.checks = set(items)
+            text = "All checks ticked."
+        elif scanned.check not in items:
+            raise InvalidInput(
+                f"{CHECKLIST_LABELS[scanned.check]} is not on this product's checklist.",
+                field="code",
+            )
+        else:
+            bench.checks ^= {scanned.check}
+            state = "ticked" if scanned.check in bench.checks else "unticked"
+            text = f"{CHECKLIST_LABELS[scanned.check]} {state}."
+        return _answer(_card_context(rma_id or bench.unit.return_id, bench=bench), Message(text))
+    command = scanned.command
+    actor = _actor()
+    if command == Command.NEXT:
+        return _answer(_card_context(rma_id), Message("Scan the next item."))
+    if command in (Command.REPRINT, Command.UNIT_DAMAGED) and bench is None:
+        raise InvalidInput("Scan or confirm a unit first.", field="code")
+    if rma_id is None and command not in (Command.REPRINT, Command.UNIT_DAMAGED):
+        raise InvalidInput("Scan a parcel first.", field="code")
+    if command == Command.CLOSE:
+        return _close(rma_id)
+    if command == Command.PARCEL_DAMAGED:
+        receiving.mark_damaged(db.session, rma_id, actor=actor)
+        return _answer(
+            _card_context(rma_id, bench=bench),
+            Message("Parcel marked as damaged in transit.", Outcome.WARN),
+        )
+    if command == Command.UNIT_DAMAGED:
+        unit = receiving.flag_unit_damaged(db.session, bench.unit.id, actor=actor)
+        return _answer(
+            _card_context(unit.return_id, bench=bench),
+            Message(f"{unit.lpn} flagged as damaged in transit.", Outcome.WARN),
+        )
+    if command == Command.UNDO:
+        if bench is not None and bench.unit.status == UnitStatus.GRADED:
+            unit = grading.undo_grade(db.session, actor, bench.unit.id)
+            return _answer(
+                _card_context(unit.return_id, bench=Bench(unit, bench.checks)),
+                Message(f"Grade of {unit.lpn} taken back: grade it again.", Outcome.WARN),
+            )
+        undone = receiving.undo_last(db.session, rma_id, actor=actor)
+        keep = bench if bench is not None and bench.unit.lpn != undone.lpn else None
+        return _answer(
+            _card_context(rma_id, bench=keep), Message(f"Undone: {undone.what}.", Outcome.WARN)
+        )
+    if command == Command.REPRINT:
+        return _print([bench.unit], rma_id or bench.unit.return_id, bench)
+    if command == Command.PRINT_ALL:
+        rma = receiving.load_parcel(db.session, rma_id)
+        if not rma.units:
+            raise InvalidInput("No unit of this parcel has a label yet.", field="code")
+        return _print(list(rma.units), rma_id, bench)
+    raise InvalidInput(f"{command.value} is not a receiving command.", field="code")
+
+
+def _print(
+    units: list[Unit],
+    rma_id: int,
+    bench: Bench | None,
+    message: Message | None = None,
+    *,
+    context: dict | None = None,
+):
+    """Print labels: on the user's label printer (a background job), else by the browser."""
+    printer = current_user.label_printer
+    plural = "s" if len(units) != 1 else ""
+    context = context or _card_context(rma_id, bench=bench)
+    if printer is not None:
+        for unit in units:
+            printing.request_print(db.session, unit, printer, _actor())
+        text = f"{len(units)} label{plural} printing on {printer.name}."
+        return _answer(context, message or Message(text))
+    if len(units) == 1:
+        url = url_for("receive.unit_label", lpn=units[0].lpn)
+    else:
+        url = url_for("receive.parcel_labels", rma_id=rma_id)
+    text = f"Printing {len(units)} label{plural} from this screen."
+    return _answer(context, message or Message(text), print_url=url)
 
 
 def _confirm(rma_id: int, seen: int | None, *, gtin=None, line_id=None):
@@ -187,23 +372,79 @@ def _confirm(rma_id: int, seen: int | None, *, gtin=None, line_id=None):
     except DomainError as error:
         return _refusal(error, rma_id)
     unit = done.unit
+    bench = Bench(unit)
     if done.repeated:
         message = Message(f"Already confirmed as {unit.lpn} (same scan again): nothing added.")
     elif unit.exception is not None:
         label = unit.exception.value.replace("_", " ")
-        message = Message(f"{label.capitalize()}: labelled {unit.lpn} and flagged.", "warn")
+        message = Message(
+            f"{label.capitalize()}: labelled {unit.lpn} and flagged. Wrong scan? Undo it.",
+            Outcome.WARN,
+        )
     else:
         title = unit.product.title if unit.product else "Unit"
         message = Message(f"{title}: unit {unit.slot} confirmed as {unit.lpn}.")
-    context = _card_context(rma_id, unit=unit)
+    context = _card_context(rma_id, bench=bench)
     if done.needs_serial and not done.repeated:
         context["serial_for"] = unit
         message.text += " Now scan its serial number / IMEI."
-    return _answer(context, message)
+    if done.repeated:
+        return _answer(context, message)
+    return _print([unit], rma_id, bench, message, context=context)
+
+
+def _close(rma_id: int):
+    rma = receiving.close_parcel(db.session, rma_id, actor=_actor())
+    missing = sum(line.missing_quantity for line in rma.lines)
+    message = (
+        Message(f"{rma.rma} closed with {missing} unit(s) missing: flagged.", Outcome.WARN)
+        if missing
+        else Message(f"{rma.rma} closed: complete.")
+    )
+    return _answer(_card_context(rma_id), message)
+
+
+def _grade_here(rma_id: int | None, bench: Bench, grade):
+    """Grade the current unit at this bench with the checklist as ticked on the card."""
+    settlement = grading.grade_unit(
+        db.session,
+        current_actor("grade"),
+        bench.unit.id,
+        grade=grade,
+        checklist=bench.checks,
+        links=CaseLinks.from_settings(current_app.config),
+        hold_case_mail_until=_undo_deadline(),
+    )
+    unit = grading.get_unit(db.session, bench.unit.id)
+    bench = Bench(unit, bench.checks, settlement=settlement)
+    bench.plan = routing.plan(db.session, unit.lpn, current_actor("route"))
+    text = f"{unit.lpn} graded {grading.GRADE_LABELS[grade]}: {settlement.note}."
+    if bench.plan.target is not None:
+        text += f" Put it in {bench.plan.target.code}: scan the bin."
+    rejected = settlement.refund_state is not None and settlement.refund_state.value == "rejected"
+    kind = Outcome.WARN if rejected else Outcome.OK
+    return _answer(_card_context(rma_id or unit.return_id, bench=bench), Message(text, kind))
+
+
+def _put_away_here(rma_id: int | None, bench: Bench, location_code: str):
+    done = routing.put_away(db.session, bench.unit.lpn, location_code, current_actor("route"))
+    text = (
+        f"{done.unit.lpn} is already in {done.location.code}."
+        if done.repeated
+        else f"Put away: {done.unit.lpn} → {done.location.code} ({done.disposition.value}). "
+        "Scan the next item."
+    )
+    return _answer(_card_context(rma_id or done.unit.return_id), Message(text))
+
+
+def _undo_deadline() -> dt.datetime:
+    """Until when a case's mail waits, so the grade can still be taken back at the station."""
+    return utcnow() + dt.timedelta(seconds=current_app.config["GRADE_UNDO_SECONDS"])
 
 
 @bp.post("/<int:rma_id>/lines/<int:line_id>/confirm")
 @roles_required(*STATION_ROLES)
+@once_per_scan
 def confirm(rma_id: int, line_id: int):
     """The big tap button: confirm one unit of a line without scanning its barcode."""
     try:
@@ -215,17 +456,21 @@ def confirm(rma_id: int, line_id: int):
 
 @bp.post("/<int:rma_id>/damaged")
 @roles_required(*STATION_ROLES)
+@once_per_scan
 def damaged(rma_id: int):
     """The parcel arrived damaged in transit."""
     try:
         receiving.mark_damaged(db.session, rma_id, actor=_actor())
     except DomainError as error:
         return _refusal(error, rma_id)
-    return _answer(_card_context(rma_id), Message("Parcel marked as damaged in transit.", "warn"))
+    return _answer(
+        _card_context(rma_id), Message("Parcel marked as damaged in transit.", Outcome.WARN)
+    )
 
 
 @bp.post("/units/<int:unit_id>/damaged")
 @roles_required(*STATION_ROLES)
+@once_per_scan
 def unit_damaged(unit_id: int):
     """One unit was damaged in transit."""
     try:
@@ -233,30 +478,55 @@ def unit_damaged(unit_id: int):
     except DomainError as error:
         return _refusal(error, None)
     return _answer(
-        _card_context(unit.return_id, unit=unit),
-        Message(f"{unit.lpn} flagged as damaged in transit.", "warn"),
+        _card_context(unit.return_id, bench=Bench(unit)),
+        Message(f"{unit.lpn} flagged as damaged in transit.", Outcome.WARN),
     )
+
+
+@bp.post("/units/<int:unit_id>/undo/<any(damaged, unit):what>")
+@roles_required(*STATION_ROLES)
+@once_per_scan
+def undo_unit(unit_id: int, what: str):
+    """Take back a flag on one unit, or the unit itself (confirmed by mistake)."""
+    unit = db.session.get(Unit, unit_id) or abort(404)
+    _at_this_site(unit.site_id)
+    rma_id = unit.return_id
+    try:
+        if what == "damaged":
+            undone = receiving.clear_unit_damaged(db.session, unit_id, actor=_actor())
+        else:
+            undone = receiving.remove_unit(db.session, unit_id, actor=_actor())
+    except DomainError as error:
+        return _refusal(error, rma_id)
+    return _answer(_card_context(rma_id), Message(f"Undone: {undone.what}.", Outcome.WARN))
+
+
+@bp.post("/<int:rma_id>/undo/damaged")
+@roles_required(*STATION_ROLES)
+@once_per_scan
+def undo_damaged(rma_id: int):
+    """Take back "parcel damaged"."""
+    try:
+        undone = receiving.clear_parcel_damaged(db.session, rma_id, actor=_actor())
+    except DomainError as error:
+        return _refusal(error, rma_id)
+    return _answer(_card_context(rma_id), Message(f"Undone: {undone.what}.", Outcome.WARN))
 
 
 @bp.post("/<int:rma_id>/close")
 @roles_required(*STATION_ROLES)
+@once_per_scan
 def close(rma_id: int):
     """Finish the parcel: expected units not confirmed are declared missing."""
     try:
-        rma = receiving.close_parcel(db.session, rma_id, actor=_actor())
+        return _close(rma_id)
     except DomainError as error:
         return _refusal(error, rma_id)
-    missing = sum(line.missing_quantity for line in rma.lines)
-    message = (
-        Message(f"{rma.rma} closed with {missing} unit(s) missing: flagged.", "warn")
-        if missing
-        else Message(f"{rma.rma} closed: complete.")
-    )
-    return _answer(_card_context(rma_id), message)
 
 
 @bp.post("/shipments/<int:shipment_id>/unannounced")
 @roles_required(*STATION_ROLES)
+@once_per_scan
 def unannounced(shipment_id: int):
     """Create the RMA on the spot for a parcel nobody announced."""
     site_id = current_user.site_id
@@ -269,7 +539,7 @@ def unannounced(shipment_id: int):
         return _refusal(error, None)
     return _answer(
         _card_context(rma.id),
-        Message(f"{rma.rma} created for this unannounced parcel (flagged).", "warn"),
+        Message(f"{rma.rma} created for this unannounced parcel (flagged).", Outcome.WARN),
     )
 
 
@@ -313,6 +583,18 @@ def unit_label_thermal(lpn: str):
     return file_response(zpl, "application/vnd.zebra-zpl", f"{lpn}.zpl")
 
 
+@bp.get("/<int:rma_id>/labels.pdf")
+@roles_required(*STATION_ROLES)
+def parcel_labels(rma_id: int):
+    """Every unit label of the parcel in one PDF, a label a page."""
+    rma = receiving.load_parcel(db.session, rma_id)
+    _at_this_site(rma.site_id)
+    if not rma.units:
+        abort(404)
+    pdf = unit_labels_pdf([unit_label_for(unit) for unit in rma.units])
+    return file_response(pdf, "application/pdf", f"labels-{rma.rma}.pdf", inline=True)
+
+
 @bp.get("/<int:rma_id>/forwarding.pdf")
 @roles_required(*STATION_ROLES)
 def forwarding_label(rma_id: int):
@@ -323,3 +605,15 @@ def forwarding_label(rma_id: int):
         abort(404)
     pdf = return_label_pdf(forwarding_label_for(rma))
     return file_response(pdf, "application/pdf", f"forward-{rma.rma}.pdf", inline=True)
+
+
+@bp.get("/commands.pdf")
+@roles_required(*STATION_ROLES)
+def command_sheet():
+    """The receiving station's command sheet: every action as a barcode."""
+    pdf = barcode_sheet_pdf(
+        "Receiving commands",
+        "Scan a parcel, its items, then these. Grades come from the grade sheet.",
+        commands.sheet_rows("receive"),
+    )
+    return file_response(pdf, "application/pdf", "receiving-commands.pdf", inline=True)

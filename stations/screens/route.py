@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request, session, url_for
+from flask_login import current_user
 
+from labels.sheets import barcode_sheet_pdf
+from stations import commands
 from stations.auth import current_actor, roles_required
-from stations.htmx import fragment_or_303
+from stations.commands import Command
+from stations.htmx import Outcome, file_response, fragment_or_303, once_per_scan
 from stations.nav import register
-from warehouse import routing
+from warehouse import printing, routing
 from warehouse.db import db
 from warehouse.errors import DomainError, InvalidInput
 from warehouse.models import Role
@@ -39,6 +43,7 @@ def index():
 
 @bp.post("/scan")
 @roles_required(Role.OPERATOR, Role.SUPERVISOR)
+@once_per_scan
 def scan():
     """One scan: an LPN shows its route; a bin / pallet barcode puts the pending unit away."""
     code = request.form.get("code", "").strip()
@@ -48,6 +53,9 @@ def scan():
     try:
         if not code:
             raise InvalidInput("Scan an LPN or a bin barcode.", field="code")
+        scanned = commands.parse(code)
+        if scanned is not None:
+            return _command(scanned, pending, actor)
         location = routing.find_location(db.session, code)
         if location is not None:
             if not pending:
@@ -73,8 +81,33 @@ def scan():
     return _answer(planned, done, None)
 
 
+def _command(scanned: commands.Scanned, pending: str | None, actor):
+    if scanned.command == Command.NEXT:
+        session.pop(PENDING, None)
+        return _answer(None, None, None)
+    if scanned.command == Command.REPRINT:
+        if not pending:
+            raise InvalidInput("Scan the unit's LPN first.", field="code")
+        planned = routing.plan(db.session, pending, actor)
+        printer = current_user.label_printer
+        if printer is None:
+            response = _answer(planned, None, None)
+            response.headers["X-Print-Label"] = url_for("receive.unit_label", lpn=pending)
+            return response
+        printing.request_print(db.session, planned.unit, printer, actor)
+        db.session.commit()
+        return _answer(routing.plan(db.session, pending, actor), None, None)
+    raise InvalidInput(f"{code_of(scanned)} is not a routing command.", field="code")
+
+
+def code_of(scanned: commands.Scanned) -> str:
+    """The barcode text of a scanned command."""
+    return scanned.command.value if scanned.command else commands.check_code(scanned.check)
+
+
 @bp.post("/clear")
 @roles_required(Role.OPERATOR, Role.SUPERVISOR)
+@once_per_scan
 def clear():
     """Forget the pending unit (the operator scanned the wrong LPN)."""
     session.pop(PENDING, None)
@@ -87,7 +120,7 @@ def _answer(planned, done, error):
     return fragment_or_303(
         lambda: render_template("route/_result.html", planned=planned, done=done, error=error),
         url_for("route.index"),
-        ok=error is None,
+        outcome=Outcome.OK if error is None else Outcome.ERROR,
         message=message,
         status=(error.status if error.status in (404, 409) else 422) if error else None,
     )
@@ -97,3 +130,15 @@ def _done_text(done) -> str:
     if done.repeated:
         return f"{done.unit.lpn} is already in {done.location.code}."
     return f"{done.unit.lpn} put away in {done.location.code} ({done.disposition.value})."
+
+
+@bp.get("/commands.pdf")
+@roles_required(Role.OPERATOR, Role.SUPERVISOR)
+def command_sheet():
+    """The routing station's command sheet."""
+    pdf = barcode_sheet_pdf(
+        "Routing commands",
+        "Scan the unit's LPN, then its bin; or these.",
+        commands.sheet_rows("route"),
+    )
+    return file_response(pdf, "application/pdf", "routing-commands.pdf", inline=True)

@@ -10,15 +10,10 @@ from tests import factories
 from tests.helpers import row_counts
 from tests.zbar import decode_pdf
 from warehouse import events
+from warehouse.checklists import checklist_for
 from warehouse.db import db
 from warehouse.errors import Conflict, InvalidInput, UnknownBarcode
-from warehouse.grading import (
-    checklist_for,
-    find_unit,
-    grade_barcode,
-    parse_grade_barcode,
-    unit_card,
-)
+from warehouse.grading import find_unit, grade_barcode, parse_grade_barcode, unit_card
 from warehouse.models import (
     ApprovalMode,
     Case,

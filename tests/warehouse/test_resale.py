@@ -73,7 +73,11 @@ def test_resale_in_each_currency_respects_the_floor(app, currency, price, floor,
         (Grade.LIGHT_DAMAGE, False, 3000),
         (Grade.HEAVY_DAMAGE, False, 7000),
         (Grade.DEFECTIVE, False, 7000),
-        (Grade.USED, True, 2500),
+        # Refurbished: 2500 only when refurbishment brought it to opened / new (issue 10).
+        (Grade.OPENED, True, 2500),
+        (Grade.NEW, True, 2500),
+        (Grade.USED, True, 3000),
+        (Grade.LIGHT_DAMAGE, True, 3000),
         (Grade.HEAVY_DAMAGE, True, 7000),
     ],
 )

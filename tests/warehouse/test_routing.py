@@ -70,8 +70,9 @@ def test_refurbish_sends_the_unit_back_to_grading_then_resale_as_refurbished(app
     done = routing.put_away(db.session, unit.lpn, bins["refurbish"].code, actor)
     assert done.disposition == Disposition.REFURBISH
     assert unit.status == UnitStatus.RECEIVED
-    # Grading (issue 5) grades it again; the second route is resale as seller refurbished.
-    unit.status = UnitStatus.GRADED
+    # Grading grades it again: refurbishment brought it to opened, so it is resold as seller
+    # refurbished (a re-grade of used or damaged keeps that grade's condition: issue 10).
+    unit.status, unit.grade = UnitStatus.GRADED, Grade.OPENED
     again = routing.put_away(db.session, unit.lpn, bins["resale"].code, actor)
     assert again.listing.condition_id == 2500
     assert again.listing.condition_description.startswith("Seller refurbished.")

@@ -130,7 +130,20 @@ def test_grade_barcode_scan_grades_the_open_unit_with_its_checklist(client, oper
     assert db.session.query(Event).filter_by(kind="unit.graded", station="grade").count() == 1
 
 
-def test_key_three_grades_used_and_opens_a_case(client, operator, count_queries):
+def test_a_scanned_digit_never_grades(client, operator):
+    """Issue 10, defect 2: a code that starts with 1-6 is a code, not a grade key."""
+    unit = make_unit()
+    db.session.commit()
+    before = row_counts(Event, Outbox, Case)
+    for code in ("3", "4006381333931"):
+        response = scan(client, code, unit_id=unit.id)
+        assert response.status_code == 422  # a refused scan, with its message
+        assert "no unit with label" in response.get_data(as_text=True)
+    assert row_counts(Event, Outbox, Case) == before
+    assert db.session.get(Unit, unit.id).grade is None
+
+
+def test_grade_used_barcode_grades_and_opens_a_case(client, operator, count_queries):
     unit = make_unit()
     db.session.commit()
     csrf = token(client)
@@ -138,7 +151,7 @@ def test_key_three_grades_used_and_opens_a_case(client, operator, count_queries)
         response = client.post(
             "/grade/scan",
             data={
-                "code": "3",
+                "code": "GRADE-USED",
                 "unit_id": unit.id,
                 "check": ["accessories_complete"],
                 "csrf_token": csrf,
@@ -146,7 +159,7 @@ def test_key_three_grades_used_and_opens_a_case(client, operator, count_queries)
             headers=HX,
         )
     # Grade, case, events, ledger check, queued mail and the refreshed screen: one transaction.
-    assert len(statements) <= 30, len(statements)
+    assert len(statements) <= 30, "\n".join(s.split("\n")[0][:90] for s in statements)
     assert response.status_code == 200
     assert "partner decides" in response.get_data(as_text=True)
     db.session.expire_all()

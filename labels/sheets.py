@@ -1,0 +1,57 @@
+"""Printed barcode sheets for the bench: grades and station commands, one Code128 row each, so
+an operator scans the sheet instead of tapping the screen."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from reportlab.graphics.barcode import code128
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfgen import canvas
+
+ROWS_PER_PAGE = 7
+
+
+@dataclass(frozen=True)
+class SheetRow:
+    """One barcode on a sheet: what it scans as, its name, and a hint."""
+
+    code: str
+    name: str
+    hint: str = ""
+
+
+def barcode_sheet_pdf(title: str, subtitle: str, rows: Sequence[SheetRow]) -> bytes:
+    """A4 pages of `rows`, seven to a page: name, hint, the barcode and its text."""
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4)
+    pdf.setTitle(f"Returnyard {title.lower()}")
+    width, height = A4
+    pages = [rows[i : i + ROWS_PER_PAGE] for i in range(0, len(rows), ROWS_PER_PAGE)] or [[]]
+    row_height = (height - 45 * mm) / ROWS_PER_PAGE
+    for number, page in enumerate(pages, start=1):
+        pdf.setFont("Helvetica-Bold", 20)
+        pdf.drawString(20 * mm, height - 22 * mm, title)
+        pdf.setFont("Helvetica", 10)
+        pdf.drawString(20 * mm, height - 29 * mm, subtitle)
+        if len(pages) > 1:
+            pdf.drawRightString(width - 20 * mm, height - 22 * mm, f"page {number} of {len(pages)}")
+        for index, row in enumerate(page):
+            top = height - 38 * mm - index * row_height
+            pdf.setFont("Helvetica-Bold", 15)
+            pdf.drawString(20 * mm, top - 10 * mm, row.name[:30])
+            pdf.setFont("Helvetica", 9)
+            pdf.drawString(20 * mm, top - 16 * mm, row.hint[:52])
+            barcode = code128.Code128(row.code, barHeight=16 * mm, barWidth=0.36 * mm, quiet=True)
+            barcode.drawOn(pdf, 100 * mm, top - 22 * mm)
+            pdf.setFont("Courier", 9)
+            pdf.drawString(110 * mm, top - 26 * mm, row.code)
+            pdf.setLineWidth(0.3)
+            y = top - row_height + 4 * mm
+            pdf.line(15 * mm, y, width - 15 * mm, y)
+        pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
