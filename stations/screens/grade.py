@@ -359,4 +359,3 @@ def command_sheet():
         commands.sheet_rows("grade"),
     )
     return file_response(pdf, "application/pdf", "grading-commands.pdf", inline=True)
-
