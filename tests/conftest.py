@@ -300,3 +300,13 @@ def jobs(app, redis_server, mail_sink):
     if redis_server.process is None:
         redis_server.start()
     Redis.from_url(redis_server.url).flushdb()
+
+
+@pytest.fixture
+def label_printer():
+    """A stand-in network label printer: a TCP listener on 127.0.0.1 keeping what it got."""
+    from tests.servers import TcpSink
+
+    sink = TcpSink()
+    yield sink
+    sink.close()

@@ -157,3 +157,54 @@ class PostgresServer:
         with contextlib.suppress(subprocess.SubprocessError):
             self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+class TcpSink:
+    """A raw TCP listener on loopback that keeps what each connection sent (a label printer's
+    port 9100, for tests); stopped by `close()`."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.received: list[bytes] = []
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self._socket.settimeout(0.2)
+        self.port = self._socket.getsockname()[1]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                connection, _address = self._socket.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with connection:
+                connection.settimeout(5)
+                chunks = []
+                while True:
+                    try:
+                        chunk = connection.recv(65536)
+                    except TimeoutError:
+                        break
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                self.received.append(b"".join(chunks))
+
+    def wait_for(self, count: int, timeout: float = 15.0) -> list[bytes]:
+        """Block until `count` connections have delivered, or fail."""
+        deadline = time.monotonic() + timeout
+        while len(self.received) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{len(self.received)} of {count} prints arrived")
+            time.sleep(0.05)
+        return self.received
+
+    def close(self) -> None:
+        self._stop.set()
+        self._socket.close()
+        self._thread.join(2)

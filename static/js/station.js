@@ -63,7 +63,10 @@
     error: [[196, 0, 0.4, "square"]],
   };
 
+  const played = []; // the outcomes sounded, newest last (kiosk scripts and tests read it)
+
   function tone(kind) {
+    played.push(kind);
     try {
       audio = audio || new (window.AudioContext || window.webkitAudioContext)();
       TONES[kind].forEach(function ([freq, start, length, type]) {
@@ -341,10 +344,17 @@
       document.body.append(frame);
     }
     frame.onload = function () {
+      // A browser driven by automation (a kiosk script, a test) has nobody to answer a print
+      // dialog, and headless Chromium crashes on print() of a PDF: it only loads the label.
+      if (navigator.webdriver) return;
       try { frame.contentWindow.print(); } catch (e) { /* a viewer that prints by itself */ }
     };
     frame.src = url;
   }
 
-  window.returnyardStation = { enqueue: (code) => enqueue({ code: code, label: code, url: form.action }) };
+  window.returnyardStation = {
+    enqueue: (code) => enqueue({ code: code, label: code, url: form.action }),
+    played: played,
+    pending: () => queue.length,
+  };
 })();

@@ -354,13 +354,20 @@ def _print(
         for unit in units:
             printing.request_print(db.session, unit, printer, _actor())
         text = f"{len(units)} label{plural} printing on {printer.name}."
-        return _answer(context, message or Message(text))
+        return _answer(context, _with(message, text))
     if len(units) == 1:
         url = url_for("receive.unit_label", lpn=units[0].lpn)
     else:
         url = url_for("receive.parcel_labels", rma_id=rma_id)
     text = f"Printing {len(units)} label{plural} from this screen."
-    return _answer(context, message or Message(text), print_url=url)
+    return _answer(context, _with(message, text), print_url=url)
+
+
+def _with(message: Message | None, text: str) -> Message:
+    """The scan's own message with what was printed added, or just that."""
+    if message is None:
+        return Message(text)
+    return Message(f"{message.text} {text}", message.kind)
 
 
 def _confirm(rma_id: int, seen: int | None, *, gtin=None, line_id=None):

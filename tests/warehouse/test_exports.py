@@ -176,3 +176,23 @@ def test_the_export_job_kind_runs_the_export(app):
     db.session.commit()
     assert path.endswith(".csv")
     assert db.session.get(Export, export.id).status == ExportStatus.DONE
+
+
+@pytest.mark.parametrize("currency", ["EUR", "GBP", "SEK"])
+def test_the_condition_in_the_export_follows_the_final_grade(app, currency):
+    """Issue 10, defect 7: 2500 only when refurbishment brought the unit to opened or new."""
+    bins = factories.bins_for_every_kind()
+    actor = factories.operator_actor()
+    back_to_opened = factories.graded(Grade.USED, currency=currency)
+    still_marked = factories.graded(Grade.USED, currency=currency)
+    for unit, regrade in ((back_to_opened, Grade.OPENED), (still_marked, Grade.LIGHT_DAMAGE)):
+        routing.put_away(db.session, unit.lpn, bins["refurbish"].code, actor)
+        unit.status, unit.grade = factories.UnitStatus.GRADED, regrade
+        routing.put_away(db.session, unit.lpn, bins["resale"].code, actor)
+    db.session.flush()
+    selection = exports.Selection("ebay")
+    text = "".join(exports.stream("ebay", selection, exports.rows(db.session, selection)))
+    rows = {row["CustomLabel"]: row for row in csv.DictReader(io.StringIO(text))}
+    assert rows[back_to_opened.lpn]["ConditionID"] == "2500"
+    assert rows[still_marked.lpn]["ConditionID"] == "3000"
+    assert rows[back_to_opened.lpn]["Currency"] == currency

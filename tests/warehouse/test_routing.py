@@ -318,3 +318,49 @@ def test_editing_the_table_keeps_a_kept_rules_quota_count(app):
         routing.plan(db.session, third.lpn, factories.operator_actor()).kind == LocationKind.RESTOCK
     )
     routing.put_away(db.session, third.lpn, restock.code, factories.operator_actor())
+
+
+@pytest.mark.parametrize(
+    ("category", "checklist", "outcome"),
+    [
+        (Category.ELECTRONICS, {"accessories_complete", "powers_on"}, Disposition.REFURBISH),
+        (Category.ELECTRONICS, {"powers_on", "tested", "factory_reset"}, Disposition.RESALE),
+        (Category.HYGIENE, {"accessories_complete", "cleaned"}, Disposition.REFURBISH),
+        (Category.HYGIENE, {"sterilised"}, Disposition.RESALE),
+        (Category.FASHION, set(), Disposition.RESALE),
+    ],
+)
+def test_resale_needs_the_categorys_checks_otherwise_refurbish(app, category, checklist, outcome):
+    """Issue 10, defect 6 (SPEC 6): electronics tested and factory-reset, hygiene sterilised,
+    before any resale; a rule cannot waive it."""
+    factories.bins_for_every_kind()
+    unit = factories.graded(Grade.OPENED, category=category)
+    unit.checklist = dict.fromkeys(checklist, True)
+    planned = routing.plan(db.session, unit.lpn, factories.operator_actor())
+    assert planned.route.outcome == outcome
+    if outcome == Disposition.REFURBISH:
+        assert "first: refurbish" in planned.route.rule.label
+        assert planned.kind == LocationKind.REFURBISH
+
+
+def test_a_sealed_new_unit_is_restocked_without_the_checks(app):
+    factories.bins_for_every_kind()
+    unit = factories.graded(Grade.NEW, category=Category.ELECTRONICS)
+    unit.checklist = {}
+    assert routing.plan(db.session, unit.lpn, factories.operator_actor()).route.outcome == (
+        Disposition.RESTOCK
+    )
+
+
+def test_even_a_partner_rule_for_resale_cannot_skip_the_checks(app):
+    from warehouse.rules import Rule, replace_table
+
+    partner = factories.partner()
+    factories.bins_for_every_kind()
+    rule = Rule(Disposition.RESALE, partner_id=partner.id, category=Category.ELECTRONICS)
+    replace_table(db.session, partner.id, [rule], factories.operator_actor())
+    unit = factories.graded(Grade.USED, partner=partner, category=Category.ELECTRONICS)
+    unit.checklist = {"powers_on": True}
+    assert routing.plan(db.session, unit.lpn, factories.operator_actor()).route.outcome == (
+        Disposition.REFURBISH
+    )

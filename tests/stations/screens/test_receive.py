@@ -7,78 +7,21 @@ import re
 import pytest
 
 from tests import factories
-from tests.helpers import csrf_from, login_as, row_counts
+from tests.helpers import login_as, row_counts
+from tests.stations.screens.receiving import FWD, HX, RMA
 from tests.zbar import decode_pdf
 from warehouse import codes
 from warehouse.db import db
 from warehouse.models import (
-    Category,
     Destination,
     Event,
     Outbox,
-    Reason,
     ReturnRequest,
     ReturnStatus,
     Role,
     Unit,
     UnitException,
 )
-
-HX = {"HX-Request": "true"}
-RMA = "RMA-TEST01" + codes.check_symbol("TEST01")
-FWD = "RMA-FWD001" + codes.check_symbol("FWD001")
-
-
-class Station:
-    """A logged-in operator's browser session at the receiving station."""
-
-    def __init__(self, client, user):
-        self.client = client
-        login_as(client, user)
-        page = client.get("/receive/")
-        assert page.status_code == 200
-        self.token = csrf_from(page.get_data(as_text=True))
-        self.context = {"rma_id": "", "seen": "", "serial_for": ""}
-
-    def post(self, url, data=None, htmx=True):
-        headers = {"X-CSRFToken": self.token, **(HX if htmx else {})}
-        response = self.client.post(url, data=data or {}, headers=headers)
-        self._remember(response)
-        return response
-
-    def scan(self, code, htmx=True, **overrides):
-        return self.post("/receive/scan", {**self.context, **overrides, "code": code}, htmx)
-
-    def _remember(self, response):
-        html = response.get_data(as_text=True)
-        for name in self.context:
-            match = re.search(rf'form="scan-form" name="{name}" value="([^"]*)"', html)
-            if match:
-                self.context[name] = match.group(1)
-
-
-@pytest.fixture
-def parcel(app):
-    partner = factories.partner(name="Fjell Outdoor")
-    shoe = factories.product(partner, title="Trail shoe", gtin="4006381333931")
-    phone = factories.product(
-        partner, title="Phone X", gtin="96385074", category=Category.ELECTRONICS
-    )
-    order = factories.order([(shoe, 2), (phone, 1)], customer_email="kim@example.org")
-    order.lines[1].serial_numbers = ["IMEI-111", "IMEI-222"]
-    rma = factories.return_request(
-        order,
-        [(order.lines[0], 2, Reason.WRONG_SIZE), (order.lines[1], 1, Reason.DEFECTIVE)],
-        rma=RMA,
-    )
-    operator = factories.user(Role.OPERATOR)
-    db.session.commit()
-    return {"rma": rma, "order": order, "operator": operator, "shoe": shoe, "phone": phone}
-
-
-@pytest.fixture
-def station(client, parcel):
-    return Station(client, parcel["operator"])
 
 
 def test_scanning_the_rma_opens_the_card_as_a_partial(station, parcel):
