@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `make run`: a local Redis, the database, demo data, the background processes (SMTP sink, RQ
-# worker with its scheduler, outbox relay), then gunicorn on 127.0.0.1:8000 in the foreground.
-# When gunicorn stops (Ctrl-C), the background processes are stopped too.
+# `make run`: the database, demo data, then every process the app needs under one supervisor
+# (devtools/supervisor.py): a local Redis if none answers, the SMTP sink, an RQ worker with its
+# scheduler, the outbox relay and gunicorn. A process that exits is restarted with a backoff;
+# Ctrl-C (or SIGTERM) stops them all, the Redis started here included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -14,46 +15,25 @@ MAIL_SINK="${MAIL_SINK:-1}"
 LOGS="$RETURNYARD_INSTANCE/logs"
 mkdir -p "$LOGS"
 
-"$BIN/python" -m devtools.localredis "$REDIS_URL" "$RETURNYARD_INSTANCE"
 "$BIN/flask" --app wsgi db upgrade
 "$BIN/flask" --app wsgi demo --if-empty --no-logins
 
-BACKGROUND=()
-GUNICORN=""
-start_background() {
-  local name=$1
-  shift
-  "$@" >>"$LOGS/$name.log" 2>&1 &
-  BACKGROUND+=($!)
-  printf '  %-9s pid %-7s log %s\n' "$name" "$!" "$LOGS/$name.log"
-}
-stop_background() {
-  trap - EXIT INT TERM
-  for pid in $GUNICORN "${BACKGROUND[@]}"; do
-    kill -TERM "$pid" 2>/dev/null || true
-  done
-  wait "${BACKGROUND[@]}" 2>/dev/null || true
-}
-trap stop_background EXIT INT TERM
-
-echo
-echo "Background processes:"
-if [[ "$MAIL_SINK" == "1" && "$SMTP_HOST" =~ ^(127\.0\.0\.1|localhost)$ ]]; then
-  start_background mail-sink "$BIN/flask" --app wsgi mail-sink
-  echo "            SMTP sink on $SMTP_HOST:$SMTP_PORT keeps every mail in $RETURNYARD_INSTANCE/mail/"
-else
-  echo "  (no mail sink: mail goes to $SMTP_HOST:$SMTP_PORT)"
+PROGRAMS=()
+REDIS_COMMAND="$("$BIN/python" -m devtools.localredis "$REDIS_URL" "$RETURNYARD_INSTANCE")"
+if [[ -n "$REDIS_COMMAND" ]]; then
+  PROGRAMS+=("redis=$REDIS_COMMAND")
 fi
-start_background worker "$BIN/flask" --app wsgi worker
-start_background relay "$BIN/flask" --app wsgi relay
-echo "            worker and relay use Redis at $REDIS_URL"
+if [[ "$MAIL_SINK" == "1" && "$SMTP_HOST" =~ ^(127\.0\.0\.1|localhost)$ ]]; then
+  PROGRAMS+=("mail-sink=$BIN/flask --app wsgi mail-sink")
+fi
+PROGRAMS+=("worker=$BIN/flask --app wsgi worker")
+PROGRAMS+=("relay=$BIN/flask --app wsgi relay")
+# gthread workers: a slow client holds one thread, not a whole worker (gunicorn.conf.py).
+PROGRAMS+=("web=$BIN/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$PORT --workers ${WEB_CONCURRENCY:-2} wsgi:app")
 
 echo
 echo "Returnyard runs at http://127.0.0.1:$PORT/  (mail: /mailbox, jobs: /jobs, health: /healthz)"
+echo "Logs in $LOGS; the SMTP sink keeps every mail in $RETURNYARD_INSTANCE/mail/"
 "$BIN/flask" --app wsgi demo-logins
 echo
-# gunicorn runs as a child we wait for, so a TERM to this script reaches the trap at once.
-"$BIN/gunicorn" --bind "127.0.0.1:$PORT" --workers "${WEB_CONCURRENCY:-2}" \
-  --access-logfile - wsgi:app &
-GUNICORN=$!
-wait "$GUNICORN"
+exec "$BIN/python" -m devtools.supervisor --logs "$LOGS" "${PROGRAMS[@]}"

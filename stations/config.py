@@ -58,6 +58,9 @@ def from_environment() -> dict:
         "RQ_WORKER_CLASS": os.environ.get("RQ_WORKER_CLASS", "fork"),
         "JOB_RETRY_INTERVALS": _seconds_list("JOB_RETRY_INTERVALS", "10,60,300,1800,7200"),
         "RELAY_INTERVAL": float(os.environ.get("RELAY_INTERVAL", "1")),
+        # A row dispatched and not done after this is offered to RQ again (its job may have been
+        # lost with Redis's data); a job still alive in Redis just renews it.
+        "OUTBOX_LEASE_SECONDS": int(os.environ.get("OUTBOX_LEASE_SECONDS", "60")),
         "RQ_MAINTENANCE_INTERVAL": int(os.environ.get("RQ_MAINTENANCE_INTERVAL", "60")),
         "JOB_RESULT_TTL": int(os.environ.get("JOB_RESULT_TTL", str(7 * 24 * 3600))),
         "JOB_FAILURE_TTL": int(os.environ.get("JOB_FAILURE_TTL", str(30 * 24 * 3600))),

@@ -10,7 +10,7 @@ from stations.extensions import redis_client
 from stations.worker import worker_states
 from warehouse.db import db, utcnow
 from warehouse.relay import backlog as outbox_backlog
-from warehouse.relay import queue_names
+from warehouse.relay import in_flight, queue_names
 
 
 def init_app(app: Flask) -> None:
@@ -24,10 +24,16 @@ def healthz():
     extra = {}
     try:
         db.session.execute(sa.text("SELECT 1"))
-        backlog = outbox_backlog(db.session)
+        now = utcnow()
+        backlog = outbox_backlog(db.session, now)
         extra["outbox_backlog"] = {
             "count": backlog.count,
-            "oldest_age_seconds": backlog.oldest_age_seconds(utcnow()),
+            "oldest_age_seconds": backlog.oldest_age_seconds(now),
+        }
+        running = in_flight(db.session)
+        extra["outbox_in_flight"] = {
+            "count": running.count,
+            "oldest_age_seconds": running.oldest_age_seconds(now),
         }
     except sa.exc.SQLAlchemyError as error:
         status["database"] = f"error: {type(error).__name__}"

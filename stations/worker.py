@@ -7,10 +7,13 @@ Jobs run `run_job` below inside an app built by `create_app`.
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import logging
 import os
+import signal
 import socket
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -23,10 +26,12 @@ from redis.exceptions import RedisError
 from stations.extensions import redis_client
 from warehouse.db import db, utcnow
 from warehouse.jobs import JobContext, load_job_modules, run
-from warehouse.relay import queue_names, relay_pass
+from warehouse.relay import mark_done, queue_names, relay_pass
 
 log = logging.getLogger("returnyard.background")
 RECOVERY_INTERVAL = 10.0  # seconds between looks for jobs of dead workers
+RESTART_BACKOFF = (1.0, 30.0)  # first and longest wait before a new worker after an error
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 WORKER_CLASSES = {"fork": "rq.worker.Worker", "simple": "rq.worker.SimpleWorker"}
 
 
@@ -43,9 +48,11 @@ def run_job(kind: str, payload: dict[str, Any], idempotency_key: str) -> Any:
     load_job_modules()
     session = db.session
     try:
-        result = run(
-            kind, JobContext(session, current_app.config, idempotency_key, utcnow()), payload
-        )
+        now = utcnow()
+        result = run(kind, JobContext(session, current_app.config, idempotency_key, now), payload)
+        # The acknowledgement is part of the job's own transaction: done exactly when its work
+        # is committed (until then the relay may hand the job out again after the lease).
+        mark_done(session, idempotency_key, utcnow())
         session.commit()
         return result
     except BaseException:
@@ -63,18 +70,64 @@ def worker_class(name: str):
 
 
 def run_worker(*, burst: bool = False, class_name: str | None = None, name: str | None = None):
-    """An RQ worker with its scheduler on every job queue (retries only fire where one runs)."""
+    """An RQ worker with its scheduler on every job queue (retries only fire where one runs),
+    kept alive through Redis outages.
+
+    rq's worker waits out an outage while it is idle, but quits when Redis fails under a job's
+    bookkeeping or a heartbeat; then a new worker is started here, after a backoff. Its forked
+    children (the scheduler, each job's work horse) die with it (`die_with_parent`), so a killed
+    worker leaves no scheduler behind holding the lock, and a new worker takes over the dead
+    one's scheduler lock at once instead of after rq's lock expiry.
+    """
     config = current_app.config
     names = queue_names(config)
     klass = worker_class(class_name or config["RQ_WORKER_CLASS"])
-    worker = klass(
-        names,
-        connection=redis_client(),
-        name=name,
-        maintenance_interval=int(config["RQ_MAINTENANCE_INTERVAL"]),
-    )
-    log.info("%s on %s at %s", klass.__name__, ", ".join(names), config["REDIS_URL"])
-    worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+    die_with_parent()
+    backoff = RESTART_BACKOFF[0]
+    while True:
+        started = time.monotonic()
+        worker = None
+        try:
+            connection = redis_client()
+            _release_dead_scheduler_locks(connection, names, socket.gethostname())
+            worker = klass(
+                names,
+                connection=connection,
+                name=name,
+                maintenance_interval=int(config["RQ_MAINTENANCE_INTERVAL"]),
+            )
+            log.info("%s on %s at %s", klass.__name__, ", ".join(names), config["REDIS_URL"])
+            worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+        except RedisError as error:
+            log.warning("worker: Redis unreachable (%s)", error)
+        if burst or (worker is not None and getattr(worker, "_stop_requested", False)):
+            return
+        if time.monotonic() - started > 60:
+            backoff = RESTART_BACKOFF[0]
+        log.warning("worker: stopped without being asked to; a new one starts in %.0f s", backoff)
+        time.sleep(backoff)
+        backoff = min(backoff * 2, RESTART_BACKOFF[1])
+        name = None  # the next worker registers under a name of its own
+
+
+_PARENT_PID: int | None = None
+
+
+def die_with_parent() -> None:
+    """Make every child this process forks from now on (rq's scheduler, its work horses) get
+    SIGKILL when this process dies, even by SIGKILL (Linux's parent-death signal)."""
+    global _PARENT_PID
+    if _PARENT_PID is not None or not sys.platform.startswith("linux"):
+        return
+    _PARENT_PID = os.getpid()
+    os.register_at_fork(after_in_child=_child_dies_with_parent)
+
+
+def _child_dies_with_parent() -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != _PARENT_PID:  # the parent died before the signal was armed
+        os._exit(1)
 
 
 def _process_alive(pid: int | None) -> bool:
@@ -166,7 +219,13 @@ def relay_once(connection: Redis, limit: int = 200) -> int:
         log.warning("relay: Redis unavailable, rows stay in the outbox: %s", report.error)
     if report.dispatched:
         log.info("relay: dispatched %d: %s", len(report.dispatched), ", ".join(report.dispatched))
-    return len(report.dispatched)
+    if report.redispatched:
+        log.warning(
+            "relay: %d job(s) were gone from Redis before they were done, dispatched again: %s",
+            len(report.redispatched),
+            ", ".join(report.redispatched),
+        )
+    return len(report.dispatched) + len(report.redispatched)
 
 
 def run_relay(*, once: bool = False, interval: float | None = None) -> int:

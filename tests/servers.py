@@ -80,6 +80,18 @@ class RedisServer:
         )
         wait_for_port(self.port)
 
+    def restart(self, *, keep_data: bool) -> None:
+        """SHUTDOWN with or without saving, then start again on the same port and folder; a
+        restart without its data also drops any snapshot an earlier restart left."""
+        from redis import Redis
+
+        Redis.from_url(self.url).shutdown(save=keep_data, nosave=not keep_data)
+        self.process.wait(10)
+        self.process = None
+        if not keep_data:
+            (Path(self.dir) / "dump.rdb").unlink(missing_ok=True)
+        self.start()
+
     def stop(self) -> None:
         """Stop the server (its data goes with it: nothing is saved)."""
         if self.process and self.process.poll() is None:

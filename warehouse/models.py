@@ -514,6 +514,9 @@ class User(UserMixin, db.Model):
     site_id: Mapped[int | None] = mapped_column(sa.ForeignKey("site.id"))
     language: Mapped[str] = mapped_column(sa.String(2), default="en")
     active: Mapped[bool] = mapped_column(default=True)
+    # Part of every session cookie: raising it (logout, password change, deactivation) ends
+    # every session of the user at once.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
     # Where this user's stations print unit labels: a network label printer, or None for the
     # browser's own print dialog (PDF).
     label_printer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("printer.id"))
@@ -552,12 +555,17 @@ class ApiToken(db.Model):
 class Outbox(db.Model):
     """A message or job caused by a state change, written in the same transaction.
 
-    The relay moves due rows to RQ and stamps `dispatched_at`; the idempotency key makes the
-    job itself safe to run twice.
+    The relay moves due rows to RQ and stamps `dispatched_at`; the job stamps `done_at` in the
+    transaction of its own work. A row dispatched but not done after the lease is dispatched
+    again (the job may have been lost with Redis's data); the idempotency key makes the job
+    itself safe to run twice.
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (sa.Index("ix_outbox_due", "dispatched_at", "available_at"),)
+    __table_args__ = (
+        sa.Index("ix_outbox_due", "dispatched_at", "available_at"),
+        sa.Index("ix_outbox_in_flight", "done_at", "dispatched_at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(48))
     payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
@@ -565,6 +573,7 @@ class Outbox(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     available_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     dispatched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     job_id: Mapped[str | None] = mapped_column(sa.String(64))

@@ -14,6 +14,12 @@ same database transaction that claimed them. The caller commits.
   e.g. `SentMail` for mail, so that costs a no-op run.)
 - **Redis down.** The pass stops at the first Redis error, notes it on the row (`attempts`,
   `last_error`) and leaves every row undispatched; the next pass tries again. Nothing is lost.
+- **Redis lost the job.** A job acknowledges its row (`done_at`) in the transaction of its own
+  work. A row dispatched and not done once its lease (`OUTBOX_LEASE_SECONDS`) has run out is
+  offered to RQ again: if the job still exists in Redis (queued, running, waiting for a retry,
+  failed), RQ says it is a duplicate and the lease is renewed; if Redis lost it (a restart
+  without its data, a failover, eviction), it is enqueued again. Every job kind is idempotent on
+  its key (`SentMail` for mail), so a second run of a job that did its work is a no-op.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ class RelayReport:
     """What one pass did."""
 
     dispatched: list[str] = field(default_factory=list)
+    redispatched: list[str] = field(default_factory=list)
     periodic: list[str] = field(default_factory=list)
     error: str | None = None
 
@@ -104,17 +111,26 @@ def relay_pass(
     load_job_modules()
     now = now or utcnow()
     report = RelayReport(periodic=schedule_periodic(session, now))
-    rows = session.scalars(
+    due = session.scalars(
         sa.select(Outbox)
         .where(Outbox.dispatched_at.is_(None), Outbox.available_at <= now)
         .order_by(Outbox.available_at, Outbox.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     ).all()
-    for row in rows:
+    lease = dt.timedelta(seconds=int(settings["OUTBOX_LEASE_SECONDS"]))
+    expired = session.scalars(
+        sa.select(Outbox)
+        .where(Outbox.done_at.is_(None), Outbox.dispatched_at <= now - lease)
+        .order_by(Outbox.dispatched_at, Outbox.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for row in [*due, *expired]:
+        again = row.dispatched_at is not None
         kind = JOB_KINDS.get(row.kind)
-        row.attempts += 1
         if kind is None:
+            row.attempts += 1
             row.last_error = f"no job kind {row.kind!r} is registered; the row waits for one"
             continue
         job_id = job_id_for(row.idempotency_key)
@@ -134,22 +150,35 @@ def relay_pass(
                 description=f"{row.kind} {row.idempotency_key}",
             )
         except DuplicateJobError:
-            pass  # a previous pass enqueued it and lost its commit: the job is live already
+            # The job lives in Redis (a previous pass enqueued it and lost its commit, or it
+            # is queued, running or waiting for a retry): keep it, renew the lease.
+            row.dispatched_at = now
+            if not again:
+                row.attempts += 1
+                row.job_id = job_id
+                report.dispatched.append(row.idempotency_key)
+            continue
         except RedisError as error:
+            row.attempts += 1
             row.last_error = f"Redis: {type(error).__name__}: {error}"[:2000]
             report.error = row.last_error
             break
+        row.attempts += 1
         row.dispatched_at = now
         row.job_id = job_id
-        row.last_error = None
-        report.dispatched.append(row.idempotency_key)
+        if again:
+            row.last_error = "dispatched again: its job was gone from Redis before it was done"
+            report.redispatched.append(row.idempotency_key)
+        else:
+            row.last_error = None
+            report.dispatched.append(row.idempotency_key)
     session.flush()
     return report
 
 
 @dataclass(frozen=True)
 class Backlog:
-    """Outbox rows that are due and not yet on a queue."""
+    """Outbox rows that wait: due and not yet on a queue, or on a queue and not yet done."""
 
     count: int
     oldest: dt.datetime | None
@@ -157,6 +186,10 @@ class Backlog:
     def oldest_age_seconds(self, now: dt.datetime) -> int | None:
         """Seconds the oldest waiting row has waited at `now` (None when none waits)."""
         return None if self.oldest is None else max(0, int((now - self.oldest).total_seconds()))
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    return value.replace(tzinfo=dt.UTC) if value is not None and value.tzinfo is None else value
 
 
 def backlog(session: Session, now: dt.datetime | None = None) -> Backlog:
@@ -167,6 +200,24 @@ def backlog(session: Session, now: dt.datetime | None = None) -> Backlog:
             Outbox.dispatched_at.is_(None), Outbox.available_at <= now
         )
     ).one()
-    if oldest is not None and oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=dt.UTC)
-    return Backlog(count, oldest)
+    return Backlog(count, _aware(oldest))
+
+
+def in_flight(session: Session) -> Backlog:
+    """How many rows are on a queue and not done yet, and since when the oldest was dispatched
+    (a row waiting for a retry, or one whose job Redis may have lost)."""
+    count, oldest = session.execute(
+        sa.select(sa.func.count(Outbox.id), sa.func.min(Outbox.dispatched_at)).where(
+            Outbox.dispatched_at.is_not(None), Outbox.done_at.is_(None)
+        )
+    ).one()
+    return Backlog(count, _aware(oldest))
+
+
+def mark_done(session: Session, idempotency_key: str, now: dt.datetime) -> None:
+    """Acknowledge a row: its job did its work (called in the job's own transaction)."""
+    session.execute(
+        sa.update(Outbox)
+        .where(Outbox.idempotency_key == idempotency_key, Outbox.done_at.is_(None))
+        .values(done_at=now)
+    )

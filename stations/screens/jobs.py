@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
 from redis.exceptions import RedisError
 from rq import Queue
 from rq.exceptions import NoSuchJobError
@@ -16,7 +17,7 @@ from warehouse.db import db, utcnow
 from warehouse.events import record
 from warehouse.jobs import JOB_KINDS
 from warehouse.models import Outbox, Role
-from warehouse.relay import backlog, queue_names, retry_policy
+from warehouse.relay import backlog, in_flight, queue_names, retry_policy
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 nav.register(
@@ -65,6 +66,7 @@ def _failed_jobs(queues: list[Queue]) -> list[dict]:
 def index():
     now = utcnow()
     outbox = backlog(db.session, now)
+    running = in_flight(db.session)
     undeliverable = (
         db.session.query(Outbox)
         .filter(Outbox.dispatched_at.is_(None), Outbox.last_error.is_not(None))
@@ -95,6 +97,8 @@ def index():
         "jobs/index.html",
         outbox=outbox,
         oldest_age=outbox.oldest_age_seconds(now),
+        in_flight=running,
+        in_flight_age=running.oldest_age_seconds(now),
         undeliverable=undeliverable,
         **panel,
     )
@@ -112,11 +116,15 @@ def _failed_job_or_404(job_id: str) -> tuple[Job, Queue]:
     abort(404)
 
 
-def _record(job: Job, kind: str) -> None:
-    """An event on the job's outbox row, so the history shows who requeued or discarded it."""
+def _record(job: Job, kind: str, *, done: bool = False) -> None:
+    """An event on the job's outbox row, so the history shows who requeued or discarded it; a
+    discarded job's row counts as done (the relay must not hand it out again)."""
     row = db.session.query(Outbox).filter_by(job_id=job.id).one_or_none()
     if row is not None:
         record(db.session, current_actor("jobs"), kind, row, job_id=job.id, job_kind=row.kind)
+        if done:
+            row.done_at = utcnow()
+            row.last_error = f"discarded by {current_user.email}"
         db.session.commit()
 
 
@@ -139,7 +147,7 @@ def requeue(job_id: str):
 def discard(job_id: str):
     job, queue = _failed_job_or_404(job_id)
     queue.failed_job_registry.remove(job, delete_job=True)
-    _record(job, "job.discarded")
+    _record(job, "job.discarded", done=True)
     flash(f"Discarded {_describe(job)['kind']} {job.id}; it will not run again.", "ok")
     return redirect(url_for("jobs.index"), 303)
 

@@ -227,6 +227,7 @@ def test_test_mail_to_a_bad_address_is_refused_and_writes_nothing(app, address):
     assert row_counts(Outbox, Event) == before
 
 
+@pytest.mark.commits  # the worker runs in its own process
 def test_a_worker_killed_mid_send_is_recovered_and_the_mail_arrives_once(
     app, jobs, mail_sink, redis_server, tmp_path
 ):
