@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
-from stations.extensions import login
+from stations.extensions import htmx, login
 from warehouse.accounts import password_matches
 from warehouse.db import db
 from warehouse.errors import NotFound
@@ -23,7 +23,23 @@ def init_app(app) -> None:
     """Wire Flask-Login to our users and register the login pages."""
     login.login_view = "auth.login"
     login.login_message = "Please log in to use this screen."
+    login.unauthorized_handler(_unauthorized)
     app.register_blueprint(bp)
+
+
+def _unauthorized():
+    """Not logged in (or the session was ended): a station's scan gets a refusal it can show
+    and keep for a retry, never the login page drawn inside the station; a page redirects."""
+    from stations.errors import refusal
+
+    if htmx:
+        return refusal(
+            "Your session has ended: log in again (in a new tab), then retry the scan.",
+            401,
+            kind="login",
+        )
+    flash(login.login_message, "error")
+    return redirect(url_for("auth.login", next=_safe_next(request.full_path.rstrip("?"))))
 
 
 @login.user_loader

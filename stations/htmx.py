@@ -92,56 +92,82 @@ def file_response(
 
 
 def once_per_scan(view):
-    """Do a station scan once per client scan id (`scan_id` in the form); answer a resent one
-    with the answer it got the first time.
+    """A station action done once per client scan id (`scan_id` in the form), committed once.
 
-    The id's row is added to the view's own transaction, so it is stored exactly when the scan's
-    effect is (a refused scan rolls back and leaves no row: sending it again is answered anew,
-    and changes nothing either). The answer is stored right after. A twin request racing the
-    first one loses on the primary key and is answered with the first one's answer.
+    The decorated view never commits: this does, after the view has drawn its answer, so the
+    scan's effect, its id and the answer it got are one transaction. A resent id is answered
+    with the stored answer and changes nothing; a refused scan rolls back and leaves no id (sent
+    again, it is judged again and changes nothing either); a scan that changed nothing (a
+    look-up) is not remembered. A twin request racing the first loses on the primary key and
+    gets the first one's answer.
     """
 
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         scan_id = request.form.get("scan_id", "").strip()
         if not scan_id or not current_user.is_authenticated:
-            return view(*args, **kwargs)
+            response = view(*args, **kwargs)
+            db.session.commit()
+            return response
         if not SCAN_ID.match(scan_id):
             raise InvalidInput("scan_id is 8 to 64 letters, digits, - or _", field="scan_id")
         key = (current_user.id, scan_id)
         stored = db.session.get(StationScan, key)
         if stored is not None:
             return replay(stored)
-        row = StationScan(user_id=key[0], scan_id=scan_id, endpoint=request.endpoint or "")
         session = db.session()
-        session.add(row)
-        commits: list[bool] = []
+        changes: list[bool] = []
 
-        def committed(_session) -> None:
-            commits.append(True)
+        def before_flush(flushing, _context, _instances) -> None:
+            pending = [*flushing.new, *flushing.dirty, *flushing.deleted]
+            if any(not isinstance(instance, StationScan) for instance in pending):
+                changes.append(True)
 
-        sa.event.listen(session, "after_commit", committed)
+        def executed(state) -> None:
+            if state.is_insert or state.is_update or state.is_delete:
+                changes.append(True)
+
+        def rolled_back(_session, _transaction) -> None:  # a refusal undid what was done
+            changes.clear()
+
+        listeners = (
+            ("before_flush", before_flush),
+            ("do_orm_execute", executed),
+            ("after_soft_rollback", rolled_back),
+        )
+        for name, listener in listeners:
+            sa.event.listen(session, name, listener)
         try:
             response = view(*args, **kwargs)
+            session.flush()
+        finally:
+            for name, listener in listeners:
+                sa.event.remove(session, name, listener)
+        if not changes:  # a look-up or a refusal: nothing to remember, nothing to commit
+            db.session.rollback()
+            return response
+        db.session.add(
+            StationScan(
+                user_id=key[0],
+                scan_id=scan_id,
+                endpoint=request.endpoint or "",
+                status_code=response.status_code,
+                headers={
+                    name: response.headers[name]
+                    for name in REPLAYED_HEADERS
+                    if name in response.headers
+                },
+                body=response.get_data(as_text=True),
+            )
+        )
+        try:
+            db.session.commit()
         except sa.exc.IntegrityError:
             db.session.rollback()
             stored = db.session.get(StationScan, key)
             if stored is None:
                 raise
             return replay(stored)
-        finally:
-            sa.event.remove(session, "after_commit", committed)
-        if commits and sa.inspect(row).persistent:  # the effect is committed, the row with it
-            row.status_code = response.status_code
-            row.headers = {
-                name: response.headers[name]
-                for name in REPLAYED_HEADERS
-                if name in response.headers
-            }
-            row.body = response.get_data(as_text=True)
-            db.session.commit()
-        else:  # nothing was committed (a look-up, a refusal): nothing to remember
-            db.session.rollback()
         return response
 
     return wrapped
@@ -149,11 +175,6 @@ def once_per_scan(view):
 
 def replay(stored: StationScan) -> Response:
     """The answer a scan got the first time (the station resent it after a network failure)."""
-    if stored.body is None:  # the effect committed, the answer did not: say so
-        return scan_answer(
-            '<p class="scan-message ok" role="status">This scan was done already.</p>',
-            outcome=Outcome.OK,
-        )
     response = make_response(stored.body, stored.status_code or 200)
     for name, value in (stored.headers or {}).items():
         response.headers[name] = value

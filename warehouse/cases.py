@@ -13,6 +13,7 @@ import enum
 import secrets
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session, joinedload
 
@@ -24,6 +25,7 @@ from warehouse.mail import queue_mail
 from warehouse.models import (
     Case,
     CaseStatus,
+    Outbox,
     RefundState,
     ReturnRequest,
     Role,
@@ -335,6 +337,19 @@ def _case_mail_context(session: Session, case: Case, links: CaseLinks) -> dict:
         },
         "link_days": links.max_age_seconds // 86400,
     }
+
+
+def partner_was_mailed(session: Session, case: Case) -> bool:
+    """Whether any mail of the case (an earlier proposal's included) has left for the partner."""
+    prefix = f"mail:case-opened:{case.id}:"
+    return (
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Outbox)
+            .where(Outbox.idempotency_key.startswith(prefix), Outbox.dispatched_at.is_not(None))
+        )
+        > 0
+    )
 
 
 def case_mail_key(case: Case) -> str:

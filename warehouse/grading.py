@@ -80,21 +80,34 @@ def _unit_query(session: Session):
     )
 
 
-def find_unit(session: Session, lpn: str, *, partner_id: int | None = None) -> Unit:
-    """The unit with this LPN (indexed look-up); another partner's unit is not found."""
+def _visible(unit: Unit | None, partner_id: int | None, site_id: int | None) -> bool:
+    """Whether a partner (its own units) or a station (its site's units) may see the unit."""
+    return (
+        unit is not None
+        and (partner_id is None or unit.partner_id == partner_id)
+        and (site_id is None or unit.site_id == site_id)
+    )
+
+
+def find_unit(
+    session: Session, lpn: str, *, partner_id: int | None = None, site_id: int | None = None
+) -> Unit:
+    """The unit with this LPN (indexed look-up); another partner's or site's unit is not found."""
     code = lpn.strip().upper()
     if not code:
         raise InvalidInput("scan a unit label (LPN)", field="code")
     unit = _unit_query(session).filter(Unit.lpn == code).one_or_none()
-    if unit is None or (partner_id is not None and unit.partner_id != partner_id):
+    if not _visible(unit, partner_id, site_id):
         raise UnknownBarcode(f"no unit with label {code}", field="code")
     return unit
 
 
-def get_unit(session: Session, unit_id: int, *, partner_id: int | None = None) -> Unit:
-    """The unit by id; another partner's unit is not found."""
+def get_unit(
+    session: Session, unit_id: int, *, partner_id: int | None = None, site_id: int | None = None
+) -> Unit:
+    """The unit by id; another partner's or site's unit is not found."""
     unit = _unit_query(session).filter(Unit.id == unit_id).one_or_none()
-    if unit is None or (partner_id is not None and unit.partner_id != partner_id):
+    if not _visible(unit, partner_id, site_id):
         raise NotFound("no such unit", field="unit")
     return unit
 
@@ -200,7 +213,7 @@ def grade_unit(
         .with_for_update(of=Unit)
         .one_or_none()
     )
-    if unit is None:
+    if not _visible(unit, None, actor.site_id):
         raise NotFound("no such unit", field="unit")
     check_gradable(unit)
     cleaned = clean_checklist(unit, checklist)
@@ -248,7 +261,9 @@ def undo_grade(session: Session, actor: events.Actor, unit_id: int) -> Unit:
         raise Conflict(
             f"The refund of {unit.lpn} is {state} already; grade it again to change the grade."
         )
-    if not outbox.cancel(session, cases.case_mail_key(case)):
+    if cases.partner_was_mailed(session, case) or not outbox.cancel(
+        session, cases.case_mail_key(case)
+    ):
         raise Conflict(
             f"The partner was mailed about {unit.lpn} already; grade it again instead (the case "
             "is updated and the partner mailed the new proposal).",

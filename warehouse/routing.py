@@ -85,7 +85,11 @@ def find_unit(session: Session, lpn: str, actor: Actor) -> Unit:
             joinedload(Unit.return_request).joinedload(ReturnRequest.order),
         )
     ).first()
-    if unit is None or (actor.partner_id is not None and unit.partner_id != actor.partner_id):
+    if (
+        unit is None
+        or (actor.partner_id is not None and unit.partner_id != actor.partner_id)
+        or (actor.site_id is not None and unit.site_id != actor.site_id)
+    ):
         raise UnknownBarcode(f"No unit has the LPN {lpn!r}.", field="code")
     return unit
 

@@ -12,14 +12,16 @@
   const video = dialog.querySelector("video");
   const message = dialog.querySelector("[data-camera-message]");
   let controls = null;
+  let session = 0; // which opening of the dialog is current: a closed one must not keep the camera
 
   async function start() {
+    const mine = ++session;
     dialog.showModal();
     message.textContent = "Hold the barcode inside the frame.";
     const reader = new window.ZXingBrowser.BrowserMultiFormatOneDReader();
     try {
-      controls = await reader.decodeFromVideoDevice(undefined, video, function (result) {
-        if (!result || !controls) return;
+      const started = await reader.decodeFromVideoDevice(undefined, video, function (result) {
+        if (!result || !controls || mine !== session) return;
         const code = result.getText();
         stop();
         const field = document.getElementById("scan-code");
@@ -27,12 +29,19 @@
         document.body.dataset.lastCamera = code;
         field.form.requestSubmit();
       });
+      if (mine !== session) {
+        started.stop(); // closed while the camera was starting: switch it off at once
+        return;
+      }
+      controls = started;
     } catch (error) {
+      if (mine !== session) return;
       message.textContent = "The camera is not available (" + error.name + "). Use the scanner or type the code.";
     }
   }
 
   function stop() {
+    session += 1;
     if (controls) { controls.stop(); controls = null; }
     if (dialog.open) dialog.close();
   }

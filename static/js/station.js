@@ -47,7 +47,13 @@
   async function renewToken() {
     const response = await fetch(form.dataset.tokenUrl, {
       credentials: "same-origin", headers: { Accept: "application/json" }, cache: "no-store",
+      redirect: "manual",
     });
+    if (response.type === "opaqueredirect" || response.status === 401) {
+      const ended = new Error("session ended");
+      ended.login = true;
+      throw ended;
+    }
     if (!response.ok) throw new Error("token " + response.status);
     setToken((await response.json()).token);
   }
@@ -153,10 +159,11 @@
       await send(item);
       queue.shift();
     } catch (error) {
+      // Kept with its scan id: retried, it is answered once even if it did reach the server.
       item.state = "failed";
       show("error");
-      say("Network problem: " + item.label + " was not sent. Retry or discard it; "
-          + "scans after it wait in order.", "error");
+      say(error.station || ("Network problem: " + item.label + " was not answered. Retry or "
+          + "discard it; scans after it wait in order."), "error");
     } finally {
       sending = false;
       draw();
@@ -167,7 +174,11 @@
   // The body of a request, read when it is sent: the scan form's context fields (the card's
   // hidden inputs belong to it) describe the card the previous answer drew.
   function body(item) {
-    const data = item.data ? copy(item.data) : new FormData(form);
+    // A tapped form still on the page is read again: a box ticked while the tap waited counts.
+    const again = item.form && item.form.isConnected
+      && (!item.submitter || item.form.contains(item.submitter));
+    const data = again ? new FormData(item.form, item.submitter)
+      : item.data ? copy(item.data) : new FormData(form);
     if (!item.data) {
       data.set("code", item.code);
       (form.dataset.include || "").split(",").filter(Boolean).forEach(function (selector) {
@@ -186,29 +197,58 @@
     return out;
   }
 
+  const ANSWER_WITHIN = 20000; // ms: a scan not answered by then is kept as failed, for a retry
+
+  function failure(text) {
+    const error = new Error(text);
+    error.station = text;
+    return error;
+  }
+
   async function send(item) {
-    const response = await fetch(item.url, {
-      method: "POST",
-      body: body(item),
-      credentials: "same-origin",
-      headers: { "HX-Request": "true", "X-CSRFToken": token(), Accept: "text/html" },
-    });
-    if (response.headers.get("X-Refusal") === "csrf" && !item.renewed) {
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), ANSWER_WITHIN);
+    let response;
+    let html;
+    try {
+      response = await fetch(item.url, {
+        method: "POST",
+        body: body(item),
+        credentials: "same-origin",
+        redirect: "manual", // a login page drawn into the station is not an answer
+        signal: abort.signal,
+        headers: { "HX-Request": "true", "X-CSRFToken": token(), Accept: "text/html" },
+      });
+      html = await response.text();
+    } finally {
+      clearTimeout(timer);
+    }
+    const refusal = response.headers.get("X-Refusal");
+    let ended = refusal === "login" || response.type === "opaqueredirect";
+    if (refusal === "csrf" && !item.renewed) {
       item.renewed = true; // an idle tab's token ran out: renew it and send the same scan again
-      await renewToken();
-      return send(item);
+      try {
+        await renewToken();
+        return send(item);
+      } catch (error) {
+        if (!error.login) throw error;
+        ended = true; // no token without a session
+      }
     }
-    const html = await response.text();
-    const outcome = response.headers.get("X-Scan-Outcome") || (response.ok ? "ok" : "error");
+    if (ended) {
+      item.renewed = false; // after logging in again, a retry may renew the token once more
+      throw failure("Your session has ended: " + item.label + " was not done. Log in again in "
+          + "a new tab, then retry it here.");
+    }
+    const outcome = response.headers.get("X-Scan-Outcome");
+    if (!outcome && response.status >= 500) {
+      throw failure("The server could not answer " + item.label + " (" + response.status + "). "
+          + "Retry it, or discard it and scan again.");
+    }
     const region = document.querySelector(item.target || form.dataset.target);
-    if (response.headers.get("X-Scan-Outcome") || response.status < 500) {
-      htmx.swap(region, html, { swapStyle: "innerHTML" });
-      say("", "");
-    } else {
-      say("The server could not answer " + item.label + " (" + response.status + "); nothing "
-          + "was saved. Scan it again.", "error");
-    }
-    show(outcome, region);
+    htmx.swap(region, html, { swapStyle: "innerHTML" });
+    say("", "");
+    show(outcome || (response.ok ? "ok" : "error"), region);
     printLabel(response.headers.get("X-Print-Label"));
     refocus();
   }
@@ -231,6 +271,8 @@
       event.stopPropagation();
       enqueue({
         data: new FormData(target, submitter),
+        form: target,
+        submitter: submitter,
         url: target.action,
         target: target.dataset.target,
         label: (submitter && submitter.textContent.trim()) || target.dataset.label || "action",
@@ -243,7 +285,7 @@
 
   function isTextEntry(element) {
     return !!element && (element.isContentEditable || element.matches(
-      "textarea, select, input:not([type=checkbox]):not([type=radio]):not([type=button])"
+      "textarea, input:not([type=checkbox]):not([type=radio]):not([type=button])"
       + ":not([type=submit]):not([type=file]):not([type=hidden])"));
   }
 
@@ -266,6 +308,30 @@
       return;
     }
     if (event.key.length === 1 && event.key !== " ") field.focus(); // the key lands in the field
+  }, true);
+
+  // A scanner firing while a note is being written types its code and Enter into the note:
+  // keys that come faster than a person types (BURST ms apart), ended by Enter, are a scan.
+  const BURST = 35;
+  const burst = { element: null, keys: "", last: 0 };
+
+  document.addEventListener("keydown", function (event) {
+    const area = event.target;
+    if (!(area instanceof HTMLTextAreaElement) || event.ctrlKey || event.metaKey || event.altKey) return;
+    const now = performance.now();
+    if (burst.element !== area || now - burst.last > BURST) burst.keys = "";
+    burst.element = area;
+    burst.last = now;
+    if (event.key.length === 1) { burst.keys += event.key; return; }
+    if (event.key !== "Enter" || burst.keys.length < 4) return;
+    const code = burst.keys;
+    burst.keys = "";
+    const end = area.selectionEnd;
+    if (area.value.slice(end - code.length, end) !== code) return;
+    event.preventDefault();
+    area.value = area.value.slice(0, end - code.length) + area.value.slice(end);
+    enqueue({ code: code, label: code, url: form.action });
+    refocus();
   }, true);
 
   document.addEventListener("change", function (event) {

@@ -92,7 +92,9 @@ def index():
     context = _context()
     if lpn:
         try:
-            context = _card_context(grading.find_unit(db.session, lpn))
+            context = _card_context(
+                grading.find_unit(db.session, lpn, site_id=current_user.site_id)
+            )
         except DomainError as error:
             context = _context(message=error.message, outcome=Outcome.ERROR)
     context["queue"] = _queue()
@@ -142,7 +144,7 @@ def scan():
             location = routing.find_location(db.session, code)
             if location is not None:
                 return _put_away(graded_id, location.code)
-        unit = grading.find_unit(db.session, code)
+        unit = grading.find_unit(db.session, code, site_id=current_user.site_id)
     except DomainError as error:
         return _refuse(error)
     if not htmx:
@@ -164,21 +166,23 @@ def _command(scanned: commands.Scanned, unit_id: int | None, graded_id: int | No
         waiting = _queue()
         if not waiting:
             return _panel(_context(message="Nothing is waiting for grading."))
-        return _open(grading.get_unit(db.session, waiting[0].id), f"Next unit: {waiting[0].lpn}.")
+        return _open(
+            grading.get_unit(db.session, waiting[0].id, site_id=current_user.site_id),
+            f"Next unit: {waiting[0].lpn}.",
+        )
     if scanned.command == Command.UNDO:
         if graded_id is None:
             raise InvalidInput("Nothing was graded here to take back.", field="code")
         unit = grading.undo_grade(db.session, current_actor(STATION), graded_id)
-        db.session.commit()
         return _open(
-            grading.get_unit(db.session, unit.id),
+            grading.get_unit(db.session, unit.id, site_id=current_user.site_id),
             f"Grade of {unit.lpn} taken back: the partner was not mailed. Grade it again.",
             Outcome.WARN,
         )
     target = unit_id or graded_id
     if target is None:
         raise InvalidInput("Scan a unit label (LPN) first.", field="code")
-    unit = grading.get_unit(db.session, target)
+    unit = grading.get_unit(db.session, target, site_id=current_user.site_id)
     if scanned.command == Command.REPRINT:
         printer = current_user.label_printer
         if printer is None:
@@ -186,8 +190,10 @@ def _command(scanned: commands.Scanned, unit_id: int | None, graded_id: int | No
             response.headers["X-Print-Label"] = url_for("receive.unit_label", lpn=unit.lpn)
             return response
         printing.request_print(db.session, unit, printer, current_actor(STATION))
-        db.session.commit()
-        return _open(grading.get_unit(db.session, target), f"Label printing on {printer.name}.")
+        return _open(
+            grading.get_unit(db.session, target, site_id=current_user.site_id),
+            f"Label printing on {printer.name}.",
+        )
     if scanned.check is not None or scanned.command == Command.CHECK_ALL:
         if unit_id is None:
             raise InvalidInput("Scan the unit first; the checklist belongs to it.", field="code")
@@ -242,7 +248,7 @@ def _grade(unit_id: int, grade: Grade):
             links=CaseLinks.from_settings(current_app.config),
             hold_case_mail_until=_undo_deadline(),
         )
-        unit = grading.get_unit(db.session, unit_id)
+        unit = grading.get_unit(db.session, unit_id, site_id=current_user.site_id)
         plan = routing.plan(db.session, unit.lpn, current_actor("route"))
         message = f"{unit.lpn} graded {grading.GRADE_LABELS[grade]}: {settlement.note}."
         if plan.target is not None:
@@ -266,13 +272,12 @@ def _grade(unit_id: int, grade: Grade):
             TEMPLATE, "queue", queue=_queue(), oob=True
         )
 
-    # Committed after drawing the answer, so it is drawn from the objects already loaded.
+    # `once_per_scan` commits after the answer is drawn from the objects already loaded.
     return fragment_or_303(
         graded,
         url_for("grade.index"),
         outcome=Outcome.WARN if rejected else Outcome.OK,
         message=message,
-        after_render=db.session.commit,
     )
 
 
@@ -280,7 +285,11 @@ def _grade_refused(unit_id: int, error: DomainError):
     """The unit's card again (when it exists) with the refusal, or the flash and 303."""
 
     def refusal() -> str:
-        unit = grading.get_unit(db.session, unit_id) if error.field != "unit" else None
+        unit = (
+            grading.get_unit(db.session, unit_id, site_id=current_user.site_id)
+            if error.field != "unit"
+            else None
+        )
         context = _card_context(unit) if unit else _context()
         context.update(message=error.message, outcome=Outcome.ERROR)
         return render_block(TEMPLATE, "panel", **context)
@@ -291,9 +300,8 @@ def _grade_refused(unit_id: int, error: DomainError):
 
 
 def _put_away(unit_id: int, location_code: str):
-    unit = grading.get_unit(db.session, unit_id)
+    unit = grading.get_unit(db.session, unit_id, site_id=current_user.site_id)
     done = routing.put_away(db.session, unit.lpn, location_code, current_actor("route"))
-    db.session.commit()
     text = (
         f"{done.unit.lpn} is already in {done.location.code}."
         if done.repeated
@@ -308,7 +316,9 @@ def _put_away(unit_id: int, location_code: str):
 def upload_photo(unit_id: int):
     """Add a camera photo to the unit (checked to be an image by decoding it)."""
     upload = request.files.get("photo")
-    unit = grading.get_unit(db.session, unit_id)  # an unknown id is a 404
+    unit = grading.get_unit(
+        db.session, unit_id, site_id=current_user.site_id
+    )  # an unknown id is a 404
     try:
         if upload is None or (not upload.filename and not upload.content_length):
             raise InvalidInput("take or choose a photo first", field="photo")
@@ -331,7 +341,9 @@ def upload_photo(unit_id: int):
         lambda: render_block(
             TEMPLATE,
             "photos",
-            card=grading.unit_card(db.session, grading.get_unit(db.session, unit_id)),
+            card=grading.unit_card(
+                db.session, grading.get_unit(db.session, unit_id, site_id=current_user.site_id)
+            ),
             photos=photos.photos_of(db.session, unit_id),
             photo_message=message,
             photo_ok=ok,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, render_template, request, url_for
 from flask_login import current_user
 
 from labels.return_label import return_label_pdf
@@ -86,6 +86,7 @@ def _card_context(parcel: int | ReturnRequest | None, **extra) -> dict:
     """What the `#parcel` partial needs to show one parcel (by id, or already loaded)."""
     context = {
         "rma": None,
+        "serial_for": g.get("serial_for"),
         "search_offered": False,
         "reasons": REASON_LABELS,
         "bench": None,
@@ -125,11 +126,8 @@ def _answer(
     context: dict, message: Message | None, *, status: int | None = None, print_url: str = ""
 ):
     """The `#parcel` partial for htmx (with its outcome), else a 303 back to the station page
-    showing the same card.
-
-    Commits the request's transaction after rendering, so the card is drawn from the objects
-    already loaded instead of reloading them all after the commit expired them.
-    """
+    showing the same card. The view's transaction is committed after this, by `once_per_scan`,
+    so the card is drawn from the objects already loaded."""
     kind = message.kind if message else Outcome.OK
     args = {}
     if context.get("rma") is not None:
@@ -145,7 +143,6 @@ def _answer(
         outcome=kind,
         message=message.text if message else None,
         status=status,
-        after_render=db.session.commit,
     )
     if print_url and htmx:
         response.headers["X-Print-Label"] = print_url
@@ -209,12 +206,16 @@ def scan():
         bench = _bench(_int("unit_id"), set(request.form.getlist("check")))
         if not code:
             raise InvalidInput("Scan a parcel, a product or a command.", field="code")
+        actor = _actor()
+        if serial_for is not None:
+            g.serial_for = db.session.get(Unit, serial_for)
         scanned = commands.parse(code)
         if scanned is not None:
             return _command(scanned, rma_id, bench)
-        actor = _actor()
         if serial_for is not None:
+            _check_serial(code, g.serial_for)
             unit = receiving.record_serial(db.session, serial_for, code, actor=actor)
+            g.serial_for = None  # asked and answered
             message = (
                 Message(
                     f"Serial {unit.serial_number} does not match the one shipped: flagged.",
@@ -268,6 +269,18 @@ def scan():
     return _answer(context, message)
 
 
+def _check_serial(code: str, unit: Unit | None) -> None:
+    """Refuse, as a serial number, a code that is plainly something else (a grade, a parcel,
+    a licence plate): the operator skipped the serial, and the card still asks for it."""
+    text = codes.normalise(code)
+    if codes.is_station_code(text) or codes.RMA_SHAPE.match(text) or codes.LPN_SHAPE.match(text):
+        what = unit.lpn if unit is not None else "the unit"
+        raise InvalidInput(
+            f"That is not a serial number: scan the serial number / IMEI of {what} first.",
+            field="code",
+        )
+
+
 def bench_checks(bench: Bench | None) -> set[str]:
     """The checklist ticked on the card, kept across scans of the same unit."""
     return set(bench.checks) if bench is not None else set()
@@ -297,6 +310,7 @@ def _command(scanned: commands.Scanned, rma_id: int | None, bench: Bench | None)
     command = scanned.command
     actor = _actor()
     if command == Command.NEXT:
+        g.serial_for = None  # the operator moves on (a serial can be scanned later by LPN)
         return _answer(_card_context(rma_id), Message("Scan the next item."))
     if command in (Command.REPRINT, Command.UNIT_DAMAGED) and bench is None:
         raise InvalidInput("Scan or confirm a unit first.", field="code")
@@ -412,7 +426,20 @@ def _close(rma_id: int):
 
 
 def _grade_here(rma_id: int | None, bench: Bench, grade):
-    """Grade the current unit at this bench with the checklist as ticked on the card."""
+    """Grade the current unit at this bench with the checklist as ticked on the card.
+
+    A unit graded a moment ago shows no checklist any more: a second grade scan keeps its
+    stored checklist, and the same grade again (a double read) changes nothing.
+    """
+    if bench.unit.status == UnitStatus.GRADED:
+        if bench.unit.grade == grade:
+            unit = grading.get_unit(db.session, bench.unit.id, site_id=current_user.site_id)
+            again = Bench(
+                unit, bench.checks, plan=routing.plan(db.session, unit.lpn, current_actor("route"))
+            )
+            text = f"{unit.lpn} is graded {grading.GRADE_LABELS[grade]} already: nothing changed."
+            return _answer(_card_context(rma_id or unit.return_id, bench=again), Message(text))
+        bench.checks = {item for item, done in (bench.unit.checklist or {}).items() if done}
     settlement = grading.grade_unit(
         db.session,
         current_actor("grade"),
@@ -422,7 +449,7 @@ def _grade_here(rma_id: int | None, bench: Bench, grade):
         links=CaseLinks.from_settings(current_app.config),
         hold_case_mail_until=_undo_deadline(),
     )
-    unit = grading.get_unit(db.session, bench.unit.id)
+    unit = grading.get_unit(db.session, bench.unit.id, site_id=current_user.site_id)
     bench = Bench(unit, bench.checks, settlement=settlement)
     bench.plan = routing.plan(db.session, unit.lpn, current_actor("route"))
     text = f"{unit.lpn} graded {grading.GRADE_LABELS[grade]}: {settlement.note}."
@@ -541,7 +568,6 @@ def unannounced(shipment_id: int):
         if site_id is None:
             raise InvalidInput("your user has no site; ask a supervisor to set one")
         rma = receiving.create_unannounced(db.session, shipment_id, actor=_actor(), site_id=site_id)
-        db.session.commit()
     except DomainError as error:
         return _refusal(error, None)
     return _answer(

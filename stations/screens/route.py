@@ -1,4 +1,9 @@
-"""The route station: scan an LPN, read the route and target, scan the bin to put it away."""
+"""The route station: scan an LPN, read the route and target, scan the bin to put it away.
+
+The unit waiting for its bin scan travels in a field of the scan form (`pending_lpn`, drawn
+with each answer), so a resent scan and a second tab are judged against what each screen shows.
+Without JavaScript (plain form posts and 303s) it is kept in the session instead.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +14,17 @@ from labels.sheets import barcode_sheet_pdf
 from stations import commands
 from stations.auth import current_actor, roles_required
 from stations.commands import Command
+from stations.extensions import htmx
 from stations.htmx import Outcome, file_response, fragment_or_303, once_per_scan
 from stations.nav import register
-from warehouse import printing, routing
+from warehouse import codes, printing, routing
 from warehouse.db import db
 from warehouse.errors import DomainError, InvalidInput
 from warehouse.models import Role
 
 bp = Blueprint("route", __name__, url_prefix="/route")
 STATION = "route"
-PENDING = "route_lpn"  # the LPN scanned last, waiting for its bin scan
+PENDING = "route_lpn"  # without JavaScript: the LPN scanned last, waiting for its bin scan
 register(
     "Route",
     "route.index",
@@ -31,14 +37,15 @@ register(
 @bp.get("/")
 @roles_required(Role.OPERATOR, Role.SUPERVISOR)
 def index():
-    """The station page, with the route of the unit scanned last (waiting for its bin)."""
-    planned = None
-    if session.get(PENDING):
+    """The station page; `?lpn=` shows that unit's route (the target of the 303s)."""
+    planned = error = None
+    lpn = request.args.get("lpn", "").strip() or session.get(PENDING, "")
+    if lpn:
         try:
-            planned = routing.plan(db.session, session[PENDING], current_actor(STATION))
-        except DomainError:
-            session.pop(PENDING, None)
-    return render_template("route/index.html", planned=planned, done=None, error=None)
+            planned = routing.plan(db.session, lpn, current_actor(STATION))
+        except DomainError as refused:
+            error = refused
+    return render_template("route/index.html", planned=planned, done=None, error=error)
 
 
 @bp.post("/scan")
@@ -48,7 +55,10 @@ def scan():
     """One scan: an LPN shows its route; a bin / pallet barcode puts the pending unit away."""
     code = request.form.get("code", "").strip()
     actor = current_actor(STATION)
-    pending = session.get(PENDING)
+    if htmx:
+        pending = codes.normalise(request.form.get("pending_lpn", "")) or None
+    else:
+        pending = session.get(PENDING)
     planned = done = None
     try:
         if not code:
@@ -63,20 +73,19 @@ def scan():
                     f"{location.code} is a bin: scan the unit's LPN first.", field="code"
                 )
             done = routing.put_away(db.session, pending, location.code, actor)
-            db.session.commit()
             session.pop(PENDING, None)
         else:
-            planned = routing.plan(db.session, code, actor)
-            db.session.commit()
             # Kept even when routed: re-scanning its bin then answers "already in" (idempotent).
-            session[PENDING] = planned.unit.lpn
+            planned = routing.plan(db.session, code, actor)
+            if not htmx:
+                session[PENDING] = planned.unit.lpn
     except DomainError as error:
         db.session.rollback()
         if pending and planned is None and done is None:
             try:
                 planned = routing.plan(db.session, pending, actor)
             except DomainError:
-                session.pop(PENDING, None)
+                planned = None
         return _answer(planned, None, error)
     return _answer(planned, done, None)
 
@@ -95,8 +104,7 @@ def _command(scanned: commands.Scanned, pending: str | None, actor):
             response.headers["X-Print-Label"] = url_for("receive.unit_label", lpn=pending)
             return response
         printing.request_print(db.session, planned.unit, printer, actor)
-        db.session.commit()
-        return _answer(routing.plan(db.session, pending, actor), None, None)
+        return _answer(planned, None, None)
     raise InvalidInput(f"{code_of(scanned)} is not a routing command.", field="code")
 
 
@@ -117,9 +125,10 @@ def clear():
 def _answer(planned, done, error):
     """The result card for htmx, else the outcome flashed on the station page."""
     message = error.message if error is not None else (_done_text(done) if done else None)
+    args = {"lpn": planned.unit.lpn} if planned is not None and htmx else {}
     return fragment_or_303(
         lambda: render_template("route/_result.html", planned=planned, done=done, error=error),
-        url_for("route.index"),
+        url_for("route.index", **args),
         outcome=Outcome.OK if error is None else Outcome.ERROR,
         message=message,
         status=(error.status if error.status in (404, 409) else 422) if error else None,

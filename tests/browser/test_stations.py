@@ -116,6 +116,24 @@ def test_enter_on_a_ticked_checkbox_never_grades(app, page, how, output_dir):
     assert graded.checklist["accessories_complete"] is True
 
 
+def test_a_scan_fired_while_writing_a_note_is_a_scan_and_the_note_keeps_only_the_words(app, page):
+    app.config["GRADE_UNDO_SECONDS"] = 0
+    unit = factories.received()
+    browser_login(page, factories.user(Role.OPERATOR))
+    page.goto("/grade")
+    scanner(page, unit.lpn)
+    expect(page.locator(f'.unit-card[data-lpn="{unit.lpn}"]')).to_be_visible()
+    notes = page.locator("#grade-form textarea[name=notes]")
+    notes.click()
+    page.keyboard.type("scuff on toe", delay=80)  # a person writing
+    scanner(page, "GRADE-USED")  # the scanner fires into the note
+    expect(page.locator(".result-card")).to_contain_text("Used")
+    db.session.expire_all()
+    graded = db.session.get(Unit, unit.id)
+    assert graded.grade == Grade.USED
+    assert graded.notes == "scuff on toe"
+
+
 # --- defect 2: an empty scan field + a digit graded at once ------------------------------------
 
 
@@ -183,13 +201,58 @@ def test_a_scan_lost_to_the_network_stays_queued_until_retried(page):
     failed = page.locator("#scan-queue li.is-failed")
     expect(failed).to_contain_text(SHOE)  # the code did not vanish
     expect(page.locator("#scan-form")).to_have_class(re.compile("is-error"))
-    expect(page.locator("#scan-status")).to_contain_text("was not sent")
+    expect(page.locator("#scan-status")).to_contain_text("was not answered")
     scanner(page, SHOE)  # a second scan waits behind the failed one, in order
     expect(page.locator("#scan-queue li")).to_have_count(2)
     failed.locator("[data-queue-action=retry]").click()
     settled(page)
     expect(page.locator(".parcel")).to_contain_text("2 of 2 expected units confirmed")
     assert [u.slot for u in db.session.query(Unit).order_by(Unit.id)] == [1, 2]
+
+
+def test_a_server_error_or_an_ended_session_keeps_the_scan_with_its_id_for_a_retry(page):
+    rma = announced(2)
+    operator = factories.user(Role.OPERATOR)
+    browser_login(page, operator)
+    page.goto("/receive/")
+    scanner(page, rma.rma)
+    settled(page)
+    sent: list[str] = []
+
+    def fail_once(route):
+        sent.append(route.request.post_data)
+        if len(sent) == 1:
+            route.fulfill(status=502, body="Bad gateway", content_type="text/plain")
+        else:
+            route.continue_()
+
+    page.route("**/receive/scan", fail_once)
+    scanner(page, SHOE)
+    failed = page.locator("#scan-queue li.is-failed")
+    expect(failed).to_contain_text(SHOE)
+    expect(page.locator("#scan-status")).to_contain_text("could not answer")
+    expect(page.locator("#parcel")).not_to_contain_text("Bad gateway")
+    scan_id = failed.get_attribute("data-scan-id")
+    failed.locator("[data-queue-action=retry]").click()
+    settled(page)
+    assert len(sent) == 2
+    assert all(scan_id in body for body in sent)
+    assert db.session.query(Unit).count() == 1
+    page.unroute("**/receive/scan")
+
+    page.context.clear_cookies()  # the session ended (logged out elsewhere, or expired)
+    scanner(page, SHOE)
+    failed = page.locator("#scan-queue li.is-failed")
+    expect(failed).to_contain_text(SHOE)
+    expect(page.locator("#scan-status")).to_contain_text("session has ended")
+    expect(page.locator("#parcel input[name=password]")).to_have_count(0)  # no login page inside
+    assert db.session.query(Unit).count() == 1
+    other = page.context.new_page()  # log in again in a new tab, as the message says
+    browser_login(other, operator)
+    other.close()
+    failed.locator("[data-queue-action=retry]").click()
+    settled(page)
+    expect(page.locator(".parcel")).to_contain_text("2 of 2 expected units confirmed")
 
 
 # --- defect 4: CSRF on an idle tablet -----------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tests import factories
 from tests.helpers import csrf_from, login_as, row_counts
 from warehouse.db import db
@@ -19,8 +21,15 @@ def start(client):
 
 
 def scan(client, token, code, htmx=True):
+    """A scan with the card's context, as the station client sends it: the unit waiting for its
+    bin is the one the previous answer drew (`pending_lpn`)."""
     headers = {**HX, "X-CSRFToken": token} if htmx else {"X-CSRFToken": token}
-    return client.post("/route/scan", data={"code": code}, headers=headers)
+    data = {"code": code, "pending_lpn": getattr(client, "pending_lpn", "")}
+    response = client.post("/route/scan", data=data, headers=headers)
+    match = re.search(r'name="pending_lpn" value="([^"]*)"', response.get_data(as_text=True))
+    if match:
+        client.pending_lpn = match.group(1)
+    return response
 
 
 def test_scan_lpn_then_bin_puts_the_unit_away(client, count_queries):

@@ -302,3 +302,17 @@ def test_a_bin_code_that_reads_as_a_command_is_refused(app):
             locations.add_location(
                 db.session, site_id=site.id, code=code, kind="resale", capacity=5, actor=Actor()
             )
+
+
+def test_a_scan_after_logout_is_a_login_refusal_not_the_login_page(station):
+    station.scan(RMA)
+    station.client.post("/logout", headers={"X-CSRFToken": station.token})
+    response = station.scan(SHOE, scan_id="tab0001-9")
+    assert response.status_code == 401
+    assert response.headers["X-Refusal"] == "login"
+    assert response.headers["X-Scan-Outcome"] == "error"
+    assert "log in again" in response.get_data(as_text=True)
+    assert db.session.query(Unit).count() == 0
+    page = station.client.get("/receive/")  # a page (not a scan) still goes to the login form
+    assert page.status_code == 302
+    assert "/login" in page.headers["Location"]
