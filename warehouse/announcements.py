@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from warehouse import codes
-from warehouse.db import utcnow
+from warehouse.db import lock_row, utcnow
 from warehouse.deadlines import assess, local_date
 from warehouse.errors import Conflict, InvalidInput, NotFound
 from warehouse.events import Actor, record
@@ -169,7 +169,7 @@ def announce(
     if len(comment) > MAX_COMMENT:
         raise InvalidInput(f"the comment is longer than {MAX_COMMENT} characters", field="comment")
     # Lock the order so two announcements at once cannot both take the last unit.
-    session.execute(sa.select(Order.id).where(Order.id == order.id).with_for_update())
+    lock_row(session, Order, order.id)
     by_id = {line.id: line for line in order.lines}
     left = returnable(session, order)
     wanted: dict[int, int] = {}

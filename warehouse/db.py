@@ -54,3 +54,15 @@ class UTCDateTime(sa.types.TypeDecorator):
 def utcnow() -> dt.datetime:
     """The current instant, timezone-aware in UTC."""
     return dt.datetime.now(dt.UTC)
+
+
+def lock_row(session, model, row_id: int) -> None:
+    """Hold `model` row `row_id`'s write lock until the transaction ends, on either database.
+
+    `SELECT … FOR UPDATE` is silently ignored by SQLite; a write is not: an UPDATE that
+    changes nothing takes the row's lock on PostgreSQL and the database's write lock on SQLite,
+    so a second transaction doing the same waits here and then reads what the first committed.
+    Call it before reading what the lock protects.
+    """
+    table = model.__table__
+    session.execute(sa.update(table).where(table.c.id == row_id).values(id=table.c.id))
