@@ -11,7 +11,7 @@ from flask import Flask
 from flask_login import current_user
 
 from labels.svg import code128_svg
-from stations import api, auth, cli, config, errors, health, nav, screens
+from stations import api, auth, cli, config, errors, health, nav, params, screens, security
 from stations.extensions import csrf, htmx, login, migrate
 from warehouse.db import db
 from warehouse.money import format_minor
@@ -33,6 +33,7 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     app.config.update(values)
+    params.init_app(app)  # before any route is added: `<int:…>` is a bounded id
     _tune_engine(app)
 
     db.init_app(app)
@@ -42,6 +43,7 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
     login.init_app(app)
 
     auth.init_app(app)
+    security.init_app(app)
     errors.init_app(app)
     health.init_app(app)
     cli.init_app(app)

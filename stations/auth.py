@@ -5,16 +5,30 @@ from __future__ import annotations
 import functools
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
-from stations.extensions import htmx, login
-from warehouse.accounts import password_matches
+from stations.extensions import htmx, login, redis_client
+from stations.params import as_id
+from warehouse.accounts import authenticate, end_sessions
 from warehouse.db import db
 from warehouse.errors import NotFound
 from warehouse.events import Actor
 from warehouse.models import Role, User
+from warehouse.ratelimit import Limit, LocalCounters, RateLimiter, TooManyAttempts
 
 bp = Blueprint("auth", __name__)
 
@@ -25,6 +39,12 @@ def init_app(app) -> None:
     login.login_message = "Please log in to use this screen."
     login.unauthorized_handler(_unauthorized)
     app.register_blueprint(bp)
+
+
+def client_address() -> str:
+    """The client's IP address: the connection's, or the one a trusted proxy forwarded
+    (`TRUSTED_PROXIES` wraps the app in ProxyFix, which rewrites `remote_addr`)."""
+    return request.remote_addr or "unknown"
 
 
 def _unauthorized():
@@ -43,8 +63,34 @@ def _unauthorized():
 
 
 @login.user_loader
-def _load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+def _load_user(session_id: str) -> User | None:
+    """The session's user, if the session is still theirs: same session version, still active."""
+    user_id, _, version = (as_id(part) for part in session_id.partition(":"))
+    if user_id is None or version is None:
+        return None  # a cookie from before session versions, or not ours: log in again
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or user.session_version != version:
+        return None
+    return user
+
+
+# --- login throttling: failures per account and per address ----------------------------------
+
+LOGIN_WINDOW = 15 * 60
+
+
+def _login_limiter() -> RateLimiter:
+    """Login failures counted in Redis; while Redis is down, in this process's memory."""
+    fallback = current_app.extensions.setdefault("returnyard.login_counters", LocalCounters())
+    return RateLimiter(redis_client(), prefix="ry:login", fallback=fallback)
+
+
+def _login_limits(email: str) -> tuple[tuple[Limit, str], tuple[Limit, str]]:
+    config = current_app.config
+    return (
+        (Limit("account", config["LOGIN_FAILURES_PER_ACCOUNT"], LOGIN_WINDOW), email),
+        (Limit("address", config["LOGIN_FAILURES_PER_ADDRESS"], LOGIN_WINDOW), client_address()),
+    )
 
 
 def roles_required(*roles: Role):
@@ -110,13 +156,19 @@ def _safe_next(target: str | None) -> str | None:
 def login_page():
     """The login form; a wrong email or password is refused with 401 and the same words."""
     if request.method == "POST":
-        email = request.form.get("email", "").strip().lower()
-        user = db.session.query(User).filter_by(email=email).one_or_none()
-        if (
-            user is None
-            or not user.active
-            or not password_matches(user, request.form.get("password", ""))
-        ):
+        email = request.form.get("email", "").strip().lower()[:254]
+        limits = _login_limits(email)
+        limiter = _login_limiter()
+        try:
+            limiter.check(*limits)
+        except TooManyAttempts as error:
+            flash(error.message, "error")
+            response = make_response(render_template("auth/login.html", email=email), 429)
+            response.headers["Retry-After"] = str(error.details["retry_after"])
+            return response
+        user = authenticate(db.session, email, request.form.get("password", ""))
+        if user is None:
+            limiter.hit(*limits)
             flash("Wrong email or password.", "error")
             return render_template("auth/login.html", email=email), 401
         login_user(user)
@@ -136,6 +188,9 @@ def csrf_token():
 
 @bp.post("/logout")
 def logout():
-    """End the session and go back to the login page."""
+    """End the session (and every other session of this user) and go back to the login page."""
+    if current_user.is_authenticated:
+        end_sessions(current_user)
+        db.session.commit()
     logout_user()
     return redirect(url_for("auth.login"), 303)

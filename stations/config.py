@@ -77,6 +77,13 @@ def from_environment() -> dict:
         # partner's mail waits in the outbox until then.
         "GRADE_UNDO_SECONDS": int(os.environ.get("GRADE_UNDO_SECONDS", "120")),
         "RETURN_LOOKUPS_PER_IP": int(os.environ.get("RETURN_LOOKUPS_PER_IP", "20")),
+        # Wrong logins allowed in 15 minutes per account and per client address (then 429).
+        "LOGIN_FAILURES_PER_ACCOUNT": int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "10")),
+        "LOGIN_FAILURES_PER_ADDRESS": int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "50")),
+        # How many proxies in front set X-Forwarded-For/-Proto/-Host that the app may believe.
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
+        # Behind HTTPS: Secure cookies and HSTS.
+        "SECURE_COOKIES": _flag("SECURE_COOKIES"),
         "RETURN_LOOKUPS_PER_ORDER": int(os.environ.get("RETURN_LOOKUPS_PER_ORDER", "5")),
         "RESALE_EXPORT_BACKGROUND_ROWS": int(
             os.environ.get("RESALE_EXPORT_BACKGROUND_ROWS", "2000")

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 from stations.extensions import htmx
 from stations.htmx import Outcome, scan_answer
@@ -47,8 +48,12 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         if _wants_json():
-            return jsonify(error.as_dict()), error.status
-        return refusal(error.message, error.status, kind=error.code)
+            response = make_response(jsonify(error.as_dict()), error.status)
+        else:
+            response = make_response(refusal(error.message, error.status, kind=error.code))
+        if "retry_after" in error.details:  # a limit: when to try again
+            response.headers["Retry-After"] = str(error.details["retry_after"])
+        return response
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
@@ -56,20 +61,26 @@ def init_app(app: Flask) -> None:
             return jsonify({"error": "csrf", "message": CSRF_MESSAGE}), 400
         return refusal(CSRF_MESSAGE, 400, kind="csrf")
 
-    for status, message in (
-        (400, "That request could not be understood."),
-        (403, "You do not have access to this screen."),
-        (404, "Nothing was found at this address."),
-        (405, "That method is not allowed here."),
-        (413, "The upload is too large."),
-        (500, "Something went wrong on our side; nothing was saved. Try again."),
-    ):
-        app.register_error_handler(status, _handler(status, message))
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        status = error.code or 500
+        message = MESSAGES.get(status) or error.description or "That request was refused."
+        name = (error.name or "error").lower().replace(" ", "_")
+        response = make_response(refusal(message, status, kind=name))
+        for header, value in error.get_headers():  # e.g. Allow on a 405, Retry-After
+            if header.lower() != "content-type":
+                response.headers.setdefault(header, value)
+        return response
+
+    # An unforeseen exception reaches the HTTPException handler as a 500 (Flask logs it with its
+    # traceback first): JSON on the API, never the HTML error page.
 
 
-def _handler(status: int, message: str):
-    def handler(error):
-        name = getattr(error, "name", "error").lower().replace(" ", "_")
-        return refusal(message, status, kind=name)
-
-    return handler
+MESSAGES = {
+    400: "That request could not be understood.",
+    403: "You do not have access to this screen.",
+    404: "Nothing was found at this address.",
+    405: "That method is not allowed here.",
+    413: "The upload is too large.",
+    500: "Something went wrong on our side; nothing was saved. Try again.",
+}

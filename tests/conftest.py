@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from flask_sqlalchemy.session import Session
 
@@ -111,7 +113,9 @@ def app(backend, request, session_tmp, redis_server, app_config):
     url = database_url(backend, request, session_tmp)
     settings = _settings(url, redis_server.url, session_tmp)
     settings.update(app_config)
+    _forget_attempt_counters(redis_server.url)
     application = create_app(settings)
+    application.test_client_class = _OwnRequestClient
     with application.app_context():
         if request.node.get_closest_marker("commits"):
             yield application
@@ -121,6 +125,34 @@ def app(backend, request, session_tmp, redis_server, app_config):
             with _rolled_back():
                 yield application
         db.engine.dispose()
+
+
+class _OwnRequestClient(FlaskClient):
+    """A test client whose every request starts with an empty `g`, as in production.
+
+    The test holds the app context open (for its database session), and Flask reuses an open
+    app context for requests instead of pushing one each: without this, `g` would carry the
+    logged-in user (Flask-Login) and the form token (Flask-WTF) from one request, and one
+    client, to the next, and a logged-out or forged session could look logged in.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            g.__dict__.clear()
+        return super().open(*args, **kwargs)
+
+
+def _forget_attempt_counters(url: str) -> None:
+    """Each test starts with no login or look-up failures counted (all tests log in from
+    127.0.0.1: counts left by one would lock the next out)."""
+    from redis import Redis
+
+    connection = Redis.from_url(url)
+    for pattern in ("ry:rate:*", "ry:login:*"):
+        keys = list(connection.scan_iter(match=pattern, count=500))
+        if keys:
+            connection.delete(*keys)
+    connection.close()
 
 
 class _OneConnectionSession(Session):

@@ -19,6 +19,21 @@ from warehouse.models import ApiToken, Partner, Role, Site, User
 TOKEN_PREFIX = "ry_"  # noqa: S105 - the visible start of every token, not a secret
 
 
+MIN_PASSWORD_LENGTH = 10
+
+# Checked when no account has the email given, so a wrong email takes as long to refuse as a
+# wrong password (the time must not tell which accounts exist).
+_NOBODY_HASH = generate_password_hash(secrets.token_hex(16))
+
+
+def check_password_strength(password: str) -> None:
+    """Refuse a password too short to resist guessing."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"the password needs at least {MIN_PASSWORD_LENGTH} characters", field="password"
+        )
+
+
 def hash_password(password: str) -> str:
     """A salted hash for storing a password."""
     return generate_password_hash(password)
@@ -27,6 +42,36 @@ def hash_password(password: str) -> str:
 def password_matches(user: User, password: str) -> bool:
     """Whether `password` is the user's password."""
     return check_password_hash(user.password_hash, password)
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active user with this email and password, else None, in the same time either way."""
+    user = session.query(User).filter_by(email=email.strip().lower()).one_or_none()
+    if user is None:
+        check_password_hash(_NOBODY_HASH, password)
+        return None
+    if not password_matches(user, password) or not user.active:
+        return None
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """End every session of `user` (each cookie carries the version it was issued under)."""
+    user.session_version = (user.session_version or 1) + 1
+
+
+def set_password(user: User, password: str) -> None:
+    """Give `user` a new password; every session opened with the old one ends."""
+    check_password_strength(password)
+    user.password_hash = hash_password(password)
+    end_sessions(user)
+
+
+def set_active(user: User, active: bool) -> None:
+    """Let `user` log in again, or stop them: deactivating ends their sessions at once."""
+    user.active = active
+    if not active:
+        end_sessions(user)
 
 
 def check_partner_binding(role: Role, partner: Partner | None, *, field: str = "partner") -> None:
@@ -62,6 +107,7 @@ def create_user(
     """Add a login to the session after checking the email is free and the partner binding."""
     email = check_email_free(session, email)
     check_partner_binding(role, partner)
+    check_password_strength(password)
     user = User(
         email=email,
         name=name or email,

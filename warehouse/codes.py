@@ -98,7 +98,7 @@ def canonical_rma(code: str) -> str:
 def is_gtin(code: str) -> bool:
     """True for a product barcode: EAN-8, UPC-A, EAN-13 or GTIN-14 with a correct check digit."""
     code = normalise(code)
-    if not code.isdigit() or len(code) not in (8, 12, 13, 14):
+    if not (code.isascii() and code.isdigit()) or len(code) not in (8, 12, 13, 14):
         return False
     digits = [int(char) for char in code]
     body, check = digits[:-1], digits[-1]
@@ -109,7 +109,7 @@ def is_gtin(code: str) -> bool:
 def looks_like_gtin(code: str) -> bool:
     """Digits only and a product-barcode length (whether or not the check digit is right)."""
     code = normalise(code)
-    return code.isdigit() and len(code) in (8, 12, 13, 14)
+    return code.isascii() and code.isdigit() and len(code) in (8, 12, 13, 14)
 
 
 def is_station_code(code: str) -> bool:

@@ -25,6 +25,9 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 
+# The largest id a row can have (PostgreSQL `integer`); a larger one in a URL names nothing.
+MAX_ID = 2**31 - 1
+
 
 class UTCDateTime(sa.types.TypeDecorator):
     """A timestamp stored as naive UTC and always handed back timezone-aware (UTC).

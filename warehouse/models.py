@@ -530,6 +530,10 @@ class User(UserMixin, db.Model):
         """Whether the user may log in (Flask-Login reads this)."""
         return self.active
 
+    def get_id(self) -> str:
+        """What the session cookie holds: the id and the session version it was issued under."""
+        return f"{self.id}:{self.session_version}"
+
 
 class ApiToken(db.Model):
     """An API token; only its SHA-256 is stored. A partner token sees its partner only."""

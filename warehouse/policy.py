@@ -83,7 +83,12 @@ def update_policy(
         form, "window_days", "The return window", WITHDRAWAL_DAYS, MAX_WINDOW_DAYS, errors
     )
     raw_window = (form.get("window_days") or "").strip()
-    if "window_days" in errors and raw_window.isdigit() and int(raw_window) < WITHDRAWAL_DAYS:
+    if (
+        "window_days" in errors
+        and raw_window.isascii()
+        and raw_window.isdigit()
+        and int(raw_window) < WITHDRAWAL_DAYS
+    ):
         errors["window_days"] = (
             f"The return window cannot be shorter than the legal {WITHDRAWAL_DAYS} days"
         )

@@ -324,7 +324,9 @@ def _whole(raw: Any, where: str, name: str, index: int, *, scale: int = 1) -> in
     try:
         whole, _, frac = text.partition(".")
         digits = len(str(scale)) - 1
-        if not whole.isdigit() or (frac and (not frac.isdigit() or len(frac) > digits)):
+        if not (whole.isascii() and whole.isdigit()) or (
+            frac and (not (frac.isascii() and frac.isdigit()) or len(frac) > digits)
+        ):
             raise ValueError
         return int(whole) * scale + (int(frac.ljust(digits, "0")) if frac else 0)
     except ValueError:

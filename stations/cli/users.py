@@ -5,10 +5,17 @@ from __future__ import annotations
 import click
 
 from stations.cli.common import find_partner
-from warehouse.accounts import check_email_free, check_partner_binding, create_user, issue_token
+from warehouse.accounts import (
+    check_email_free,
+    check_partner_binding,
+    create_user,
+    issue_token,
+    set_active,
+    set_password,
+)
 from warehouse.db import db
 from warehouse.errors import DomainError
-from warehouse.models import Role, Site
+from warehouse.models import Role, Site, User
 
 ROLE_CHOICE = click.Choice([role.value for role in Role])
 
@@ -43,17 +50,53 @@ def create_user_command(email, role, name, partner_code, site_code, password):
         raise click.BadParameter(error.message, param_hint=error.field) from None
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    create_user(
-        db.session,
-        email=email,
-        name=name or email,
-        password=password,
-        role=role,
-        partner=partner,
-        site=site,
-    )
+    try:
+        create_user(
+            db.session,
+            email=email,
+            name=name or email,
+            password=password,
+            role=role,
+            partner=partner,
+            site=site,
+        )
+    except DomainError as error:
+        raise click.BadParameter(error.message, param_hint=error.field) from None
     db.session.commit()
     click.echo(f"created {role.value} {email}")
+
+
+def _user(email: str) -> User:
+    user = db.session.query(User).filter_by(email=email.strip().lower()).one_or_none()
+    if user is None:
+        raise click.BadParameter(f"no user with email {email!r}", param_hint="EMAIL")
+    return user
+
+
+@click.command("set-password")
+@click.argument("email")
+@click.option("--password", default=None, help="The new password (asked for when not given).")
+def set_password_command(email, password):
+    """Give a user a new password; every session they have open ends."""
+    user = _user(email)
+    if password is None:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    try:
+        set_password(user, password)
+    except DomainError as error:
+        raise click.BadParameter(error.message, param_hint="--password") from None
+    db.session.commit()
+    click.echo(f"new password set for {user.email}; their sessions have ended")
+
+
+@click.command("deactivate-user")
+@click.argument("email")
+def deactivate_user_command(email):
+    """Stop a user from logging in and end every session they have open."""
+    user = _user(email)
+    set_active(user, False)
+    db.session.commit()
+    click.echo(f"deactivated {user.email}; their sessions have ended")
 
 
 @click.command("create-token")

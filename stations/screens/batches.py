@@ -11,9 +11,10 @@ from labels.bins import bin_labels_pdf, bin_labels_zpl
 from stations.auth import current_actor, partner_scope, roles_required
 from stations.htmx import file_response
 from stations.nav import register
+from stations.params import as_id
 from warehouse import batches, locations
 from warehouse.db import db
-from warehouse.errors import DomainError, NotFound
+from warehouse.errors import DomainError, InvalidInput, NotFound
 from warehouse.models import (
     Batch,
     BatchKind,
@@ -166,7 +167,9 @@ def locations_page():
 def location_labels(fmt: str):
     """Labels of the chosen locations (?id=1&id=2), or of every location of the site."""
     site_id = _site_id()
-    ids = [int(i) for i in request.args.getlist("id") if i.isdigit()]
+    ids = [as_id(i) for i in request.args.getlist("id")]
+    if None in ids:
+        raise InvalidInput("each id must be a location number", field="id")
     if ids:
         chosen = [locations.get_location(db.session, i, site_id) for i in ids]
     else:

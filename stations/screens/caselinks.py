@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
 from stations.screens.photos import photo_dir
+from stations.security import secret_link_page
 from warehouse import cases, photos
 from warehouse.cases import Action, CaseLinks, LinkRefused
 from warehouse.checklists import CHECKLIST_LABELS
@@ -53,6 +54,7 @@ def _page(token, claim, case, *, error=None, form=None, status=200):
 
 
 @bp.get("/<token>")
+@secret_link_page
 def show(token: str):
     """The case and the one form of the link's action; looking decides nothing."""
     try:
@@ -63,6 +65,7 @@ def show(token: str):
 
 
 @bp.post("/<token>")
+@secret_link_page
 def decide(token: str):
     """Decide the case with the link's action (amount and reason from the form)."""
     try:
@@ -97,6 +100,7 @@ def decide(token: str):
 
 
 @bp.get("/<token>/photos/<int:photo_id>")
+@secret_link_page
 def photo(token: str, photo_id: int):
     """A photo of the case's unit, for whoever holds a valid link of the case."""
     try:

@@ -12,6 +12,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    make_response,
     redirect,
     render_template,
     request,
@@ -21,8 +22,10 @@ from flask import (
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from labels.return_label import return_label_pdf
+from stations.auth import client_address
 from stations.extensions import redis_client
 from stations.htmx import file_response
+from stations.security import secret_link_page
 from warehouse import announcements
 from warehouse.announcements import REASON_LABELS, LineRequest
 from warehouse.db import db
@@ -82,7 +85,10 @@ def find():
         return render_template("customer/find.html", number="", secret="", error=None)
     per_ip, per_order = _limits()
     order_key = number.upper().replace(" ", "")
-    ip = request.remote_addr or "unknown"
+    ip = client_address()
+    # Failures are counted (a guess at someone's order), per address and per order; a customer
+    # who finds their order costs nothing, so many customers behind one address are not
+    # locked out by each other.
     try:
         limiter().check((per_ip, ip), (per_order, order_key))
         if not number or not secret:
@@ -92,11 +98,16 @@ def find():
         except DomainError:
             limiter().hit((per_ip, ip), (per_order, order_key))
             raise
-        limiter().hit((per_ip, ip))
     except DomainError as error:
-        return render_template(
-            "customer/find.html", number=number, secret=secret, error=error.message
-        ), error.status
+        response = make_response(
+            render_template(
+                "customer/find.html", number=number, secret=secret, error=error.message
+            ),
+            error.status,
+        )
+        if "retry_after" in error.details:
+            response.headers["Retry-After"] = str(error.details["retry_after"])
+        return response
     session[SESSION_KEY] = order.id
     return redirect(url_for("customer.choose"), 303)
 
@@ -147,7 +158,7 @@ def _lines_from_form(order: Order) -> list[LineRequest]:
     lines = []
     for line in order.lines:
         raw = request.form.get(f"qty-{line.id}", "0").strip() or "0"
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
             raise InvalidInput(f"{line.product.title}: the quantity must be a whole number")
         quantity = int(raw)
         if quantity == 0:
@@ -169,6 +180,7 @@ def _lines_from_form(order: Order) -> list[LineRequest]:
 
 
 @bp.get("/done/<token>")
+@secret_link_page
 def done(token: str):
     """Step 3: the RMA numbers and their label downloads."""
     try:
@@ -189,6 +201,7 @@ def done(token: str):
 
 
 @bp.get("/label/<token>.pdf")
+@secret_link_page
 def label(token: str):
     """The return label PDF of the RMA the token was signed for."""
     try:

@@ -30,6 +30,7 @@ from stations.auth import current_actor, roles_required
 from stations.commands import Command
 from stations.extensions import htmx
 from stations.htmx import Outcome, file_response, fragment_or_303, once_per_scan
+from stations.params import id_param
 from stations.screens.photos import photo_dir
 from warehouse import grading, photos, printing, routing
 from warehouse.cases import CaseLinks
@@ -109,15 +110,6 @@ def _checks() -> set[str]:
     return set(request.form.getlist("check"))
 
 
-def _int(name: str) -> int | None:
-    raw = request.form.get(name, "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit() or len(raw) > 18:
-        raise InvalidInput(f"{name} must be a number", field=name)
-    return int(raw)
-
-
 @bp.post("/scan")
 @roles_required(*STAFF)
 @once_per_scan
@@ -126,7 +118,7 @@ def scan():
     acts on it; a bin puts the unit just graded away."""
     code = request.form.get("code", "").strip()
     try:
-        unit_id, graded_id = _int("unit_id"), _int("graded_unit_id")
+        unit_id, graded_id = id_param("unit_id"), id_param("graded_unit_id")
         if not code:
             raise InvalidInput("Scan a unit label (LPN), a grade or a command.", field="code")
         scanned = commands.parse(code)

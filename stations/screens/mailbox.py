@@ -24,6 +24,7 @@ from flask import (
 
 from stations import nav
 from stations.auth import current_actor, roles_required
+from stations.security import mail_preview
 from warehouse.db import db
 from warehouse.errors import InvalidInput
 from warehouse.mail import request_test_mail
@@ -100,17 +101,31 @@ def show_sent(mail_id: int):
             ("Sent", mail.sent_at.strftime("%Y-%m-%d %H:%M:%S UTC")),
         ],
         text=mail.body_text,
-        html=mail.body_html,
+        html_url=url_for("mailbox.sent_html", mail_id=mail.id) if mail.body_html else None,
     )
+
+
+@bp.get("/sent/<int:mail_id>/html")
+@roles_required(Role.SUPERVISOR)
+def sent_html(mail_id: int):
+    """The sent mail's HTML part, alone, for the preview frame (its own strict policy)."""
+    mail = db.session.get(SentMail, mail_id) or abort(404)
+    if not mail.body_html:
+        abort(404)
+    return mail_preview(mail.body_html)
+
+
+def _sink_mail(name: str) -> tuple[Path, email.message.EmailMessage]:
+    path = sink_folder() / name
+    if not EML_NAME.match(name) or not path.is_file():
+        abort(404)
+    return path, _parse(path)
 
 
 @bp.get("/sink/<name>")
 @roles_required(Role.SUPERVISOR)
 def show_received(name: str):
-    path = sink_folder() / name
-    if not EML_NAME.match(name) or not path.is_file():
-        abort(404)
-    parsed = _parse(path)
+    path, parsed = _sink_mail(name)
     text = parsed.get_body(("plain",))
     html = parsed.get_body(("html",))
     return render_template(
@@ -122,8 +137,19 @@ def show_received(name: str):
         ]
         + [("File", str(path))],
         text=text.get_content() if text is not None else "",
-        html=html.get_content() if html is not None else None,
+        html_url=url_for("mailbox.received_html", name=name) if html is not None else None,
     )
+
+
+@bp.get("/sink/<name>/html")
+@roles_required(Role.SUPERVISOR)
+def received_html(name: str):
+    """A delivered mail's HTML part, alone, for the preview frame."""
+    _path, parsed = _sink_mail(name)
+    html = parsed.get_body(("html",))
+    if html is None:
+        abort(404)
+    return mail_preview(html.get_content())
 
 
 @bp.post("/test")

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from stations import nav
 from stations.auth import current_actor, roles_required
+from stations.params import as_id
 from warehouse import printing
 from warehouse.db import db
 from warehouse.errors import DomainError, InvalidInput
@@ -72,7 +73,8 @@ def choose():
     raw = request.form.get("printer_id", "").strip()
     printer = None
     if raw:
-        printer = db.session.get(Printer, int(raw)) if raw.isdigit() and len(raw) < 10 else None
+        printer_id = as_id(raw)
+        printer = db.session.get(Printer, printer_id) if printer_id is not None else None
         if printer is None or printer.site_id != current_user.site_id or not printer.active:
             flash("Choose one of this site's printers.", "error")
             return redirect(_back(), 303)

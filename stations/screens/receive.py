@@ -29,6 +29,7 @@ from stations.auth import current_actor, roles_required
 from stations.commands import Command
 from stations.extensions import htmx
 from stations.htmx import Outcome, file_response, fragment_or_303, once_per_scan
+from stations.params import id_param
 from warehouse import codes, grading, printing, receiving, routing
 from warehouse.announcements import REASON_LABELS
 from warehouse.cases import CaseLinks
@@ -71,15 +72,6 @@ class Bench:
 
 def _actor():
     return current_actor(station=f"receive:{current_user.id}")
-
-
-def _int(name: str) -> int | None:
-    value = request.values.get(name, "").strip()
-    if not value:
-        return None
-    if not value.isdigit() or len(value) > 18:
-        raise InvalidInput(f"{name} must be a number", field=name)
-    return int(value)
 
 
 def _card_context(parcel: int | ReturnRequest | None, **extra) -> dict:
@@ -176,11 +168,9 @@ def _bench(unit_id: int | None, checks: set[str]) -> Bench | None:
 @roles_required(*STATION_ROLES)
 def station():
     """The station page; `?rma=` shows that parcel's card (the target of the 303s)."""
-    rma_id = request.args.get("rma", type=int)
-    unit_id = request.args.get("unit", type=int)
-    serial_id = request.args.get("serial_for", type=int)
-    bench = None
+    bench = serial_id = None
     try:
+        rma_id, unit_id, serial_id = id_param("rma"), id_param("unit"), id_param("serial_for")
         bench = _bench(unit_id, set())
         context = _card_context(
             rma_id, search_offered=bool(request.args.get("search")), bench=bench
@@ -202,8 +192,8 @@ def scan():
     rma_id = None
     bench = None
     try:
-        rma_id, seen, serial_for = _int("rma_id"), _int("seen"), _int("serial_for")
-        bench = _bench(_int("unit_id"), set(request.form.getlist("check")))
+        rma_id, seen, serial_for = id_param("rma_id"), id_param("seen"), id_param("serial_for")
+        bench = _bench(id_param("unit_id"), set(request.form.getlist("check")))
         if not code:
             raise InvalidInput("Scan a parcel, a product or a command.", field="code")
         actor = _actor()
@@ -482,7 +472,7 @@ def _undo_deadline() -> dt.datetime:
 def confirm(rma_id: int, line_id: int):
     """The big tap button: confirm one unit of a line without scanning its barcode."""
     try:
-        seen = _int("seen")
+        seen = id_param("seen")
     except DomainError as error:
         return _refusal(error, rma_id)
     return _confirm(rma_id, seen, line_id=line_id)

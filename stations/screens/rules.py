@@ -90,7 +90,7 @@ def _kept(rows: list[dict[str, str]]) -> list[dict[str, str]]:
     def position(item):
         index, row = item
         text = row["position"]
-        return (int(text) if text.isdigit() else 10**6, index)
+        return (int(text) if text.isascii() and text.isdigit() else 10**6, index)
 
     return [row for _, row in sorted(enumerate(kept), key=position)]
 
@@ -160,7 +160,7 @@ def _fault(error) -> tuple[int | None, str | None]:
     field = getattr(error, "field", None) or ""
     if field.startswith("rules[") and "]" in field:
         number, _, rest = field[6:].partition("]")
-        if number.isdigit():
+        if number.isascii() and number.isdigit():
             return int(number), rest.lstrip(".") or None
     return None, None
 
@@ -211,7 +211,7 @@ def preview():
     """Which recent units one typed row would have matched."""
     typed = _posted_rows()
     number = request.args.get("row", "")
-    if not number.isdigit() or not 0 <= int(number) < len(typed):
+    if not (number.isascii() and number.isdigit()) or not 0 <= int(number) < len(typed):
         abort(400)
     row = typed[int(number)]
     try:

@@ -62,12 +62,25 @@ def page(browser, live_server):
         viewport={"width": 1024, "height": 768}, base_url=live_server, has_touch=True
     )
     tab = context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
+    errors = watch(tab)
     tab.set_default_timeout(10_000)
     yield tab
     context.close()
-    assert errors == [], f"JavaScript errors on the page: {errors}"
+    assert errors == [], f"JavaScript errors or policy violations on the page: {errors}"
+
+
+def watch(tab) -> list[str]:
+    """Collect the page's uncaught JavaScript errors and Content-Security-Policy violations
+    (Chromium reports those on the console): a test asserts the list stays empty."""
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+
+    def console(message) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            errors.append(message.text)
+
+    tab.on("console", console)
+    return errors
 
 
 def browser_login(page, user) -> None:

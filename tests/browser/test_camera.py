@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import factories
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, browser_login
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, browser_login, watch
 from tests.browser.test_stations import announced
 from warehouse.models import Role
 
@@ -61,10 +61,12 @@ def camera_page(live_server, tmp_path):
             viewport={"width": 1280, "height": 800}, base_url=live_server, permissions=["camera"]
         )
         page = context.new_page()
+        errors = watch(page)
         page.set_default_timeout(15_000)
         yield page, video
         context.close()
         chromium.close()
+        assert errors == [], f"JavaScript errors or policy violations on the page: {errors}"
 
 
 def test_a_label_held_to_the_camera_lands_in_the_scan_field(camera_page, output_dir):

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import factories
-from tests.browser.conftest import browser_login
+from tests.browser.conftest import browser_login, watch
 from tests.helpers import drain, relay
 from warehouse.db import db
 from warehouse.models import Case, CaseStatus, Category, RefundState, Role, Unit
@@ -91,6 +91,7 @@ def test_grade_by_keyboard_and_scan_then_partner_approves_from_the_email(
         viewport={"width": 1024, "height": 768}, base_url=live_server
     )
     partner_page = partner_context.new_page()
+    partner_errors = watch(partner_page)
     try:
         partner_page.goto(approve)
         expect(partner_page.locator("h1")).to_have_text("Approve the refund")
@@ -102,6 +103,7 @@ def test_grade_by_keyboard_and_scan_then_partner_approves_from_the_email(
         expect(partner_page.locator(".flash-error")).to_contain_text("already used")
     finally:
         partner_context.close()
+    assert partner_errors == []
     db.session.expire_all()
     case = db.session.get(Case, case.id)
     assert (case.status, case.approved_minor) == (CaseStatus.APPROVED, 11610)

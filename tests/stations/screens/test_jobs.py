@@ -190,7 +190,12 @@ def test_test_mail_from_the_mailbox_commits_with_redis_down_and_arrives_once_lat
     assert "partner@example.com" in page
     shown = client.get(f"/mailbox/sent/{sent.id}").get_data(as_text=True)
     assert "Dit is een testbericht" in shown
-    assert "srcdoc=" in shown
+    assert f'src="/mailbox/sent/{sent.id}/html"' in shown
+    preview = client.get(f"/mailbox/sent/{sent.id}/html")  # the HTML part, under its own policy
+    assert preview.status_code == 200
+    assert "Dit is een testbericht" in preview.get_data(as_text=True)
+    assert "script-src" not in preview.headers["Content-Security-Policy"]
+    assert "sandbox" in preview.headers["Content-Security-Policy"]
 
 
 def test_mailbox_shows_the_sinks_files_with_text_and_html(app, client, jobs, mail_sink):
@@ -207,8 +212,12 @@ def test_mailbox_shows_the_sinks_files_with_text_and_html(app, client, jobs, mai
     shown = client.get(f"/mailbox/sink/{name}").get_data(as_text=True)
     assert "customer@example.org" in shown
     assert "This is a test mail from Returnyard" in shown
-    assert "&lt;p&gt;Hello,&lt;/p&gt;" in shown  # the HTML part, escaped into the sandboxed iframe
+    assert f'src="/mailbox/sink/{name}/html"' in shown  # the HTML part, in a sandboxed frame
+    preview = client.get(f"/mailbox/sink/{name}/html")
+    assert "<p>Hello,</p>" in preview.get_data(as_text=True)
+    assert preview.headers["Content-Security-Policy"].endswith("sandbox")
     assert client.get("/mailbox/sink/..%2Fsecret_key").status_code == 404
+    assert client.get("/mailbox/sink/..%2Fsecret_key/html").status_code == 404
     assert client.get("/mailbox/sink/nothing.eml").status_code == 404
 
 
