@@ -160,7 +160,7 @@ def login_page():
         limits = _login_limits(email)
         limiter = _login_limiter()
         try:
-            limiter.check(*limits)
+            limiter.take(*limits)  # counted before the password is checked: see RateLimiter
         except TooManyAttempts as error:
             flash(error.message, "error")
             response = make_response(render_template("auth/login.html", email=email), 429)
@@ -168,9 +168,9 @@ def login_page():
             return response
         user = authenticate(db.session, email, request.form.get("password", ""))
         if user is None:
-            limiter.hit(*limits)
             flash("Wrong email or password.", "error")
             return render_template("auth/login.html", email=email), 401
+        limiter.give_back(*limits)  # only failures count
         login_user(user)
         return redirect(_safe_next(request.args.get("next")) or url_for("home.index"), 303)
     return render_template("auth/login.html", email="")

@@ -8,9 +8,7 @@ marked with `@secret_link_page`: never cached, never framed, never sent as a ref
 
 from __future__ import annotations
 
-import functools
-
-from flask import Flask, make_response
+from flask import Flask, make_response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 
@@ -34,13 +32,17 @@ def _policy(**overrides: str) -> str:
 
 CONTENT_SECURITY_POLICY = _policy()
 SECRET_LINK_POLICY = _policy(**{"frame-ancestors": "'none'"})
+# A PDF, an image, a CSV: the browser's viewer draws it, and the page policy above would get in
+# its way (Chromium's PDF viewer needs its own styles and plugin); it still may not be framed
+# by another site.
+FILE_POLICY = "frame-ancestors 'self'"
+UNFRAMED_FILE_POLICY = "frame-ancestors 'none'"
 # An email's HTML as a mail client shows it: its own inline styles, nothing else, no scripts.
 MAIL_PREVIEW_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox"
 )
 
 HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Frame-Options": "SAMEORIGIN",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
@@ -56,11 +58,24 @@ def init_app(app: Flask) -> None:
         app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
     proxies = app.config["TRUSTED_PROXIES"]
     if proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+        # The client's address and scheme from the proxies' headers; the host stays the one
+        # the request names (links use PUBLIC_URL, never a forwarded host).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     secure = app.config["SECURE_COOKIES"]
 
     @app.after_request
     def headers(response):
+        secret = _is_secret_link(app)
+        html = response.mimetype == "text/html"
+        if secret:  # the page itself and any refusal under its address alike
+            response.headers["Cache-Control"] = "no-store"
+            response.headers["X-Frame-Options"] = "DENY"
+            response.headers["Referrer-Policy"] = "no-referrer"
+            policy = SECRET_LINK_POLICY if html else UNFRAMED_FILE_POLICY
+            response.headers["Content-Security-Policy"] = policy
+        else:
+            policy = CONTENT_SECURITY_POLICY if html else FILE_POLICY
+            response.headers.setdefault("Content-Security-Policy", policy)
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
         if secure:
@@ -68,20 +83,16 @@ def init_app(app: Flask) -> None:
         return response
 
 
+def _is_secret_link(app: Flask) -> bool:
+    view = app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "secret_link", False))
+
+
 def secret_link_page(view):
-    """For a view whose URL carries a secret: not stored by any cache, not framable at all, and
-    its address is never sent as a referrer (not even to this site)."""
-
-    @functools.wraps(view)
-    def wrapped(*args, **kwargs):
-        response = make_response(view(*args, **kwargs))
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["Content-Security-Policy"] = SECRET_LINK_POLICY
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        return response
-
-    return wrapped
+    """Mark a view whose URL carries a secret: its answers (refusals included) are not stored
+    by any cache, not framable at all, and its address is never sent as a referrer."""
+    view.secret_link = True
+    return view
 
 
 def mail_preview(html: str):

@@ -87,10 +87,18 @@ def served(app, redis_server, tmp_path):
         log.close()
 
 
-def test_four_clients_trickling_headers_do_not_freeze_healthz(served):
+def _threads() -> int:
+    settings: dict = {}
+    exec((ROOT / "gunicorn.conf.py").read_text(), settings)  # noqa: S102 - our own config
+    return settings["threads"]
+
+
+def test_clients_trickling_headers_on_all_threads_but_one_do_not_freeze_healthz(served):
+    """The probe froze /healthz with four such clients; one worker now takes threads - 1 of
+    them (15) and still answers. (Past that only a buffering proxy helps: README.)"""
     port = served
     slow = []
-    for _ in range(4):
+    for _ in range(_threads() - 1):
         client = socket.create_connection(("127.0.0.1", port), timeout=5)
         client.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         slow.append(client)

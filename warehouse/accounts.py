@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from warehouse.errors import Conflict, InvalidInput
+from warehouse.db import utcnow
+from warehouse.errors import Conflict, InvalidInput, NotFound
 from warehouse.models import ApiToken, Partner, Role, Site, User
 
 TOKEN_PREFIX = "ry_"  # noqa: S105 - the visible start of every token, not a secret
@@ -153,3 +154,17 @@ def token_by_secret(session: Session, token: str) -> ApiToken | None:
             ApiToken.token_hash == hash_token(token.strip()), ApiToken.revoked_at.is_(None)
         )
     ).one_or_none()
+
+
+def revoke_token(session: Session, token_id: int) -> ApiToken:
+    """Revoke an API token: it stops working at once. Revoking it twice is refused."""
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFound(f"no API token #{token_id}", field="token")
+    if row.revoked_at is not None:
+        raise Conflict(
+            f"API token #{token_id} was revoked already, on {row.revoked_at:%Y-%m-%d %H:%M} UTC",
+            field="token",
+        )
+    row.revoked_at = utcnow()
+    return row

@@ -18,11 +18,12 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session, joinedload
 
 from warehouse import events, ledger, outbox
-from warehouse.db import utcnow
+from warehouse.db import lock_row, utcnow
 from warehouse.errors import Conflict, DomainError, InvalidInput, NotFound
 from warehouse.jobs import periodic
 from warehouse.mail import queue_mail
 from warehouse.models import (
+    NO_REFUND_FLAGS,
     Case,
     CaseStatus,
     Outbox,
@@ -176,8 +177,9 @@ def settle_after_grading(
     """
     if unit.refund_state in (RefundState.APPROVED, RefundState.REJECTED):
         return Settlement(None, unit.refund_state, None, "refund already decided")
-    if unit.return_line is None:
-        # An extra or foreign unit: nothing of it was sold in this order, nothing to refund.
+    if unit.return_line is None or unit.exception in NO_REFUND_FLAGS:
+        # An extra, wrong or foreign unit: it was not sold in this order, nothing to refund
+        # (an extra unit keeps its line only to say which product it is).
         _record_rejection(session, actor, unit, "not part of the returned order lines")
         return Settlement(None, unit.refund_state, None, "not in the order: no refund")
 
@@ -221,6 +223,7 @@ def _approve(
 ) -> None:
     before = unit.refund_state
     unit.refund_state, unit.refund_minor = RefundState.APPROVED, amount_minor
+    unit.refund_decided_at = utcnow()
     ledger.book_refund(
         session, unit, unit.partner, amount_minor=amount_minor, currency=currency, booked_on=today
     )
@@ -277,6 +280,7 @@ def _record_rejection(session: Session, actor: events.Actor, unit: Unit, reason:
     """No refund for `unit`: its state, the event, and closing it if it is already put away."""
     before = unit.refund_state
     unit.refund_state, unit.refund_minor = RefundState.REJECTED, 0
+    unit.refund_decided_at = utcnow()
     events.record(
         session,
         actor,
@@ -535,8 +539,9 @@ def decide_case(
         raise InvalidInput(
             "the decision must be approve, adjust or reject", field="action"
         ) from None
+    lock_row(session, Case, case_id)  # two clicks of one link at once: the second waits here
     case = get_case(session, case_id, partner_id=partner_id)
-    session.refresh(case, with_for_update=True)
+    session.refresh(case)
     if nonce is not None and (case.nonce != nonce or case.status != CaseStatus.OPEN):
         raise LinkRefused("This decision link was already used.")
     if case.status != CaseStatus.OPEN:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from warehouse import cases, events, outbox
 from warehouse.checklists import checklist_for
-from warehouse.db import utcnow
+from warehouse.db import lock_row, utcnow
 from warehouse.deadlines import Assessment, local_date
 from warehouse.errors import Conflict, InvalidInput, NotFound, UnknownBarcode
 from warehouse.models import (
@@ -202,6 +202,7 @@ def grade_unit(
     notes = (notes or "").strip()
     if len(notes) > NOTES_MAX:
         raise InvalidInput(f"notes are limited to {NOTES_MAX} characters", field="notes")
+    lock_row(session, Unit, unit_id)  # a second station grading it at once waits, then reads
     unit = (
         session.query(Unit)
         .options(
@@ -210,7 +211,7 @@ def grade_unit(
             selectinload(Unit.partner),
         )
         .filter(Unit.id == unit_id)
-        .with_for_update(of=Unit)
+        .populate_existing()
         .one_or_none()
     )
     if not _visible(unit, None, actor.site_id):
@@ -250,7 +251,8 @@ def undo_grade(session: Session, actor: events.Actor, unit_id: int) -> Unit:
     A refund approved or rejected at once is not taken back this way (the customer and the
     ledger have it); re-grading updates an open case instead.
     """
-    unit = session.query(Unit).filter(Unit.id == unit_id).with_for_update(of=Unit).one_or_none()
+    lock_row(session, Unit, unit_id)
+    unit = session.query(Unit).filter(Unit.id == unit_id).populate_existing().one_or_none()
     if unit is None or (actor.site_id is not None and unit.site_id != actor.site_id):
         raise NotFound("no such unit", field="unit")
     if unit.status != UnitStatus.GRADED:

@@ -17,6 +17,9 @@ from warehouse.routing import occupancy
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,31}$")
 
 
+MAX_CAPACITY = 100_000  # units in one bin or pallet location
+
+
 def add_location(
     session: Session,
     *,
@@ -44,12 +47,14 @@ def add_location(
     except ValueError:
         choices = ", ".join(k.value for k in LocationKind)
         raise InvalidInput(f"Unknown kind {kind!r}: choose {choices}.", field="kind") from None
-    try:
-        capacity = int(str(capacity).strip())
-    except ValueError:
-        raise InvalidInput("Capacity is a whole number of units.", field="capacity") from None
-    if capacity <= 0:
-        raise InvalidInput("Capacity must be at least 1.", field="capacity")
+    text = str(capacity).strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 6:
+        raise InvalidInput("Capacity is a whole number of units.", field="capacity")
+    capacity = int(text)
+    if not 1 <= capacity <= MAX_CAPACITY:
+        raise InvalidInput(
+            f"Capacity must be at least 1 and at most {MAX_CAPACITY} units.", field="capacity"
+        )
     partner = None
     if partner_code:
         partner = session.scalars(sa.select(Partner).where(Partner.code == partner_code)).first()

@@ -127,6 +127,11 @@ class UnitException(enum.StrEnum):
     FOREIGN = "foreign"  # an item of another marketplace: quarantine
 
 
+# Flags of units the customer is owed no refund for: nothing of them was bought in the order
+# (one more than was ordered, something else, another marketplace's item).
+NO_REFUND_FLAGS = (UnitException.EXTRA, UnitException.WRONG_ITEM, UnitException.FOREIGN)
+
+
 def _enum(cls: type[enum.StrEnum], name: str) -> sa.Enum:
     """A portable enum column: VARCHAR + CHECK on both SQLite and PostgreSQL."""
     return sa.Enum(
@@ -366,6 +371,8 @@ class ReturnRequest(db.Model):
     receipt_closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # The later of (announced_on + 14 days) and received_on: SPEC section 4.
     refund_due_on: Mapped[dt.date | None] = mapped_column(index=True)
+    # The site day its supervisors were last mailed this return as at risk (once a day at most).
+    refund_alerted_on: Mapped[dt.date | None]
 
     order: Mapped[Order] = relationship()
     shipment: Mapped[Shipment] = relationship()
@@ -400,7 +407,11 @@ class Unit(db.Model):
     """One physical returned item, known by its licence plate (LPN)."""
 
     __tablename__ = "unit"
-    __table_args__ = (sa.UniqueConstraint("return_line_id", "slot", name="uq_unit_line_slot"),)
+    __table_args__ = (
+        sa.UniqueConstraint("return_line_id", "slot", name="uq_unit_line_slot"),
+        # The overview's backlog: units of a site per stage, oldest first.
+        sa.Index("ix_unit_site_status_received", "site_id", "status", "received_at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     lpn: Mapped[str] = mapped_column(sa.String(24), unique=True)
     return_id: Mapped[int] = mapped_column(sa.ForeignKey("return_request.id"), index=True)
@@ -415,8 +426,10 @@ class Unit(db.Model):
         _enum(UnitStatus, "unit_status"), default=UnitStatus.RECEIVED, index=True
     )
     exception: Mapped[UnitException | None] = mapped_column(_enum(UnitException, "unit_exception"))
-    serial_number: Mapped[str | None] = mapped_column(sa.String(64))
+    serial_number: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     serial_mismatch: Mapped[bool] = mapped_column(default=False)
+    # Sent to quarantine by a supervisor resolving an exception: routed there, not by the rules.
+    quarantined: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     received_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     received_station: Mapped[str | None] = mapped_column(sa.String(40))
@@ -427,6 +440,7 @@ class Unit(db.Model):
     # Set by the decision stage: None until graded, then open / approved / rejected.
     refund_state: Mapped[RefundState | None] = mapped_column(_enum(RefundState, "refund_state"))
     refund_minor: Mapped[int | None]  # in the order's currency
+    refund_decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     disposition: Mapped[str | None] = mapped_column(sa.String(16))
     routed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -442,7 +456,10 @@ class Event(db.Model):
     """An append-only record of a scan or state change: who, when, where, before → after."""
 
     __tablename__ = "event"
-    __table_args__ = (sa.Index("ix_event_subject", "subject_type", "subject_id", "id"),)
+    __table_args__ = (
+        sa.Index("ix_event_subject", "subject_type", "subject_id", "id"),
+        sa.Index("ix_event_site_at", "site_id", "at"),  # a site's activity by time (throughput)
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     kind: Mapped[str] = mapped_column(sa.String(48), index=True)
@@ -848,6 +865,9 @@ class Listing(db.Model):
     )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    sold_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    sold_minor: Mapped[int | None]  # what the channel reported it sold for, in `currency`
+
     unit: Mapped[Unit] = relationship()
 
 
@@ -937,3 +957,113 @@ class BatchUnit(db.Model):
 
     batch: Mapped[Batch] = relationship(back_populates="items")
     unit: Mapped[Unit] = relationship()
+
+
+# --- the exceptions queue -------------------------------------------------------------------
+
+
+class ExceptionKind(enum.StrEnum):
+    """What went wrong with a parcel or unit (SPEC section 5), or a refund running late."""
+
+    WRONG_ITEM = "wrong_item"
+    EXTRA_UNIT = "extra_unit"
+    MISSING_UNIT = "missing_unit"
+    PARCEL_DAMAGED = "parcel_damaged"
+    DAMAGED_IN_TRANSIT = "damaged_in_transit"
+    SERIAL_MISMATCH = "serial_mismatch"
+    UNANNOUNCED = "unannounced"
+    FOREIGN_ITEM = "foreign_item"
+    REFUND_OVERDUE = "refund_overdue"
+
+
+class ExceptionStatus(enum.StrEnum):
+    """Open until someone resolves it; withdrawn when the flag itself was taken back."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+    WITHDRAWN = "withdrawn"
+
+
+class Resolution(enum.StrEnum):
+    """How an exception was resolved."""
+
+    NOTIFY_CUSTOMER = "notify_customer"
+    NOTIFY_PARTNER = "notify_partner"
+    CARRIER_CLAIM = "carrier_claim"
+    QUARANTINE = "quarantine"
+    ACCEPT = "accept"
+
+
+class ReturnException(db.Model):
+    """One flagged parcel or unit waiting for a supervisor, and how it was resolved.
+
+    `key` names what is flagged (e.g. ``missing_unit:line:7``), so flagging it again reopens the
+    same row instead of adding a second one.
+    """
+
+    __tablename__ = "return_exception"
+    __table_args__ = (sa.Index("ix_return_exception_queue", "site_id", "status", "opened_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    kind: Mapped[ExceptionKind] = mapped_column(_enum(ExceptionKind, "exception_kind"))
+    status: Mapped[ExceptionStatus] = mapped_column(
+        _enum(ExceptionStatus, "exception_status"), default=ExceptionStatus.OPEN
+    )
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id"))
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("partner.id"), index=True)
+    return_id: Mapped[int] = mapped_column(sa.ForeignKey("return_request.id"), index=True)
+    # The unit is kept as its LPN too: a unit removed at receiving leaves its exception behind.
+    unit_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("unit.id", ondelete="SET NULL"), index=True
+    )
+    lpn: Mapped[str | None] = mapped_column(sa.String(24))
+    return_line_id: Mapped[int | None] = mapped_column(sa.ForeignKey("return_line.id"))
+    detail: Mapped[str] = mapped_column(sa.String(250), default="")
+    opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    opened_by: Mapped[str] = mapped_column(sa.String(120), default="system")
+    resolution: Mapped[Resolution | None] = mapped_column(_enum(Resolution, "resolution"))
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    resolved_by: Mapped[str | None] = mapped_column(sa.String(120))
+    resolved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+
+    return_request: Mapped[ReturnRequest] = relationship()
+    unit: Mapped[Unit | None] = relationship()
+    partner: Mapped[Partner] = relationship()
+    return_line: Mapped[ReturnLine | None] = relationship()
+
+
+# --- figures ----------------------------------------------------------------------------------
+
+
+class Figure(db.Model):
+    """One cell of the dashboards' monthly roll-up: how many (and how much) of `metric` with
+    `key` happened in `month` at a site for a partner and category (and product, where the
+    figure is per product). Rebuilt from the records by `warehouse.figures.refresh_month`;
+    never the source of truth, always reproducible from it."""
+
+    __tablename__ = "figure"
+    __table_args__ = (
+        sa.Index("ix_figure_metric_month", "metric", "month", "site_id", "partner_id"),
+        sa.Index("ix_figure_month_site", "month", "site_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(sa.String(7))  # YYYY-MM, in the site's time zone
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id"))
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("partner.id"))
+    category: Mapped[str] = mapped_column(sa.String(32), default="")
+    product_id: Mapped[int | None] = mapped_column(sa.ForeignKey("product.id"))
+    metric: Mapped[str] = mapped_column(sa.String(24))
+    key: Mapped[str] = mapped_column(sa.String(48), default="")
+    count: Mapped[int] = mapped_column(default=0)
+    amount_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    currency: Mapped[str] = mapped_column(sa.String(3), default="")
+
+
+class FigureRefresh(db.Model):
+    """When each site's month of figures was last rebuilt (the dashboards say how fresh)."""
+
+    __tablename__ = "figure_refresh"
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id"), primary_key=True)
+    month: Mapped[str] = mapped_column(sa.String(7), primary_key=True)
+    refreshed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

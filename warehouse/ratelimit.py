@@ -49,32 +49,42 @@ class Limit:
 
 
 class LocalCounters:
-    """Window counters in this process's memory: the stand-in while Redis is unreachable."""
+    """Window counters in this process's memory: the stand-in while Redis is unreachable.
+
+    Bounded: past `MAX_KEYS` counters, ended windows are dropped, then the oldest ones.
+    """
+
+    MAX_KEYS = 50_000
 
     def __init__(self) -> None:
         self._counts: dict[str, tuple[int, float]] = {}
         self._lock = threading.Lock()
 
-    def get(self, keys: list[str], now: float) -> list[int | None]:
-        """The count of each key whose window has not ended (None for the others)."""
-        with self._lock:
-            found = [self._counts.get(key) for key in keys]
-        return [entry[0] if entry is not None and entry[1] > now else None for entry in found]
-
-    def add(self, keys: list[tuple[str, float]], now: float) -> None:
-        """Count one attempt against each (key, window end); ended windows are dropped."""
+    def add(self, keys: list[tuple[str, float]], now: float, step: int = 1) -> list[int]:
+        """Add `step` to each (key, window end); the new counts."""
+        counts = []
         with self._lock:
             for key, ends in keys:
-                count, _ = self._counts.get(key, (0, ends))
-                self._counts[key] = (count + 1, ends)
-            if len(self._counts) > 10_000:
-                self._counts = {k: v for k, v in self._counts.items() if v[1] > now}
+                count, ended = self._counts.get(key, (0, ends))
+                if ended <= now:
+                    count = 0
+                self._counts[key] = (max(0, count + step), ends)
+                counts.append(self._counts[key][0])
+            if len(self._counts) > self.MAX_KEYS:
+                live = {k: v for k, v in self._counts.items() if v[1] > now}
+                while len(live) > self.MAX_KEYS // 2:
+                    live.pop(next(iter(live)))
+                self._counts = live
+        return counts
 
 
 class RateLimiter:
     """Counts attempts per (limit, key) in the current window of each limit.
 
-    With `fallback` counters, a Redis outage counts in memory instead of refusing.
+    An attempt is counted before it is judged (`take`), so requests arriving together cannot
+    all pass before any of them is counted; one that turned out fine is given back
+    (`give_back`). With `fallback` counters, a Redis outage counts in memory instead of
+    refusing.
     """
 
     def __init__(
@@ -88,39 +98,37 @@ class RateLimiter:
         window_start = int(now // limit.window) * limit.window
         return f"{self.prefix}:{limit.name}:{key}:{window_start}", window_start + limit.window
 
-    def check(self, *checks: tuple[Limit, str], now: float | None = None) -> None:
-        """Raise `TooManyAttempts` if any (limit, key) has used up its attempts."""
-        now = time.time() if now is None else now
-        keys = [self._key(limit, key, now) for limit, key in checks]
+    def _add(self, keys: list[tuple[str, int]], now: float, step: int) -> list[int]:
+        pipe = self.redis.pipeline()
+        for redis_key, ends in keys:
+            pipe.incrby(redis_key, step)
+            pipe.expireat(redis_key, int(ends) + 1)
         try:
-            counts = self.redis.mget([redis_key for redis_key, _ in keys])
+            return [int(count) for count in pipe.execute()[::2]]
         except RedisError:
             if self.fallback is None:
                 # Failing closed: an outage must not become a window for guessing.
                 raise LimiterUnavailable() from None
-            counts = self.fallback.get([redis_key for redis_key, _ in keys], now)
+            return self.fallback.add(keys, now, step)
+
+    def take(self, *checks: tuple[Limit, str], now: float | None = None) -> None:
+        """Count one attempt against each (limit, key); refuse it with `TooManyAttempts` if
+        that goes over any limit (the refused attempt stays counted)."""
+        now = time.time() if now is None else now
+        keys = [self._key(limit, key, now) for limit, key in checks]
+        counts = self._add(keys, now, 1)
         for (limit, _key), (_redis_key, ends), count in zip(checks, keys, counts, strict=True):
-            if count is not None and int(count) >= limit.attempts:
+            if count > limit.attempts:
                 wait = max(1, int(ends - now))
                 raise TooManyAttempts(
                     f"Too many attempts. Please wait {_minutes(wait)} and try again.",
                     retry_after=wait,
                 )
 
-    def hit(self, *checks: tuple[Limit, str], now: float | None = None) -> None:
-        """Count one attempt against each (limit, key)."""
+    def give_back(self, *checks: tuple[Limit, str], now: float | None = None) -> None:
+        """Uncount an attempt taken in this window that turned out to be no guess."""
         now = time.time() if now is None else now
-        keys = [self._key(limit, key, now) for limit, key in checks]
-        pipe = self.redis.pipeline()
-        for redis_key, ends in keys:
-            pipe.incr(redis_key)
-            pipe.expireat(redis_key, int(ends) + 1)
-        try:
-            pipe.execute()
-        except RedisError:
-            if self.fallback is None:
-                raise LimiterUnavailable() from None
-            self.fallback.add(keys, now)
+        self._add([self._key(limit, key, now) for limit, key in checks], now, -1)
 
 
 def _minutes(seconds: int) -> str:

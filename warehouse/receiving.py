@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from warehouse import codes
+from warehouse import codes, exceptions
 from warehouse.db import utcnow
 from warehouse.deadlines import Assessment, Verdict, assess, local_date, refund_due_on
 from warehouse.errors import Conflict, InvalidInput, NotFound, UnitAlreadyClaimed, UnknownBarcode
@@ -30,6 +30,7 @@ from warehouse.models import (
     Category,
     Destination,
     Event,
+    ExceptionKind,
     Order,
     OrderLine,
     Product,
@@ -323,6 +324,9 @@ def create_unannounced(
         rma=rma.rma,
         order=order.number,
     )
+    exceptions.flag(
+        session, actor, ExceptionKind.UNANNOUNCED, rma, detail=f"order {order.number}", now=now
+    )
     return rma
 
 
@@ -589,6 +593,17 @@ def _after_unit(
         exception=unit.exception.value if unit.exception else None,
         **data,
     )
+    if unit.exception is not None:
+        detail = unit.product.title if unit.product else f"barcode {data.get('gtin') or '?'}"
+        exceptions.flag(
+            session,
+            actor,
+            exceptions.FROM_UNIT_FLAG[unit.exception],
+            rma,
+            unit=unit,
+            detail=detail,
+            now=now,
+        )
     _mark_received(session, rma, actor, now)
 
 
@@ -616,6 +631,23 @@ def record_serial(session: Session, unit_id: int, serial: str, *, actor: Actor) 
         mismatch=unit.serial_mismatch,
         shipped=shipped,
     )
+    if unit.serial_mismatch:
+        exceptions.flag(
+            session,
+            actor,
+            ExceptionKind.SERIAL_MISMATCH,
+            unit.return_request,
+            unit=unit,
+            detail=f"scanned {serial[:40]}, shipped {', '.join(shipped)[:150]}",
+        )
+    else:
+        exceptions.withdraw(
+            session,
+            actor,
+            ExceptionKind.SERIAL_MISMATCH,
+            unit_id=unit.id,
+            why="the serial scanned again matches",
+        )
     return unit
 
 
@@ -634,6 +666,7 @@ def mark_damaged(session: Session, rma_id: int, *, actor: Actor) -> ReturnReques
             after="damaged",
             site_id=rma.site_id,
         )
+        exceptions.flag(session, actor, ExceptionKind.PARCEL_DAMAGED, rma)
     return rma
 
 
@@ -651,6 +684,9 @@ def flag_unit_damaged(session: Session, unit_id: int, *, actor: Actor) -> Unit:
             unit,
             after="damaged_in_transit",
             site_id=unit.site_id,
+        )
+        exceptions.flag(
+            session, actor, ExceptionKind.DAMAGED_IN_TRANSIT, unit.return_request, unit=unit
         )
     return unit
 
@@ -673,6 +709,15 @@ def close_parcel(
         line.missing_quantity = max(0, line.quantity - confirmed)
         if line.missing_quantity:
             missing[str(line.id)] = line.missing_quantity
+            exceptions.flag(
+                session,
+                actor,
+                ExceptionKind.MISSING_UNIT,
+                rma,
+                line=line,
+                detail=f"{line.missing_quantity} x {line.order_line.product.title} missing",
+                now=now,
+            )
     rma.receipt_closed_at = now
     _mark_received(session, rma, actor, now)
     record(
@@ -736,6 +781,7 @@ def remove_unit(session: Session, unit_id: int, *, actor: Actor) -> Undone:
         slot=unit.slot,
         exception=unit.exception.value if unit.exception else None,
     )
+    exceptions.forget_unit(session, actor, unit, why="unit removed at receiving")
     session.delete(unit)
     session.flush()
     return Undone(f"{unit.lpn} removed: throw its label away", unit.lpn)
@@ -749,6 +795,13 @@ def clear_unit_damaged(session: Session, unit_id: int, *, actor: Actor) -> Undon
     if unit.exception != UnitException.DAMAGED_IN_TRANSIT:
         raise Conflict(f"{unit.lpn} is not flagged as damaged in transit.", field="code")
     unit.exception = None
+    exceptions.withdraw(
+        session,
+        actor,
+        ExceptionKind.DAMAGED_IN_TRANSIT,
+        unit_id=unit.id,
+        why="damaged in transit taken back",
+    )
     record(
         session,
         actor,
@@ -768,6 +821,13 @@ def clear_parcel_damaged(session: Session, rma_id: int, *, actor: Actor) -> Undo
     if not rma.parcel_damaged:
         raise Conflict(f"{rma.rma} is not marked as damaged.", field="code")
     rma.parcel_damaged = False
+    exceptions.withdraw(
+        session,
+        actor,
+        ExceptionKind.PARCEL_DAMAGED,
+        return_id=rma.id,
+        why="parcel damaged taken back",
+    )
     record(
         session,
         actor,

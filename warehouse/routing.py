@@ -125,8 +125,9 @@ def facts_of(session: Session, unit: Unit) -> rules.UnitFacts:
 
 def route_for(session: Session, unit: Unit) -> rules.Route:
     """Evaluate the partner's rules, the default table and the built-in defaults for a unit."""
-    if unit.exception == UnitException.FOREIGN:
-        quarantine = rules.Rule(Disposition.QUARANTINE, label="item of another marketplace")
+    if unit.exception == UnitException.FOREIGN or unit.quarantined:
+        why = "item of another marketplace" if not unit.quarantined else "sent to quarantine"
+        quarantine = rules.Rule(Disposition.QUARANTINE, label=why)
         return rules.Route(Disposition.QUARANTINE, quarantine)
     table = rules.ordered(session, unit.partner_id)
     quota_ids = [rule.id for rule in table if rule.monthly_quota is not None]
@@ -147,6 +148,24 @@ def route_for(session: Session, unit: Unit) -> rules.Route:
         resale_discount_bp=unit.partner.resale_discount_bp or {},
         quota_used=used,
     )
+
+
+def quarantine(session: Session, actor: Actor, unit: Unit) -> None:
+    """Send `unit` to quarantine: its next route scan puts it in a quarantine bin, whatever the
+    rules say. A closed unit has left the flow and cannot be."""
+    if unit.status == UnitStatus.CLOSED:
+        raise Conflict(f"{unit.lpn} is closed already; it cannot go to quarantine", field="unit")
+    if not unit.quarantined:
+        unit.quarantined = True
+        record(
+            session,
+            actor,
+            "unit.quarantined",
+            unit,
+            before=unit.status.value,
+            after="quarantine",
+            site_id=unit.site_id,
+        )
 
 
 def occupancy(session: Session, location_ids: list[int]) -> dict[int, int]:

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from warehouse.db import MAX_ID
 from warehouse.errors import InvalidInput, NotFound
 from warehouse.events import Actor, record
 from warehouse.models import (
@@ -328,7 +329,10 @@ def _whole(raw: Any, where: str, name: str, index: int, *, scale: int = 1) -> in
             frac and (not (frac.isascii() and frac.isdigit()) or len(frac) > digits)
         ):
             raise ValueError
-        return int(whole) * scale + (int(frac.ljust(digits, "0")) if frac else 0)
+        number = int(whole) * scale + (int(frac.ljust(digits, "0")) if frac else 0)
+        if number > MAX_ID:  # what a database integer holds
+            raise ValueError
+        return number
     except ValueError:
         raise InvalidInput(
             f"Rule {index}: {name.replace('_', ' ')} {text!r} is not a number this field takes.",

@@ -9,6 +9,7 @@ from stations.cli import background, cases, demo, exports, orders, users
 COMMANDS = (
     users.create_user_command,
     users.create_token_command,
+    users.revoke_token_command,
     users.set_password_command,
     users.deactivate_user_command,
     demo.demo_command,

@@ -10,8 +10,10 @@ from warehouse.accounts import (
     check_partner_binding,
     create_user,
     issue_token,
+    revoke_token,
     set_active,
     set_password,
+    token_by_secret,
 )
 from warehouse.db import db
 from warehouse.errors import DomainError
@@ -114,5 +116,22 @@ def create_token_command(role, partner_code, label):
             "only partner tokens are bound to a partner", param_hint="--partner"
         )
     token = issue_token(db.session, role, partner.id if partner else None, label)
+    db.session.flush()
+    row = token_by_secret(db.session, token)
     db.session.commit()
     click.echo(token)
+    click.echo(
+        f"(token #{row.id}: revoke it with `flask --app wsgi revoke-token {row.id}`)", err=True
+    )
+
+
+@click.command("revoke-token")
+@click.argument("token_id", type=click.IntRange(1, 2**31 - 1))
+def revoke_token_command(token_id):
+    """Revoke an API token by its number: it stops working at once."""
+    try:
+        row = revoke_token(db.session, token_id)
+    except DomainError as error:
+        raise click.BadParameter(error.message, param_hint="TOKEN_ID") from None
+    db.session.commit()
+    click.echo(f"revoked API token #{row.id} ({row.prefix}…, {row.label or 'no label'})")

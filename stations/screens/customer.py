@@ -89,15 +89,13 @@ def find():
     # Failures are counted (a guess at someone's order), per address and per order; a customer
     # who finds their order costs nothing, so many customers behind one address are not
     # locked out by each other.
+    checks = ((per_ip, ip), (per_order, order_key))
     try:
-        limiter().check((per_ip, ip), (per_order, order_key))
         if not number or not secret:
             raise InvalidInput("Fill in both the order number and your email address or postcode.")
-        try:
-            order = announcements.find_order(db.session, number, secret)
-        except DomainError:
-            limiter().hit((per_ip, ip), (per_order, order_key))
-            raise
+        limiter().take(*checks)  # counted before the look-up, so parallel guesses count too
+        order = announcements.find_order(db.session, number, secret)
+        limiter().give_back(*checks)
     except DomainError as error:
         response = make_response(
             render_template(

@@ -328,7 +328,7 @@ def statement():
         try:
             year, month = (int(part) for part in raw.split("-", 1))
             ledger.month_bounds(year, month)
-        except ValueError:
+        except (ValueError, OverflowError):
             problem = f"“{raw}” is not a month (use YYYY-MM); showing this month"
             year, month = today.year, today.month
     result = ledger.statement(db.session, pid, year, month)

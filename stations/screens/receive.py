@@ -169,17 +169,19 @@ def _bench(unit_id: int | None, checks: set[str]) -> Bench | None:
 def station():
     """The station page; `?rma=` shows that parcel's card (the target of the 303s)."""
     bench = serial_id = None
+    message, status = None, 200
     try:
         rma_id, unit_id, serial_id = id_param("rma"), id_param("unit"), id_param("serial_for")
         bench = _bench(unit_id, set())
         context = _card_context(
             rma_id, search_offered=bool(request.args.get("search")), bench=bench
         )
-    except DomainError:
+    except DomainError as error:  # a stale or mistyped address: the empty station, and why
         context = _card_context(None)
+        message, status, serial_id = Message(error.message, Outcome.ERROR), error.status, None
     if serial_id:
         context["serial_for"] = db.session.get(Unit, serial_id)
-    return render_template("receive/station.html", message=None, **context)
+    return render_template("receive/station.html", message=message, **context), status
 
 
 @bp.post("/scan")

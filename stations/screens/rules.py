@@ -12,6 +12,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from stations.auth import current_actor, partner_scope, roles_required
 from stations.extensions import htmx
 from stations.nav import register
+from stations.params import as_id
 from warehouse import rules
 from warehouse.db import db
 from warehouse.errors import DomainError, InvalidInput
@@ -70,7 +71,7 @@ def _row_of(rule, partners: dict[int, str]) -> dict[str, str]:
 
 def _posted_rows() -> list[dict[str, str]]:
     """The table as typed: every row with its fields, in the posted order."""
-    count = min(int(request.form.get("row_count", "0") or 0), 500)
+    count = min(as_id(request.form.get("row_count", "")) or 0, 500)
     rows = []
     for index in range(count):
         row = {name: request.form.get(f"rows-{index}-{name}", "").strip() for name in FIELDS}

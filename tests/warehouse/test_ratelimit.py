@@ -22,18 +22,40 @@ def test_attempts_are_counted_per_key_and_window(limiter):
     three = Limit("t", attempts=3, window=60)
     start = (int(time.time()) // 60 + 1) * 60  # the start of the next minute: keys stay alive
     for _ in range(3):
-        limiter.check((three, "a"), now=start)
-        limiter.hit((three, "a"), now=start)
+        limiter.take((three, "a"), now=start)
     with pytest.raises(TooManyAttempts, match="wait 1 minute") as refused:
-        limiter.check((three, "a"), now=start + 50)
+        limiter.take((three, "a"), now=start + 50)
     assert refused.value.details["retry_after"] == 10
-    limiter.check((three, "b"), now=start + 50)  # another key is not affected
-    limiter.check((three, "a"), now=start + 60)  # the next window starts afresh
+    limiter.take((three, "b"), now=start + 50)  # another key is not affected
+    limiter.take((three, "a"), now=start + 60)  # the next window starts afresh
 
 
 def test_any_exhausted_limit_refuses(limiter):
     loose, tight = Limit("loose", 100, 600), Limit("tight", 1, 600)
-    limiter.hit((loose, "ip"), (tight, "order"))
-    limiter.check((loose, "ip"))
+    limiter.take((loose, "ip"), (tight, "order"))
+    limiter.take((loose, "ip"))
     with pytest.raises(TooManyAttempts):
-        limiter.check((loose, "ip"), (tight, "order"))
+        limiter.take((loose, "ip"), (tight, "order"))
+
+
+def test_an_attempt_given_back_does_not_count(limiter):
+    one = Limit("one", 1, 600)
+    for _ in range(5):
+        limiter.take((one, "k"))
+        limiter.give_back((one, "k"))
+    limiter.take((one, "k"))
+    with pytest.raises(TooManyAttempts):
+        limiter.take((one, "k"))
+
+
+def test_in_memory_counters_count_alike_and_stay_bounded():
+    from warehouse.ratelimit import LocalCounters
+
+    counters = LocalCounters()
+    counters.MAX_KEYS = 100
+    assert counters.add([("a", 10.0)], now=1.0) == [1]
+    assert counters.add([("a", 10.0)], now=2.0) == [2]
+    assert counters.add([("a", 20.0)], now=11.0) == [1]  # a new window
+    for n in range(500):
+        counters.add([(f"k{n}", 1000.0)], now=12.0)
+    assert len(counters._counts) <= 100

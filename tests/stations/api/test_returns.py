@@ -54,6 +54,8 @@ def test_announce_a_multi_partner_order(client, world):
     assert label.status_code == 200
     assert label.mimetype == "application/pdf"
     assert decode_pdf(label.data, dpi=200) == [[("CODE128", body["rma"])]]
+    # A PDF gets no page policy that would box in the browser's viewer; still never framed.
+    assert label.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
     # The RMA number alone does not open the label.
     assert client.get(f"/returns/label/{body['rma']}.pdf").status_code == 404
 

@@ -28,7 +28,7 @@ def catalogue(app):
 def test_create_token_prints_a_token_that_works_and_is_stored_hashed(runner, client, catalogue):
     result = runner.invoke(args=["create-token", "admin", "--label", "marketplace"])
     assert result.exit_code == 0, result.output
-    token = result.output.strip()
+    token = result.stdout.strip()
     stored = db.session.query(ApiToken).one()
     assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest()
     assert token not in (stored.token_hash, stored.label)
@@ -39,7 +39,7 @@ def test_create_token_prints_a_token_that_works_and_is_stored_hashed(runner, cli
 def test_a_partner_token_is_bound_to_its_partner(runner, client, catalogue):
     result = runner.invoke(args=["create-token", "partner", "--partner", "BOLT"])
     assert result.exit_code == 0, result.output
-    headers = {"Authorization": f"Bearer {result.output.strip()}"}
+    headers = {"Authorization": f"Bearer {result.stdout.strip()}"}
     partners = client.get("/api/v1/partners", headers=headers).get_json()["partners"]
     assert [p["code"] for p in partners] == ["BOLT"]
     assert client.get("/api/v1/products?partner=ACME", headers=headers).status_code == 404
@@ -143,3 +143,23 @@ def test_a_partners_file_needs_no_partner_column(runner, catalogue, tmp_path):
     assert "1 orders imported, 0 already there, 1 refused" in result.output
     assert "row 3, column sku: partner ACME has no SKU 'SH-1'" in result.output
     assert [o.number for o in db.session.query(Order)] == ["AC-9"]
+
+
+def test_a_revoked_token_stops_working_and_revoking_it_twice_is_refused(runner, client):
+    result = runner.invoke(args=["create-token", "admin", "--label", "shop"])
+    assert result.exit_code == 0, result.output
+    token = result.stdout.strip()
+    stored = db.session.query(ApiToken).one()
+    assert f"revoke-token {stored.id}" in result.stderr
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/partners", headers=headers).status_code == 200
+    revoked = runner.invoke(args=["revoke-token", str(stored.id)])
+    assert revoked.exit_code == 0, revoked.output
+    assert f"revoked API token #{stored.id}" in revoked.output
+    assert client.get("/api/v1/partners", headers=headers).status_code == 401
+    again = runner.invoke(args=["revoke-token", str(stored.id)])
+    assert again.exit_code == 2
+    assert "revoked already" in again.output
+    missing = runner.invoke(args=["revoke-token", "999"])
+    assert missing.exit_code == 2
+    assert "no API token #999" in missing.output

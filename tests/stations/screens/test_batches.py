@@ -92,6 +92,8 @@ def test_locations_are_added_with_validation_and_print_labels(client):
         ({"code": "B", "kind": "rtv"}, "3 to 32 capitals"),
         ({"code": "BIN-X-1", "kind": "attic"}, "Unknown kind"),
         ({"code": "BIN-X-1", "kind": "resale", "capacity": "0"}, "at least 1"),
+        ({"code": "BIN-X-1", "kind": "resale", "capacity": "9" * 30}, "whole number"),
+        ({"code": "BIN-X-1", "kind": "resale", "capacity": "200000"}, "at most 100000"),
         ({"code": "BIN-X-1", "kind": "resale", "partner": "ACME"}, "Only RTV pallets"),
         ({"code": "BIN-X-1", "kind": "rtv", "partner": "GHOST"}, "No partner"),
     ):

@@ -171,3 +171,6 @@ def test_statement_month_parameter(client, app):
         as_text=True
     )
     assert "is not a month" in client.get("/portal/statement?month=2026-13").get_data(as_text=True)
+    overflow = client.get("/portal/statement?month=99999999999999999999-1")
+    assert overflow.status_code == 200  # this month's statement, saying what was wrong
+    assert "is not a month" in overflow.get_data(as_text=True)

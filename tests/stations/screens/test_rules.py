@@ -71,6 +71,16 @@ def test_bad_tables_are_refused_naming_the_field(client):
     assert "Rule 2 is shadowed by rule 1" in shadowed
 
 
+def test_numbers_no_database_holds_are_refused_naming_the_field(client):
+    token = open_screen(client, factories.user(Role.SUPERVISOR))
+    huge = refused(client, token, [{"grade": "defective", "outcome": "rtv", "quota": "9" * 30}])
+    assert "quota" in huge
+    assert "is not a number this field takes" in huge
+    garbled = client.post("/rules/", data={**form(token, []), "row_count": "abc"})
+    assert garbled.status_code == 422  # no rows at all: the empty table is refused
+    assert "The rule table is empty" in garbled.get_data(as_text=True)
+
+
 def test_a_partner_edits_only_its_own_rules(client):
     mine, theirs = factories.partner("MINE"), factories.partner("THEIRS")
     db.session.add(
