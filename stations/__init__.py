@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from flask import Flask
@@ -50,6 +51,7 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
     screens.init_app(app)
     app.register_blueprint(api.bp)
     app.jinja_env.filters["money"] = format_minor
+    app.jinja_env.filters["urlencode_page"] = _with_page
     app.jinja_env.globals["nav_items"] = nav.nav_items
     app.jinja_env.globals["barcode_svg"] = code128_svg
     app.jinja_env.globals["station_printers"] = _station_printers
@@ -74,6 +76,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _with_page(args, page: int) -> str:
+    """The query string of `args` with `page` set (for a list's pager links)."""
+    values = [(name, value) for name, value in args.items(multi=True) if name != "page"]
+    return urlencode([*values, ("page", str(page))])
 
 
 def _station_printers():

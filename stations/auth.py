@@ -131,6 +131,14 @@ def partner_scope() -> int | None:
     return partner_id
 
 
+def staff_site() -> int | None:
+    """The site a staff screen shows: the supervisor's or operator's own; None (every site) for
+    an admin or a staff user without a site."""
+    if current_user.role == Role.ADMIN:
+        return None
+    return current_user.site_id
+
+
 def current_actor(station: str | None = None) -> Actor:
     """The logged-in user as the domain's `Actor`, for events."""
     return Actor(

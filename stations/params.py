@@ -46,3 +46,8 @@ def id_param(name: str) -> int | None:
     if number is None:
         raise InvalidInput(f"{name} must be a record number", field=name)
     return number
+
+
+def page_number() -> int:
+    """The list page asked for with `?page=` (1 when absent or not a page number)."""
+    return max(1, min(as_id(request.args.get("page", "")) or 1, 100_000))

@@ -621,6 +621,55 @@ def decide_case(
     return case
 
 
+def escalate_case(session: Session, actor: events.Actor, case_id: int, *, reason: str) -> Case:
+    """A supervisor escalates an open case to the marketplace's admins (by mail), saying why;
+    the case stays open for the partner (or for the supervisor to decide on its behalf)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("say why you escalate the case", field="reason")
+    if len(reason) > REASON_MAX:
+        raise InvalidInput(f"the reason is limited to {REASON_MAX} characters", field="reason")
+    lock_row(session, Case, case_id)
+    case = get_case(session, case_id)
+    session.refresh(case)
+    if case.status != CaseStatus.OPEN:
+        raise Conflict(f"case #{case.id} is {case.status.value} already", field="case")
+    first = case.escalated_at is None
+    case.escalated_at = case.escalated_at or utcnow()
+    admins = session.query(User).filter(User.role == Role.ADMIN, User.active.is_(True)).all()
+    events.record(
+        session,
+        actor,
+        "case.escalated",
+        case,
+        reason=reason,
+        by_supervisor=True,
+        again=not first,
+        admins=[user.email for user in admins],
+    )
+    for user in admins:
+        queue_mail(
+            session,
+            template="case_escalated_supervisor",
+            to=user.email,
+            language=user.language,
+            context={
+                "case_id": case.id,
+                "partner": case.partner.name,
+                "rma": case.return_request.rma,
+                "lpn": case.unit.lpn,
+                "days_open": (utcnow() - case.opened_at).days,
+                "proposed_minor": case.proposed_minor,
+                "currency": case.currency,
+                "refund_due_on": case.refund_due_on.isoformat(),
+                "case_path": f"/lookup?q={case.unit.lpn}",
+            },
+            key=f"case-escalated-by-supervisor:{case.id}:{user.id}:{utcnow().isoformat()}",
+        )
+    session.flush()
+    return case
+
+
 # --- reminders, escalation, refund-due risk -------------------------------------------------
 
 

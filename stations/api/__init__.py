@@ -4,9 +4,31 @@ Each resource module adds its routes to `blueprint.bp` when imported; importing 
 imports them all, so registering `bp` registers the whole API.
 """
 
-from stations.api import cases, openapi, orders, partners, products, resale_listings, returns
+from stations.api import (
+    cases,
+    dashboard,
+    exceptions,
+    lookup,
+    openapi,
+    orders,
+    partners,
+    products,
+    resale_listings,
+    returns,
+)
 from stations.api.blueprint import bp
 
-RESOURCES = (orders, partners, products, returns, cases, resale_listings, openapi)
+RESOURCES = (
+    orders,
+    partners,
+    products,
+    returns,
+    cases,
+    resale_listings,
+    dashboard,
+    exceptions,
+    lookup,
+    openapi,
+)
 
 __all__ = ["RESOURCES", "bp"]

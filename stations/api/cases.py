@@ -38,7 +38,7 @@ class CaseOut(BaseModel):
     refund_due_on: dt.date
     opened_at: dt.datetime
     decided_at: dt.datetime | None
-    decided_via: Literal["link", "portal", "api"] | None
+    decided_via: Literal["link", "portal", "api", "supervisor"] | None
 
     @classmethod
     def of(cls, case: Case) -> CaseOut:

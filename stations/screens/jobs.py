@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from redis.exceptions import RedisError
 from rq import Queue
@@ -12,6 +21,7 @@ from rq.job import Job
 from stations import nav
 from stations.auth import current_actor, roles_required
 from stations.extensions import job_queue, redis_client
+from stations.params import page_number
 from stations.worker import worker_states
 from warehouse.db import db, utcnow
 from warehouse.events import record
@@ -24,7 +34,8 @@ nav.register(
     "Jobs", "jobs.index", {Role.SUPERVISOR}, "Failed jobs, queues, workers and the outbox", 80
 )
 
-FAILED_SHOWN = 100
+FAILED_SHOWN = 1000  # read from each queue's failed registry, newest first
+PAGE = 25
 
 
 def _queues(connection) -> list[Queue]:
@@ -61,9 +72,22 @@ def _failed_jobs(queues: list[Queue]) -> list[dict]:
     return jobs
 
 
+def _matching(jobs: list[dict], text: str) -> list[dict]:
+    """The failed jobs whose kind, key, recipient or error mention `text` (any case)."""
+    text = text.strip().lower()
+    if not text:
+        return jobs
+    return [
+        job
+        for job in jobs
+        if any(text in str(job[name]).lower() for name in ("kind", "key", "to", "error", "id"))
+    ]
+
+
 @bp.get("")
 @roles_required(Role.SUPERVISOR)
 def index():
+    """The outbox, queues, workers and failed jobs (searchable, 25 a page)."""
     now = utcnow()
     outbox = backlog(db.session, now)
     running = in_flight(db.session)
@@ -74,7 +98,15 @@ def index():
         .limit(20)
         .all()
     )
-    panel = {"redis_error": None, "queues": [], "failed": [], "workers": []}
+    panel = {
+        "redis_error": None,
+        "queues": [],
+        "failed": [],
+        "failed_total": 0,
+        "page": 1,
+        "pages": 1,
+        "workers": [],
+    }
     try:
         connection = redis_client()
         queues = _queues(connection)
@@ -89,7 +121,11 @@ def index():
             }
             for q in queues
         ]
-        panel["failed"] = _failed_jobs(queues)
+        failed = _matching(_failed_jobs(queues), request.args.get("q", ""))
+        page = page_number()
+        panel["failed_total"] = len(failed)
+        panel["failed"] = failed[(page - 1) * PAGE : page * PAGE]
+        panel["page"], panel["pages"] = page, max(1, -(-len(failed) // PAGE))
         panel["workers"] = worker_states(connection, [q.name for q in queues])
     except RedisError as error:
         panel["redis_error"] = f"{type(error).__name__}: {error}"

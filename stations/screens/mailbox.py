@@ -11,6 +11,7 @@ import email.policy
 import re
 from pathlib import Path
 
+import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
@@ -24,6 +25,7 @@ from flask import (
 
 from stations import nav
 from stations.auth import current_actor, roles_required
+from stations.params import page_number
 from stations.security import mail_preview
 from warehouse.db import db
 from warehouse.errors import InvalidInput
@@ -36,7 +38,7 @@ nav.register(
     "Mailbox", "mailbox.index", {Role.SUPERVISOR}, "The emails partners and customers got", 81
 )
 
-SHOWN = 100
+SHOWN = 50
 EML_NAME = re.compile(r"^[0-9T]+-\d{4,}\.eml$")
 
 
@@ -48,42 +50,73 @@ def _parse(path: Path) -> email.message.EmailMessage:
     return email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
 
 
-def sink_mails(limit: int = SHOWN) -> list[dict]:
-    """The newest .eml files of the local SMTP sink, newest first, with their headers."""
+def sink_mails(text: str = "", *, limit: int = SHOWN, offset: int = 0) -> tuple[list[dict], int]:
+    """The local SMTP sink's .eml files, newest first, whose recipient or subject mention
+    `text`: one page of them with their headers, and how many match in all (the newest
+    `SINK_SCANNED` files are searched)."""
     folder = sink_folder()
     if not folder.is_dir():
-        return []
+        return [], 0
     names = sorted((p.name for p in folder.iterdir() if EML_NAME.match(p.name)), reverse=True)
+    text = text.strip().lower()
     mails = []
-    for name in names[:limit]:
+    for name in names[:SINK_SCANNED] if text else names[offset : offset + limit]:
         parsed = _parse(folder / name)
-        mails.append(
-            {
-                "name": name,
-                "message_id": str(parsed.get("Message-ID", "")),
-                "to": str(parsed.get("To", "")),
-                "subject": str(parsed.get("Subject", "")),
-                "date": str(parsed.get("Date", "")),
-            }
-        )
-    return mails
+        mail = {
+            "name": name,
+            "message_id": str(parsed.get("Message-ID", "")),
+            "to": str(parsed.get("To", "")),
+            "subject": str(parsed.get("Subject", "")),
+            "date": str(parsed.get("Date", "")),
+        }
+        if not text or text in mail["to"].lower() or text in mail["subject"].lower():
+            mails.append(mail)
+    if text:
+        return mails[offset : offset + limit], len(mails)
+    return mails, len(names)
+
+
+SINK_SCANNED = 5000
 
 
 @bp.get("")
 @roles_required(Role.SUPERVISOR)
 def index():
-    sent = db.session.query(SentMail).order_by(SentMail.sent_at.desc()).limit(SHOWN).all()
-    received = sink_mails()
+    """Sent mails and what the local sink received, searchable, a page at a time."""
+    text = request.args.get("q", "").strip()[:200]
+    page = page_number()
+    query = sa.select(SentMail)
+    if text:
+        like = f"%{text.lower()}%"
+        query = query.where(
+            sa.or_(
+                sa.func.lower(SentMail.recipient).like(like),
+                sa.func.lower(SentMail.subject).like(like),
+                sa.func.lower(SentMail.template).like(like),
+            )
+        )
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    sent = db.session.scalars(
+        query.order_by(SentMail.sent_at.desc(), SentMail.id.desc())
+        .limit(SHOWN)
+        .offset((page - 1) * SHOWN)
+    ).all()
+    received, received_total = sink_mails(text, offset=(page - 1) * SHOWN)
     deliveries: dict[str, int] = {}
     for mail in received:
         deliveries[mail["message_id"]] = deliveries.get(mail["message_id"], 0) + 1
     return render_template(
         "mailbox/index.html",
         sent=sent,
+        sent_total=total,
         received=received,
+        received_total=received_total,
         deliveries=deliveries,
         languages=LANGUAGES,
         sink_folder=sink_folder(),
+        page=page,
+        pages=max(1, -(-max(total, received_total) // SHOWN)),
+        q=text,
     )
 
 

@@ -10,7 +10,8 @@ from sqlalchemy.orm import joinedload
 
 from stations import nav
 from stations.auth import current_actor, partner_scope, roles_required
-from warehouse import cases, events, ledger, photos, policy
+from stations.dashboards import scope_from, table_csv
+from warehouse import cases, events, figures, ledger, photos, policy
 from warehouse.checklists import CHECKLIST_LABELS
 from warehouse.db import db, utcnow
 from warehouse.deadlines import local_date
@@ -19,6 +20,7 @@ from warehouse.grading import GRADE_LABELS
 from warehouse.models import (
     Case,
     CaseStatus,
+    Category,
     Grade,
     Partner,
     Reason,
@@ -32,6 +34,7 @@ from warehouse.models import (
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 PAGE_SIZE = 100
 
+nav.register("Dashboard", "portal.dashboard", {Role.PARTNER}, "Your returns in figures", 9)
 nav.register("Cases", "portal.cases", {Role.PARTNER}, "Refunds waiting for your decision", 10)
 nav.register("Returns", "portal.returns", {Role.PARTNER}, "Your customers' returns", 11)
 nav.register("Units", "portal.units", {Role.PARTNER}, "Every returned item and its grade", 12)
@@ -339,3 +342,46 @@ def statement():
         problem=problem,
         kind_labels=ledger.KIND_LABELS,
     )
+
+
+def _dashboard_figures():
+    now = utcnow()
+    scope, today = scope_from(request.args.to_dict(), now=now, partner_id=partner_id())
+    return figures.partner_view(db.session, scope, today=today, now=now), scope
+
+
+@bp.get("/dashboard")
+@roles_required(Role.PARTNER)
+def dashboard():
+    """The partner's own figures: returns and reasons over time, most-returned products,
+    revenue, money refunded and recovered, and its scorecard beside the marketplace's."""
+    problem = None
+    try:
+        data, scope = _dashboard_figures()
+    except DomainError as error:
+        problem = error.message
+        now = utcnow()
+        scope, today = scope_from({}, now=now, partner_id=partner_id())
+        data = figures.partner_view(db.session, scope, today=today, now=now)
+    return render_template(
+        "portal/dashboard.html",
+        data=data,
+        scope=scope,
+        problem=problem,
+        categories=list(Category),
+        partner=db.session.get(Partner, partner_id()),
+    ), (400 if problem else 200)
+
+
+# Staff-only tables (who works at which station) are not a partner's to download.
+PARTNER_HIDDEN_TABLES = frozenset({"operators"})
+
+
+@bp.get("/dashboard/<name>.csv")
+@roles_required(Role.PARTNER)
+def dashboard_table(name: str):
+    """One table of the partner's dashboard as CSV."""
+    if name in PARTNER_HIDDEN_TABLES:
+        abort(404)
+    data, scope = _dashboard_figures()
+    return table_csv(name, data, f"returnyard-{scope.first}-{scope.last}")
