@@ -12,6 +12,8 @@ import datetime as dt
 import random
 
 from demo import base, grading, returns, routing
+from warehouse import figures
+from warehouse.db import utcnow
 
 STAGES = (base, returns, grading, routing)
 
@@ -23,3 +25,6 @@ def load(session, *, seed: int = 20261125, today: dt.date | None = None) -> None
     for stage in STAGES:
         stage.load(session, rng, today)
         session.flush()
+    # The dashboards read monthly figures: build the past year's now rather than wait for the
+    # worker's first refresh.
+    figures.refresh_recent(session, now=utcnow(), months_back=12)

@@ -53,6 +53,15 @@ def scope_from(
     ), today
 
 
+STAFF_FILTERS = ("site", "partner", "category", "from", "to")
+PARTNER_FILTERS = ("category", "from", "to")  # a partner's own figures: no site, no partner
+
+
+def link_args(args, keys: tuple[str, ...]) -> dict[str, str]:
+    """The filters a dashboard's CSV links carry on: only the ones this caller may set."""
+    return {key: args[key] for key in keys if args.get(key)}
+
+
 # The tables a dashboard offers as CSV: name → (columns, rows of the dashboard dict).
 TABLES = {
     "return-rate-by-partner": (

@@ -10,7 +10,7 @@ from flask import Blueprint, render_template, request
 
 from stations import nav
 from stations.auth import roles_required, staff_site
-from stations.dashboards import TABLES, scope_from, table_csv
+from stations.dashboards import STAFF_FILTERS, TABLES, link_args, scope_from, table_csv
 from warehouse import figures
 from warehouse.db import db, utcnow
 from warehouse.errors import DomainError
@@ -56,6 +56,9 @@ def index():
         categories=list(Category),
         tables=list(TABLES),
         csv_endpoint="dashboard.table",
+        link_args=link_args(
+            request.args, STAFF_FILTERS if staff_site() is None else STAFF_FILTERS[1:]
+        ),
     ), (400 if problem else 200)
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from stations import nav
 from stations.auth import current_actor, partner_scope, roles_required
-from stations.dashboards import scope_from, table_csv
+from stations.dashboards import PARTNER_FILTERS, link_args, scope_from, table_csv
 from warehouse import cases, events, figures, ledger, photos, policy
 from warehouse.checklists import CHECKLIST_LABELS
 from warehouse.db import db, utcnow
@@ -370,6 +370,7 @@ def dashboard():
         problem=problem,
         categories=list(Category),
         partner=db.session.get(Partner, partner_id()),
+        link_args=link_args(request.args, PARTNER_FILTERS),
     ), (400 if problem else 200)
 
 

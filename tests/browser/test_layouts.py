@@ -17,6 +17,7 @@ from warehouse.models import (
     CaseStatus,
     Order,
     Partner,
+    ReturnException,
     ReturnRequest,
     ReturnStatus,
     Unit,
@@ -79,6 +80,7 @@ def warehouse(app):
     volt_unit = db.session.query(Unit).filter_by(partner_id=volt.id).first()
     volt_return = db.session.query(ReturnRequest).filter_by(partner_id=volt.id).first()
     batch = db.session.query(Batch).first()
+    flagged = db.session.query(ReturnException).first()
     order = db.session.query(Order).order_by(Order.id.desc()).first()
     return {
         "parcel": parcel.rma,
@@ -87,6 +89,7 @@ def warehouse(app):
         "unit": volt_unit.id,
         "return": volt_return.rma,
         "batch": batch.id if batch else None,
+        "exception": flagged.id if flagged else None,
         "order": order,
     }
 
@@ -112,6 +115,12 @@ def test_every_screen_fits_a_tablet_and_every_target_a_thumb(page, warehouse, ou
             ("/jobs", None),
             ("/mailbox", None),
             ("/printers/", None),
+            ("/overview/units?stage=received", None),
+            ("/overview/refund-due", None),
+            ("/exceptions", None),
+            *([(f"/exceptions/{warehouse['exception']}", None)] if warehouse["exception"] else []),
+            (f"/lookup?q={warehouse['waiting']}", None),
+            ("/dashboard", None),
         ],
         "volt@partners.example": [
             ("/portal/cases", None),
@@ -122,6 +131,7 @@ def test_every_screen_fits_a_tablet_and_every_target_a_thumb(page, warehouse, ou
             (f"/portal/units/{warehouse['unit']}", None),
             ("/portal/statement", None),
             ("/portal/policy", None),
+            ("/portal/dashboard", None),
             ("/rules/", None),
             ("/exports/", None),
             ("/batches/", None),

@@ -163,3 +163,32 @@ def test_a_revoked_token_stops_working_and_revoking_it_twice_is_refused(runner, 
     missing = runner.invoke(args=["revoke-token", "999"])
     assert missing.exit_code == 2
     assert "no API token #999" in missing.output
+
+
+def test_refresh_figures_rebuilds_the_months_asked_for(runner, app):
+    from warehouse.models import FigureRefresh
+
+    seller = factories.partner()
+    factories.received(seller)
+    db.session.commit()
+    result = runner.invoke(args=["refresh-figures", "--from", "2026-01", "--to", "2026-03"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("figure rows") == 3
+    months = sorted(row.month for row in db.session.query(FigureRefresh))
+    assert months == ["2026-01", "2026-02", "2026-03"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--from", "2026-13"], "not a month"),
+        (["--from", "2026-05", "--to", "2026-01"], "starts after it ends"),
+        (["--site", "NOPE"], "no site with code"),
+    ],
+)
+def test_refresh_figures_refuses_bad_months_and_sites(runner, app, args, message):
+    factories.site()
+    db.session.commit()
+    result = runner.invoke(args=["refresh-figures", *args])
+    assert result.exit_code == 2
+    assert message in result.output
