@@ -35,6 +35,7 @@ from warehouse.errors import InvalidInput
 from warehouse.jobs import periodic
 from warehouse.models import (
     NO_REFUND_FLAGS,
+    OPEN_UNIT_STATUSES,
     Case,
     CaseStatus,
     Category,
@@ -232,6 +233,7 @@ def refund_due_risk(
             ReturnRequest.status != ReturnStatus.ANNOUNCED,
             Unit.return_line_id.is_not(None),
             sa.or_(Unit.exception.is_(None), Unit.exception.not_in(NO_REFUND_FLAGS)),
+            Unit.status.in_(OPEN_UNIT_STATUSES),
             sa.or_(Unit.refund_state.is_(None), Unit.refund_state == RefundState.OPEN),
         )
         .order_by(ReturnRequest.refund_due_on, Unit.id)

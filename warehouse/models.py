@@ -110,6 +110,11 @@ class UnitStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
+# A unit whose refund is not decided is never closed: the open part of the flow, which the
+# live figures read through the unit status index (bounded by the backlog, not the database).
+OPEN_UNIT_STATUSES = (UnitStatus.RECEIVED, UnitStatus.GRADED, UnitStatus.ROUTED)
+
+
 class RefundState(enum.StrEnum):
     """Where a unit's refund stands; routing never waits for it, closing does."""
 

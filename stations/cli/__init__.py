@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from stations.cli import background, cases, demo, exports, figures, orders, users
+from stations.cli import background, bench, cases, demo, exports, figures, orders, users
 
 COMMANDS = (
     users.create_user_command,
@@ -18,6 +18,7 @@ COMMANDS = (
     exports.export_resale_command,
     cases.escalate_cases_command,
     figures.refresh_figures_command,
+    bench.bench_data_command,
     background.worker_command,
     background.relay_command,
     background.mail_sink_command,

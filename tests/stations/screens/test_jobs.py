@@ -233,3 +233,31 @@ def test_a_bad_test_mail_address_is_refused_with_a_message(app, client):
     assert "is not an email address" in response.get_data(as_text=True)
     assert row_counts(Outbox, Event) == before
     assert client.post("/mailbox/test", data={"to": "a@example.org"}).status_code == 400
+
+
+def test_the_mailbox_is_searchable_and_paged(app, client):
+    for n in range(55):
+        db.session.add(
+            SentMail(
+                idempotency_key=f"k{n}",
+                message_id=f"<m{n}@returnyard>",
+                recipient="anna@example.org" if n % 5 == 0 else f"other{n}@example.org",
+                subject=f"Mail number {n:02d}",
+                template="test_mail",
+            )
+        )
+    login_as(client, factories.user(Role.SUPERVISOR))
+    first = client.get("/mailbox").get_data(as_text=True)
+    assert first.count("Mail number") == 50
+    assert "page 1 of 2" in first.lower()
+    second = client.get("/mailbox?page=2").get_data(as_text=True)
+    assert second.count("Mail number") == 5
+    found = client.get("/mailbox?q=ANNA@example").get_data(as_text=True)
+    assert found.count("Mail number") == 11
+    assert "other1@example.org" not in found
+
+
+def test_failed_jobs_are_searchable(app, client, jobs, failed_mail):
+    login_as(client, factories.user(Role.SUPERVISOR))
+    assert failed_mail in client.get("/jobs?q=p@example").get_data(as_text=True)
+    assert failed_mail not in client.get("/jobs?q=nobody-like-this").get_data(as_text=True)

@@ -1,0 +1,78 @@
+"""The bench data generator: a realistic warehouse, the same for the same seed, only into an
+empty database, readable by every screen's queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pytest
+import sqlalchemy as sa
+
+from bench.data import CHUNK_MODELS, _chunk, _code, _Ids, generate
+from tests import factories
+from warehouse import codes, figures
+from warehouse.db import db
+from warehouse.errors import Conflict
+from warehouse.models import Case, CaseStatus, Figure, Order, Role, Unit, UnitStatus
+
+TODAY = dt.date(2026, 11, 30)
+
+
+def _quiet(_line: str) -> None:
+    pass
+
+
+def test_it_fills_every_stage_and_builds_the_figures(app):
+    counts = generate(db.session, units=400, seed=7, today=TODAY, echo=_quiet)
+    assert 380 <= counts["units"] <= 420
+    assert counts["orders"] == 3 * counts["returns"]
+    statuses = dict(
+        db.session.execute(sa.select(Unit.status, sa.func.count()).group_by(Unit.status)).all()
+    )
+    assert statuses[UnitStatus.CLOSED] > counts["units"] * 0.8
+    returns = {row.status for row in db.session.query(Case)}
+    assert CaseStatus.APPROVED in returns
+    assert db.session.query(Figure).filter_by(metric="sold").count() > 0
+    scope = figures.Scope("2026-01", "2026-11", site_id=None)
+    rates = figures.return_rates(db.session, scope)
+    assert 0.2 < rates["by_month"][5]["rate"] < 0.5  # about one in three orders comes back
+    backlog = {row.stage: row.count for row in figures.backlog(db.session, site_id=None)}
+    assert sum(backlog.values()) > 0  # the last days are still in the building
+
+
+def test_the_same_seed_gives_the_same_rows(app):
+    site = factories.site()
+    product = factories.product(factories.partner())
+    operator = factories.user(Role.OPERATOR)
+    products = [(product.id, product.partner_id, 4999)]
+    now = dt.datetime(2026, 11, 30, 17, tzinfo=dt.UTC)
+
+    def rows(seed):
+        ids = _Ids(db.session, CHUNK_MODELS)
+        made = _chunk(random.Random(seed), ids, 50, 0, products, [operator], site, TODAY, now)
+        return {model.__name__: table for model, table in made.items()}
+
+    assert rows(3) == rows(3)
+    assert rows(3) != rows(4)
+
+
+def test_codes_are_unique_and_scannable():
+    lpns = [_code(n, 8) for n in range(5000)]
+    assert len(set(lpns)) == len(lpns)
+    assert all(codes.lpn_status("LP" + lpn) for lpn in lpns)
+    assert all(codes.rma_status("RMA-" + _code(n, 6)) for n in range(0, 10**6, 997))
+
+
+def test_it_refuses_a_database_with_orders(app):
+    factories.order([(factories.product(factories.partner()), 1)])
+    db.session.commit()
+    with pytest.raises(Conflict, match="empty"):
+        generate(db.session, units=10, echo=_quiet)
+
+
+def test_new_rows_after_it_get_fresh_ids(app):
+    generate(db.session, units=20, seed=1, today=TODAY, echo=_quiet)
+    order = factories.order([(factories.product(factories.partner()), 1)])
+    db.session.commit()
+    assert order.id > db.session.scalar(sa.select(sa.func.count()).select_from(Order)) - 1
