@@ -24,7 +24,7 @@ from flask_wtf.csrf import generate_csrf
 from stations.extensions import htmx, login, redis_client
 from stations.params import as_id
 from warehouse.accounts import authenticate, end_sessions
-from warehouse.db import db
+from warehouse.db import db, utcnow
 from warehouse.errors import NotFound
 from warehouse.events import Actor
 from warehouse.models import Role, User
@@ -179,6 +179,8 @@ def login_page():
             flash("Wrong email or password.", "error")
             return render_template("auth/login.html", email=email), 401
         limiter.give_back(*limits)  # only failures count
+        user.last_login_at = utcnow()
+        db.session.commit()
         login_user(user)
         return redirect(_safe_next(request.args.get("next")) or url_for("home.index"), 303)
     return render_template("auth/login.html", email="")

@@ -6,16 +6,22 @@ too); staff users and marketplace tokens belong to none.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
+from dataclasses import dataclass
 
 import sqlalchemy as sa
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from warehouse.db import utcnow
 from warehouse.errors import Conflict, InvalidInput, NotFound
+from warehouse.events import Actor, record
+from warehouse.mail import queue_mail
 from warehouse.models import ApiToken, Partner, Role, Site, User
+from warehouse.reference import LANGUAGES
 
 TOKEN_PREFIX = "ry_"  # noqa: S105 - the visible start of every token, not a secret
 
@@ -168,3 +174,183 @@ def revoke_token(session: Session, token_id: int) -> ApiToken:
         )
     row.revoked_at = utcnow()
     return row
+
+
+# --- administration: users and tokens, each change an event ------------------------------------
+
+PASSWORD_LINK_SALT = "set-password"  # noqa: S105 - the signer's salt, not a password
+PASSWORD_LINK_DAYS = 3
+
+
+@dataclass(frozen=True)
+class PasswordLinks:
+    """Signed, expiring set-password links (an invitation, a reset). A link carries the user's
+    session version: setting the password raises it, so each link works once."""
+
+    secret_key: str
+    max_age_seconds: int = PASSWORD_LINK_DAYS * 86400
+
+    def _serializer(self) -> URLSafeTimedSerializer:
+        return URLSafeTimedSerializer(self.secret_key, salt=PASSWORD_LINK_SALT)
+
+    def token(self, user: User) -> str:
+        """The token of a link for `user`, valid until they set a password."""
+        return self._serializer().dumps({"u": user.id, "v": user.session_version or 1})
+
+    def user_for(self, session: Session, token: str) -> User:
+        """The user a link is for; refused when forged, expired, used or for a stopped user."""
+        try:
+            claim = self._serializer().loads(token, max_age=self.max_age_seconds)
+        except SignatureExpired:
+            raise Conflict("this link has expired; ask for a new one", field="token") from None
+        except BadSignature:
+            raise NotFound("this link is not valid", field="token") from None
+        user = session.get(User, claim.get("u")) if isinstance(claim, dict) else None
+        if user is None or not user.active:
+            raise NotFound("this link is not valid", field="token")
+        if (user.session_version or 1) != claim.get("v"):
+            raise Conflict("this link was used already; ask for a new one", field="token")
+        return user
+
+
+def _user_fields(user: User) -> dict:
+    return {
+        "email": user.email,
+        "name": user.name,
+        "role": user.role.value,
+        "partner": user.partner.code if user.partner else None,
+        "site": user.site.code if user.site else None,
+        "language": user.language,
+        "active": user.active,
+    }
+
+
+def check_not_last_admin(session: Session, user: User) -> None:
+    """Refuse to take the admin role or access from the only active admin."""
+    if user.role != Role.ADMIN or not user.active:
+        return
+    others = session.scalar(
+        sa.select(sa.func.count()).where(
+            User.role == Role.ADMIN, User.active.is_(True), User.id != user.id
+        )
+    )
+    if not others:
+        raise Conflict(
+            f"{user.email} is the last active admin; make another admin first", field="user"
+        )
+
+
+def add_user(
+    session: Session,
+    actor: Actor,
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    partner: Partner | None = None,
+    site: Site | None = None,
+    language: str = "en",
+) -> User:
+    """A new user without a password: they set one from the invitation link."""
+    email = check_email_free(session, email)
+    check_partner_binding(role, partner)
+    if language not in LANGUAGES:
+        raise InvalidInput(f"{language!r} is not one of {', '.join(LANGUAGES)}", field="language")
+    user = User(
+        email=email,
+        name=(name or "").strip()[:120] or email,
+        password_hash="!",  # noqa: S106 - no hash matches: no login until a password is set
+        role=role,
+        partner=partner,
+        site=site,
+        language=language,
+    )
+    session.add(user)
+    session.flush()
+    record(session, actor, "user.created", user, after=role.value, fields=_user_fields(user))
+    return user
+
+
+def change_user(
+    session: Session,
+    actor: Actor,
+    user: User,
+    *,
+    name: str | None = None,
+    role: Role | None = None,
+    partner: Partner | bool | None = False,
+    site: Site | bool | None = False,
+    language: str | None = None,
+    active: bool | None = None,
+) -> dict:
+    """Change a user's name, role, partner, site, language or access (False: leave as is);
+    answers {field: [before, after]}. Deactivating ends their sessions; the last active admin
+    keeps their role and access."""
+    before = _user_fields(user)
+    new_role = role if role is not None else user.role
+    new_partner = user.partner if partner is False else partner
+    check_partner_binding(new_role, new_partner)
+    if (new_role != Role.ADMIN or active is False) and user.role == Role.ADMIN:
+        check_not_last_admin(session, user)
+    if language is not None and language not in LANGUAGES:
+        raise InvalidInput(f"{language!r} is not one of {', '.join(LANGUAGES)}", field="language")
+    if name is not None:
+        if not name.strip():
+            raise InvalidInput("the name is empty", field="name")
+        user.name = name.strip()[:120]
+    user.role, user.partner = new_role, new_partner
+    if site is not False:
+        user.site = site
+    if language is not None:
+        user.language = language
+    if active is not None and active != user.active:
+        set_active(user, active)
+    if before["role"] != user.role.value or before["partner"] != (
+        user.partner.code if user.partner else None
+    ):
+        end_sessions(user)  # what they may see changed: log in again
+    after = _user_fields(user)
+    changed = {key: [before[key], after[key]] for key in after if before[key] != after[key]}
+    if changed:
+        record(
+            session, actor, "user.changed", user, before=", ".join(sorted(changed)), changes=changed
+        )
+    return changed
+
+
+def password_mail(
+    session: Session, user: User, links: PasswordLinks, *, public_url: str, invite: bool
+) -> None:
+    """Mail `user` a set-password link: an invitation for a new user, else a reset."""
+    token = links.token(user)
+    queue_mail(
+        session,
+        template="user_invite" if invite else "password_reset",
+        to=user.email,
+        language=user.language,
+        context={
+            "name": user.name,
+            "email": user.email,
+            "partner": user.partner.name if user.partner else "",
+            "link": f"{public_url.rstrip('/')}/account/password/{token}",
+            "days": links.max_age_seconds // 86400,
+        },
+        key=f"password:{user.id}:{user.session_version or 1}:{token[-12:]}",
+    )
+
+
+def list_tokens(session: Session, *, include_revoked: bool = True) -> list[ApiToken]:
+    """Every API token, newest first (their secrets are not stored, only a prefix)."""
+    query = sa.select(ApiToken).order_by(ApiToken.id.desc())
+    if not include_revoked:
+        query = query.where(ApiToken.revoked_at.is_(None))
+    return list(session.scalars(query))
+
+
+TOKEN_USE_RESOLUTION = dt.timedelta(hours=1)
+
+
+def token_use_stale(token: ApiToken, now: dt.datetime) -> bool:
+    """Whether the token's last use should be written again: it is kept to the hour, so a
+    token is written at most once an hour (not on every request)."""
+    return token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RESOLUTION

@@ -179,6 +179,10 @@ class Country(db.Model):
     site: Mapped[Site] = relationship()
 
 
+# The currencies of the served countries (EUR, GBP, DKK, SEK): a new partner sells in all.
+PARTNER_CURRENCIES = ("EUR", "GBP", "DKK", "SEK")
+
+
 class Partner(db.Model):
     """A vendor selling through the marketplace, with its return policy."""
 
@@ -217,6 +221,14 @@ class Partner(db.Model):
     # Who pays the customer: the partner itself, or the marketplace on its behalf.
     refund_paid_by: Mapped[str] = mapped_column(sa.String(16), default="partner")
     consult_escalate_days: Mapped[int] = mapped_column(default=3)
+    # Currencies the partner sells in (prices are refused in others); a deactivated partner takes
+    # no new orders or returns, its records stay.
+    currencies: Mapped[list[str]] = mapped_column(
+        sa.JSON,
+        default=lambda: list(PARTNER_CURRENCIES),
+        server_default=sa.text('\'["EUR", "GBP", "DKK", "SEK"]\''),
+    )
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
     def __repr__(self) -> str:
         return f"<Partner {self.code}>"
@@ -236,11 +248,18 @@ class Product(db.Model):
     weight_grams: Mapped[int | None]
     # Sellable stock at the marketplace warehouse; restocked returns raise it.
     stock: Mapped[int] = mapped_column(default=0)
+    # Units carry a serial number / IMEI that receiving scans (electronics always do).
+    serial_tracked: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     partner: Mapped[Partner] = relationship()
     prices: Mapped[list[ProductPrice]] = relationship(
         back_populates="product", cascade="all, delete-orphan"
     )
+
+    @property
+    def needs_serial(self) -> bool:
+        """Whether receiving asks for each unit's serial number."""
+        return self.serial_tracked or self.category == Category.ELECTRONICS
 
     def price_in(self, currency: str) -> ProductPrice | None:
         """This product's list price and resale floor in one currency, if it is sold in it."""
@@ -536,6 +555,7 @@ class User(UserMixin, db.Model):
     site_id: Mapped[int | None] = mapped_column(sa.ForeignKey("site.id"))
     language: Mapped[str] = mapped_column(sa.String(2), default="en")
     active: Mapped[bool] = mapped_column(default=True)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # Part of every session cookie: raising it (logout, password change, deactivation) ends
     # every session of the user at once.
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
@@ -574,6 +594,8 @@ class ApiToken(db.Model):
     label: Mapped[str] = mapped_column(sa.String(120), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # When it was last used, to the hour (written at most once an hour, off the hot path).
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     partner: Mapped[Partner | None] = relationship()
 
@@ -1072,3 +1094,41 @@ class FigureRefresh(db.Model):
     site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id"), primary_key=True)
     month: Mapped[str] = mapped_column(sa.String(7), primary_key=True)
     refreshed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- master data ------------------------------------------------------------------------------
+
+
+class ImportStatus(enum.StrEnum):
+    """Where a background catalogue import stands."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class ProductImport(db.Model):
+    """A catalogue CSV imported in the background: its progress and what it refused."""
+
+    __tablename__ = "product_import"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partner.id"), index=True)
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    status: Mapped[ImportStatus] = mapped_column(
+        _enum(ImportStatus, "import_status"), default=ImportStatus.QUEUED
+    )
+    total_rows: Mapped[int] = mapped_column(default=0)
+    done_rows: Mapped[int] = mapped_column(default=0)
+    created: Mapped[int] = mapped_column(default=0)
+    updated: Mapped[int] = mapped_column(default=0)
+    refused: Mapped[int] = mapped_column(default=0)
+    errors: Mapped[list[str]] = mapped_column(sa.JSON, default=list)  # the first 200
+    problem: Mapped[str] = mapped_column(sa.Text, default="")  # why the whole file failed
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(sa.String(120), default="")
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    partner: Mapped[Partner | None] = relationship()

@@ -9,14 +9,13 @@ orders are imported. Importing the same file again adds nothing.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from warehouse.csvfiles import Row, read_csv
 from warehouse.errors import DomainError
 from warehouse.events import Actor
 from warehouse.money import MINOR_DIGITS, MoneyError, parse_amount
@@ -95,59 +94,10 @@ class _Group:
     problems: list[RowError] = field(default_factory=list)
 
 
-Row = tuple[int, dict[str, str], str | None]
-
-
 def read_rows(data: bytes) -> tuple[list[Row], list[RowError]]:
     """The data rows as (row number, {column: value}, problem or None), or the file's errors."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return [], [RowError(1, None, "the file is not UTF-8 text")]
-    first_line = text.split("\n", 1)[0]
-    delimiter = max(",;\t", key=first_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = next(reader)
-    except StopIteration:
-        return [], [RowError(1, None, "the file is empty")]
-    columns = [name.strip().lower().replace(" ", "_") for name in header]
-    errors = [
-        RowError(1, name, f"unknown column {name!r}; the columns are {', '.join(COLUMNS)}")
-        for name in columns
-        if name not in COLUMNS
-    ]
-    errors += [
-        RowError(1, name, f"the column {name!r} is missing")
-        for name in REQUIRED_COLUMNS
-        if name not in columns
-    ]
-    if not errors and len(set(columns)) != len(columns):
-        repeated = next(name for name in columns if columns.count(name) > 1)
-        errors.append(RowError(1, repeated, f"the column {repeated!r} appears twice"))
-    if errors:
-        return [], errors
-    rows = []
-    while True:
-        try:
-            values = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as error:
-            return [], [RowError(reader.line_num, None, f"unreadable CSV: {error}")]
-        if not any(value.strip() for value in values):
-            continue
-        problem = None
-        if len(values) > len(columns):
-            problem = f"{len(values)} values for {len(columns)} columns"
-        rows.append(
-            (
-                reader.line_num,
-                {name: value.strip() for name, value in zip(columns, values, strict=False)},
-                problem,
-            )
-        )
-    return rows, errors
+    rows, problems = read_csv(data, COLUMNS, REQUIRED_COLUMNS)
+    return rows, [RowError(row, column, message) for row, column, message in problems]
 
 
 def import_orders(

@@ -24,14 +24,13 @@ from warehouse.events import Actor
 from warehouse.models import Country, Order, OrderLine, Partner, Product, Shipment
 from warehouse.money import Currency
 from warehouse.reference import CountryCode, Language, served_postcode
-from warehouse.validation import Input, OptionalText, Text, code_of, validated
+from warehouse.validation import Email, Input, OptionalText, Text, code_of, validated
 
 MAX_LINES = 200
 MAX_QUANTITY = 9_999
 MAX_PRICE_MINOR = 100_000_000  # one million in any of our currencies: beyond is a typo
 
 ORDER_NUMBER = r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"
-EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 POSTCODE = r"^[A-Za-z0-9][A-Za-z0-9 -]*$"
 TRACKING_NUMBER = r"^[A-Za-z0-9][A-Za-z0-9 -]*$"
 # EAN-8, UPC-A (12), EAN-13 and GTIN-14.
@@ -45,7 +44,7 @@ class CustomerIn(Input):
     """Who bought: the email or postcode is what the customer later finds the order with."""
 
     name: Text(120)
-    email: Annotated[Text(254, pattern=EMAIL), AfterValidator(str.lower)]
+    email: Email
     postcode: Annotated[
         Text(16, pattern=POSTCODE),
         AfterValidator(str.upper),

@@ -27,7 +27,6 @@ from warehouse.errors import Conflict, InvalidInput, NotFound, UnitAlreadyClaime
 from warehouse.events import Actor, record
 from warehouse.mail import queue_mail
 from warehouse.models import (
-    Category,
     Destination,
     Event,
     ExceptionKind,
@@ -540,7 +539,7 @@ def confirm_unit(
                 session, rma, actor, now, line=line, product=product, slot=free[0], exception=None
             )
             _after_unit(session, rma, unit, actor, now)
-            return Confirmed(unit, needs_serial=product.category == Category.ELECTRONICS)
+            return Confirmed(unit, needs_serial=product.needs_serial)
 
     # Every expected unit of this product is in. If another station confirmed the last one
     # while this station's card still showed it open, that station has it; else it is extra.
@@ -569,7 +568,7 @@ def confirm_unit(
         exception=UnitException.EXTRA,
     )
     _after_unit(session, rma, unit, actor, now)
-    return Confirmed(unit, needs_serial=product.category == Category.ELECTRONICS)
+    return Confirmed(unit, needs_serial=product.needs_serial)
 
 
 def _after_unit(

@@ -10,7 +10,14 @@ from __future__ import annotations
 import enum
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    StringConstraints,
+    ValidationError,
+)
 
 from warehouse.errors import InvalidInput
 
@@ -35,6 +42,11 @@ def Text(max_length: int, *, pattern: str | None = None):
             pattern=pattern,
         ),
     ]
+
+
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+# An email address as we store it: one @, a dot in the domain, no spaces, lower case.
+Email = Annotated[Text(254, pattern=EMAIL), AfterValidator(str.lower)]
 
 
 def _blank_is_missing(value: Any) -> Any:
@@ -81,7 +93,8 @@ def _message(error: dict[str, Any], field: str) -> str:
         return f"the body is not valid JSON ({detail})"
     if kind in {"model_type", "model_attributes_type", "dict_type"} and field == "body":
         return "the body must be a JSON object"
-    return f"{field}: {error['msg'][0].lower()}{error['msg'][1:]}"
+    text = error["msg"].removeprefix("Value error, ")  # our validators' own words
+    return f"{field}: {text[0].lower()}{text[1:]}"
 
 
 def refusal(error: ValidationError) -> InvalidInput:

@@ -15,6 +15,8 @@ from stations.api import (
     products,
     resale_listings,
     returns,
+    sites,
+    tokens,
 )
 from stations.api.blueprint import bp
 
@@ -28,6 +30,8 @@ RESOURCES = (
     dashboard,
     exceptions,
     lookup,
+    sites,
+    tokens,
     openapi,
 )
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
+from flask import current_app
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from stations.api.blueprint import answer, bp, token_required
+from stations.api.blueprint import answer, api_actor, bp, token_required
 from stations.api.openapi import Answer, operation
 from stations.auth import partner_scope
+from warehouse import accounts, partners
 from warehouse.db import db
+from warehouse.errors import NotFound
 from warehouse.models import (
     ApprovalMode,
     DefectiveHandling,
@@ -17,7 +22,10 @@ from warehouse.models import (
     Partner,
     Role,
 )
+from warehouse.money import Currency
+from warehouse.partners import PartnerFields, get_partner
 from warehouse.reference import Language
+from warehouse.validation import Email, Input, OptionalText
 
 
 class PolicyOut(BaseModel):
@@ -29,6 +37,7 @@ class PolicyOut(BaseModel):
     destination: Destination
     defective_handling: DefectiveHandling
     out_of_window: OutOfWindowPolicy
+    consult_escalate_days: int
     refund_deduction_bp: dict[str, int] = Field(
         description="Diminished-value deduction per grade (and missing_parts), basis points"
     )
@@ -43,6 +52,10 @@ class PartnerOut(BaseModel):
     contact_email: str
     language: Language
     commission_rate_bp: int = Field(description="Basis points of sold revenue (1000 = 10 %)")
+    currencies: list[Currency]
+    address: str | None = Field(description="Its own return address (destination partner)")
+    refund_paid_by: str
+    active: bool
     policy: PolicyOut
 
     @classmethod
@@ -54,6 +67,10 @@ class PartnerOut(BaseModel):
             contact_email=partner.contact_email,
             language=partner.language,
             commission_rate_bp=partner.commission_rate_bp,
+            currencies=list(partner.currencies or []),
+            address=partner.address or None,
+            refund_paid_by=partner.refund_paid_by,
+            active=partner.active,
             policy=PolicyOut(
                 window_days=partner.window_days,
                 grace_days=partner.grace_days,
@@ -61,6 +78,7 @@ class PartnerOut(BaseModel):
                 destination=partner.destination,
                 defective_handling=partner.defective_handling,
                 out_of_window=partner.out_of_window,
+                consult_escalate_days=partner.consult_escalate_days,
                 refund_deduction_bp=dict(partner.refund_deduction_bp),
                 resale_discount_bp=dict(partner.resale_discount_bp),
             ),
@@ -89,3 +107,135 @@ def list_partners():
         query = query.where(Partner.id == partner_id)
     partners = [PartnerOut.of(p) for p in db.session.scalars(query)]
     return answer(PartnerList(partners=partners))
+
+
+class InviteIn(Input):
+    """The partner's first user."""
+
+    email: Email
+    name: OptionalText(120) = None
+
+
+class PartnerIn(PartnerFields):
+    """A new partner; `invite` also creates its first user and mails them a set-password link."""
+
+    invite: InviteIn | None = None
+
+
+class PartnerPatch(Input):
+    """The fields to change; the result is checked whole. A partner token may change its
+    policy only (window, grace, approval, destination, address, defective and out-of-window
+    handling, escalation days, deductions, resale discounts), never commission or code."""
+
+    name: str | None = None
+    contact_email: str | None = None
+    language: str | None = None
+    commission_rate_bp: int | None = None
+    currencies: list[str] | None = None
+    approval_mode: ApprovalMode | None = None
+    destination: Destination | None = None
+    address: str | None = None
+    defective_handling: DefectiveHandling | None = None
+    out_of_window: OutOfWindowPolicy | None = None
+    window_days: int | None = None
+    grace_days: int | None = None
+    consult_escalate_days: int | None = None
+    refund_deduction_bp: dict[str, int] | None = None
+    resale_discount_bp: dict[str, int] | None = None
+    refund_paid_by: Literal["partner", "marketplace"] | None = None
+    active: bool | None = None
+
+
+class PartnerChanged(BaseModel):
+    """The partner as stored now, and what changed: {field: [before, after]}."""
+
+    partner: PartnerOut
+    changed: dict[str, list[Any]]
+
+
+def _visible_partner(code: str) -> Partner:
+    partner = get_partner(db.session, code)
+    scope = partner_scope()
+    if scope is not None and partner.id != scope:
+        raise NotFound(f"no partner with code {code!r}", field="partner")
+    return partner
+
+
+@bp.post("/partners")
+@token_required()
+@operation(
+    "Onboard a partner (admin)",
+    operation_id="createPartner",
+    description="Commission 5-20 % (500-2000 bp), a window of at least 14 days. With `invite`, "
+    "its first user gets a mail with a set-password link valid for 3 days.",
+    body=PartnerIn,
+    answers={201: Answer("The partner was created", PartnerOut)},
+    errors=(400, 401, 403, 409),
+)
+def create_partner(body: PartnerIn):
+    """Create a partner (and invite its first user)."""
+    actor = api_actor()
+    fields = body.model_dump(exclude={"invite"})
+    partner = partners.create_partner(db.session, actor, fields)
+    if body.invite is not None:
+        invite_user(partner, body.invite, actor)
+    db.session.commit()
+    return answer(PartnerOut.of(partner), 201)
+
+
+def invite_user(partner: Partner, invite: InviteIn, actor) -> None:
+    """The partner's first user, mailed a set-password link."""
+    user = accounts.add_user(
+        db.session,
+        actor,
+        email=invite.email,
+        name=invite.name or "",
+        role=Role.PARTNER,
+        partner=partner,
+        language=partner.language,
+    )
+    accounts.password_mail(
+        db.session,
+        user,
+        accounts.PasswordLinks(current_app.config["SECRET_KEY"]),
+        public_url=current_app.config["PUBLIC_URL"],
+        invite=True,
+    )
+
+
+@bp.get("/partners/<code>")
+@token_required(Role.SUPERVISOR, Role.PARTNER)
+@operation(
+    "One partner and its policy (a partner token: its own only)",
+    operation_id="getPartner",
+    answers={200: Answer("The partner", PartnerOut)},
+    errors=(401, 403, 404),
+)
+def get_one(code: str):
+    """A partner by its code."""
+    return answer(PartnerOut.of(_visible_partner(code)))
+
+
+@bp.patch("/partners/<code>")
+@token_required(Role.PARTNER)
+@operation(
+    "Change a partner (admin: any field but the code; a partner token: its own policy)",
+    operation_id="updatePartner",
+    body=PartnerPatch,
+    answers={200: Answer("The partner as stored now", PartnerChanged)},
+    errors=(400, 401, 403, 404),
+)
+def patch_partner(code: str, body: PartnerPatch):
+    """Apply the fields sent; the result is checked as a whole partner."""
+    partner = _visible_partner(code)
+    allowed = None if partner_scope() is None else partners.POLICY_FIELDS
+    changed = partners.update_partner(
+        db.session, api_actor(), partner, body.model_dump(exclude_unset=True), allowed=allowed
+    )
+    db.session.commit()
+    return answer(
+        PartnerChanged(
+            partner=PartnerOut.of(partner),
+            changed={name: [before, after] for name, (before, after) in changed.items()},
+        )
+    )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from stations.api.blueprint import answer, bp, token_required
+from stations.api.blueprint import answer, api_actor, bp, token_required
 from stations.api.openapi import Answer, operation
 from stations.auth import partner_scope
+from warehouse.catalogue import MAX_BATCH, ProductFields, upsert_products
 from warehouse.db import db
 from warehouse.errors import NotFound
 from warehouse.models import Category, Partner, Product, Role
@@ -34,6 +35,7 @@ class ProductOut(BaseModel):
     title: str
     category: Category
     weight_grams: int | None
+    serial_tracked: bool
     stock: int
     prices: list[PriceOut]
 
@@ -47,6 +49,7 @@ class ProductOut(BaseModel):
             title=product.title,
             category=product.category,
             weight_grams=product.weight_grams,
+            serial_tracked=product.serial_tracked,
             stock=product.stock,
             prices=[
                 PriceOut(
@@ -110,3 +113,45 @@ def list_products(query: ProductQuery):
         next_offset=query.offset + limit if more else None,
     )
     return answer(page)
+
+
+class ProductBatch(RootModel[list[ProductFields]]):
+    """Products to create or update by partner + SKU (at most 1000 per request)."""
+
+    root: list[ProductFields] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class UpsertOut(BaseModel):
+    """What the request did, by SKU."""
+
+    created: list[str]
+    updated: list[str]
+    unchanged: list[str]
+
+
+@bp.post("/products")
+@token_required(Role.PARTNER)
+@operation(
+    "Create or update products by partner + SKU (admin; a partner token: its own)",
+    operation_id="upsertProducts",
+    description=(
+        "A JSON array of products. Prices are in minor units per currency; a currency the "
+        "partner does not sell in, a floor above its price, a GTIN with a wrong check digit or "
+        "one already used by another product of the partner refuses the whole request, naming "
+        "the product: `[3].gtin`. Posting the same list again changes nothing."
+    ),
+    body=ProductBatch,
+    answers={200: Answer("The products were stored", UpsertOut)},
+    errors=(400, 401, 403, 404),
+)
+def upsert(body: ProductBatch):
+    """Upsert a batch of products, all or none."""
+    done = upsert_products(db.session, api_actor(), body.root, partner_id=partner_scope())
+    db.session.commit()
+    return answer(
+        UpsertOut(
+            created=[p.sku for p in done.created],
+            updated=[p.sku for p in done.updated],
+            unchanged=[p.sku for p in done.unchanged],
+        )
+    )

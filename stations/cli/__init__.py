@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from stations.cli import background, bench, cases, demo, exports, figures, orders, users
+from stations.cli import background, bench, cases, catalogue, demo, exports, figures, orders, users
 
 COMMANDS = (
     users.create_user_command,
@@ -15,6 +15,9 @@ COMMANDS = (
     demo.demo_command,
     demo.demo_logins_command,
     orders.import_orders_command,
+    catalogue.create_partner_command,
+    catalogue.create_site_command,
+    catalogue.import_products_command,
     exports.export_resale_command,
     cases.escalate_cases_command,
     figures.refresh_figures_command,
