@@ -61,9 +61,7 @@ def token_required(*roles: Role):
                 # After the answer is built, in a small transaction of its own: at most once an
                 # hour per token, never in the way of the request's own reads.
                 db.session.execute(
-                    sa.update(ApiToken)
-                    .where(ApiToken.id == token_id)
-                    .values(last_used_at=now)
+                    sa.update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
                 )
                 db.session.commit()
             return response
