@@ -11,9 +11,15 @@ from __future__ import annotations
 from flask import Flask
 
 from stations.screens import (
+    account,
+    admin,
+    admin_partners,
+    admin_people,
+    admin_sites,
     batches,
     caselinks,
     cases,
+    catalogue,
     customer,
     dashboard,
     exceptions,
@@ -52,6 +58,12 @@ SCREENS = (
     printers,
     jobs,
     mailbox,
+    admin,
+    admin_partners,
+    catalogue,
+    admin_sites,
+    admin_people,
+    account,
 )
 
 

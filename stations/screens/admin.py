@@ -1,0 +1,30 @@
+"""Administration (admins only): partners, the catalogue, sites and their countries, users and
+API tokens. Each area is a screen module of its own (`admin_partners`, `catalogue`,
+`admin_sites`, `admin_people`); this one is their index."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from stations import nav
+from stations.auth import roles_required
+from warehouse.models import Role
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+nav.register("Admin", "admin.index", {Role.ADMIN}, "Partners, catalogue, sites, users, tokens", 90)
+
+AREAS = (
+    ("admin_partners.index", "Partners", "Onboard, edit, deactivate; policy history"),
+    ("catalogue.index", "Catalogue", "Import products and prices from CSV"),
+    ("admin_sites.index", "Sites", "Returns centres and each country's return address"),
+    ("admin_people.users", "Users", "Logins, roles, invitations, password resets"),
+    ("admin_people.tokens", "API tokens", "Create, see last use, revoke"),
+)
+
+
+@bp.get("/")
+@roles_required(Role.ADMIN)
+def index():
+    """The administration areas."""
+    return render_template("admin/index.html", areas=AREAS)

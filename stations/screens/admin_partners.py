@@ -1,0 +1,197 @@
+"""Partners (admins): the list, onboarding with an invitation of the first user, editing every
+field but the code (deactivating too), and the partner's history of changes."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+
+from stations.auth import current_actor, roles_required
+from warehouse import accounts, partners
+from warehouse.db import db
+from warehouse.errors import DomainError, InvalidInput
+from warehouse.models import (
+    PARTNER_CURRENCIES,
+    ApprovalMode,
+    DefectiveHandling,
+    Destination,
+    OutOfWindowPolicy,
+    Partner,
+    Role,
+)
+from warehouse.policy import DEDUCTION_KEYS, DEDUCTION_LABELS, bp_to_percent, percent_to_bp
+from warehouse.reference import LANGUAGES
+
+bp = Blueprint("admin_partners", __name__, url_prefix="/admin/partners")
+
+CHOICES = {
+    "approval_mode": [(m.value, m.value) for m in ApprovalMode],
+    "destination": [(m.value, m.value.replace("_", " ")) for m in Destination],
+    "defective_handling": [(m.value, m.value.replace("_", " ")) for m in DefectiveHandling],
+    "out_of_window": [(m.value, m.value) for m in OutOfWindowPolicy],
+    "refund_paid_by": [("partner", "the partner"), ("marketplace", "the marketplace")],
+}
+DISCOUNT_LABELS = {key: key.replace("_", " ").capitalize() for key in partners.DISCOUNT_KEYS}
+
+
+def _percent(form, field: str) -> int | None:
+    raw = (form.get(field) or "").strip()
+    if not raw:
+        return None
+    try:
+        return percent_to_bp(raw)
+    except ValueError:
+        raise InvalidInput(f"{raw!r} is not a percentage like 10 or 12.5", field=field) from None
+
+
+def fields_from(form) -> dict:
+    """The `PartnerFields` dict of the partner form (percentages become basis points)."""
+    data = {
+        name: (form.get(name) or "").strip()
+        for name in (
+            "code",
+            "name",
+            "contact_email",
+            "language",
+            "approval_mode",
+            "destination",
+            "address",
+            "defective_handling",
+            "out_of_window",
+            "window_days",
+            "grace_days",
+            "consult_escalate_days",
+            "refund_paid_by",
+        )
+    }
+    data["commission_rate_bp"] = _percent(form, "commission")
+    if data["commission_rate_bp"] is None:
+        raise InvalidInput("give the commission, 5 to 20 %", field="commission")
+    data["currencies"] = form.getlist("currencies")
+    data["refund_deduction_bp"] = {
+        key: bp for key in DEDUCTION_KEYS if (bp := _percent(form, f"deduction_{key}")) is not None
+    }
+    data["resale_discount_bp"] = {
+        key: bp
+        for key in partners.DISCOUNT_KEYS
+        if (bp := _percent(form, f"discount_{key}")) is not None
+    }
+    data["active"] = form.get("active") == "on"
+    return data
+
+
+def form_of(partner: Partner | None) -> dict:
+    """The partner form's values, for a partner or a new one."""
+    if partner is None:
+        model = partners.PartnerFields.model_fields
+        form = {
+            name: str(info.default)
+            for name, info in model.items()
+            if info.default_factory is None and not info.is_required() and info.default is not None
+        }
+        form.update(commission="10", currencies=list(PARTNER_CURRENCIES), active=True)
+        for key, bp in model["resale_discount_bp"].default_factory().items():
+            form[f"discount_{key}"] = bp_to_percent(bp)
+        return form
+    fields = partners.snapshot(partner)
+    form = {key: ("" if value is None else str(value)) for key, value in fields.items()}
+    form["commission"] = bp_to_percent(partner.commission_rate_bp)
+    form["currencies"] = list(partner.currencies or [])
+    form["active"] = partner.active
+    for key, bp in (partner.refund_deduction_bp or {}).items():
+        form[f"deduction_{key}"] = bp_to_percent(bp)
+    for key, bp in (partner.resale_discount_bp or {}).items():
+        form[f"discount_{key}"] = bp_to_percent(bp)
+    return form
+
+
+def _render(template: str, form: dict, error: DomainError | None = None, **context):
+    field = error.field if error else None
+    if field in {"commission_rate_bp"}:
+        field = "commission"
+    return render_template(
+        template,
+        form=form,
+        error=error,
+        error_field=field,
+        choices=CHOICES,
+        languages=LANGUAGES,
+        currencies=PARTNER_CURRENCIES,
+        deduction_labels=DEDUCTION_LABELS,
+        discount_labels=DISCOUNT_LABELS,
+        **context,
+    ), (400 if error else 200)
+
+
+@bp.get("")
+@roles_required(Role.ADMIN)
+def index():
+    """Every partner, active first."""
+    rows = db.session.scalars(sa.select(Partner).order_by(Partner.active.desc(), Partner.code))
+    return render_template("admin/partners.html", partners=list(rows))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def new():
+    """Onboard a partner; an invitation email creates its first user."""
+    if request.method == "GET":
+        return _render("admin/partner_form.html", form_of(None), partner=None)
+    form = request.form.to_dict()
+    form["currencies"] = request.form.getlist("currencies")
+    actor = current_actor("admin")
+    try:
+        partner = partners.create_partner(db.session, actor, fields_from(request.form))
+        invite = (request.form.get("invite_email") or "").strip()
+        if invite:
+            user = accounts.add_user(
+                db.session,
+                actor,
+                email=invite,
+                name=(request.form.get("invite_name") or "").strip(),
+                role=Role.PARTNER,
+                partner=partner,
+                language=partner.language,
+            )
+            accounts.password_mail(
+                db.session,
+                user,
+                accounts.PasswordLinks(current_app.config["SECRET_KEY"]),
+                public_url=current_app.config["PUBLIC_URL"],
+                invite=True,
+            )
+    except DomainError as error:
+        db.session.rollback()
+        if error.field == "email":
+            error.field = "invite_email"
+        return _render("admin/partner_form.html", form, error, partner=None)
+    db.session.commit()
+    flash(f"Partner {partner.code} created" + (f"; {invite} was invited." if invite else "."), "ok")
+    return redirect(url_for("admin_partners.show", code=partner.code), 303)
+
+
+@bp.route("/<code>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def show(code: str):
+    """One partner: the form to change it, and its history."""
+    partner = partners.get_partner(db.session, code)
+    history = partners.history(db.session, partner)
+    if request.method == "GET":
+        return _render(
+            "admin/partner_form.html", form_of(partner), partner=partner, history=history
+        )
+    form = request.form.to_dict()
+    form["currencies"] = request.form.getlist("currencies")
+    try:
+        data = fields_from(request.form)
+        data.pop("code", None)
+        changed = partners.update_partner(db.session, current_actor("admin"), partner, data)
+    except DomainError as error:
+        db.session.rollback()
+        return _render("admin/partner_form.html", form, error, partner=partner, history=history)
+    db.session.commit()
+    flash(
+        f"Saved: {', '.join(sorted(changed))}." if changed else "Nothing changed.",
+        "ok",
+    )
+    return redirect(url_for("admin_partners.show", code=partner.code), 303)
