@@ -54,9 +54,22 @@ def run_migrations_online():
     options.setdefault("render_item", render_item)
     options.setdefault("compare_type", True)
     with database.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite changes a table by copying it into a new one and dropping the old
+            # ("batch" mode); with foreign keys enforced, dropping a table other rows point
+            # at fails. Off for the migration (outside any transaction, where SQLite honours
+            # it), checked afterwards, on again for the app.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(connection=connection, target_metadata=database.metadata, **options)
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            if broken:
+                raise RuntimeError(f"the migration left rows pointing nowhere: {broken[:5]}")
 
 
 if context.is_offline_mode():

@@ -23,7 +23,7 @@ from warehouse.jobs import periodic
 from warehouse.mail import queue_mail
 from warehouse.models import (
     NO_REFUND_FLAGS,
-    OPEN_UNIT_STATUSES,
+    OPEN_UNIT,
     ExceptionKind,
     ExceptionStatus,
     RefundState,
@@ -428,7 +428,7 @@ def overdue_units(session: Session, *, site_id: int, today: dt.date) -> list[Uni
             ReturnRequest.refund_due_on < today,
             Unit.return_line_id.is_not(None),
             sa.or_(Unit.exception.is_(None), Unit.exception.not_in(NO_REFUND_FLAGS)),
-            Unit.status.in_(OPEN_UNIT_STATUSES),
+            OPEN_UNIT,  # the ix_unit_open partial index
             sa.or_(Unit.refund_state.is_(None), Unit.refund_state == RefundState.OPEN),
         )
         .options(joinedload(Unit.return_request))

@@ -34,8 +34,9 @@ from warehouse.deadlines import local_date
 from warehouse.errors import InvalidInput
 from warehouse.jobs import periodic
 from warehouse.models import (
+    ANNOUNCED_RETURN,
     NO_REFUND_FLAGS,
-    OPEN_UNIT_STATUSES,
+    OPEN_UNIT,
     Case,
     CaseStatus,
     Category,
@@ -105,9 +106,7 @@ def backlog(
     rows: list[Waiting] = []
     labels = dict(STAGES)
     announced = _scoped(
-        sa.select(sa.func.count(), sa.func.min(ReturnRequest.announced_at)).where(
-            ReturnRequest.status == ReturnStatus.ANNOUNCED
-        ),
+        sa.select(sa.func.count(), sa.func.min(ReturnRequest.announced_at)).where(ANNOUNCED_RETURN),
         ReturnRequest.site_id,
         ReturnRequest.partner_id,
         site_id,
@@ -121,7 +120,7 @@ def backlog(
         ("routed", UnitStatus.ROUTED, Unit.routed_at),
     ):
         query = _scoped(
-            sa.select(sa.func.count(), sa.func.min(since)).where(Unit.status == status),
+            sa.select(sa.func.count(), sa.func.min(since)).where(Unit.status == status, OPEN_UNIT),
             Unit.site_id,
             Unit.partner_id,
             site_id,
@@ -155,7 +154,7 @@ def backlog_units(
     """The list behind a backlog figure, oldest first: returns (announced) or units."""
     if stage == "announced":
         query = _scoped(
-            sa.select(ReturnRequest).where(ReturnRequest.status == ReturnStatus.ANNOUNCED),
+            sa.select(ReturnRequest).where(ANNOUNCED_RETURN),
             ReturnRequest.site_id,
             ReturnRequest.partner_id,
             site_id,
@@ -181,7 +180,7 @@ def backlog_units(
             choices = ", ".join(name for name, _ in STAGES)
             raise InvalidInput(f"{stage!r} is not a stage; choose one of: {choices}", field="stage")
         query = _scoped(
-            sa.select(Unit).where(Unit.status == status),
+            sa.select(Unit).where(Unit.status == status, OPEN_UNIT),
             Unit.site_id,
             Unit.partner_id,
             site_id,
@@ -214,31 +213,57 @@ def refund_due_risk(
     limit: int | None = None,
 ) -> list[AtRisk]:
     """Every unit of a received return due for its refund by `today + within_days` (or past)
-    whose refund is not decided: still ungraded, or its case open. Soonest due first."""
+    whose refund is not decided: still ungraded, or its case open. Soonest due first.
+
+    The open units are found first, through the ix_unit_open partial index, and materialized: the
+    work grows with the backlog, not with the returns whose due date passed long ago (left
+    alone, a planner walks the due-date index through all of those)."""
+    open_units = (
+        sa.select(
+            Unit.id,
+            Unit.lpn,
+            Unit.return_id,
+            Unit.refund_state,
+            Unit.partner_id,
+            Unit.site_id,
+            Unit.return_line_id,
+            Unit.exception,
+        )
+        # Only the partial index's condition: nothing else to tempt a planner (the site and
+        # partner are narrowed below, on the few rows found).
+        .where(OPEN_UNIT)
+        .cte("open_units")
+        .prefix_with("MATERIALIZED")
+    )
     query = (
         sa.select(
             ReturnRequest.rma,
-            Unit.lpn,
+            open_units.c.lpn,
             ReturnRequest.refund_due_on,
-            Unit.refund_state,
+            open_units.c.refund_state,
             Case.escalated_at,
             ReturnRequest.id,
-            Unit.id,
-            Unit.partner_id,
+            open_units.c.id,
+            open_units.c.partner_id,
         )
-        .join(ReturnRequest, ReturnRequest.id == Unit.return_id)
-        .outerjoin(Case, Case.unit_id == Unit.id)
+        .select_from(open_units)
+        .join(ReturnRequest, ReturnRequest.id == open_units.c.return_id)
+        .outerjoin(Case, Case.unit_id == open_units.c.id)
         .where(
             ReturnRequest.refund_due_on <= today + dt.timedelta(days=within_days),
             ReturnRequest.status != ReturnStatus.ANNOUNCED,
-            Unit.return_line_id.is_not(None),
-            sa.or_(Unit.exception.is_(None), Unit.exception.not_in(NO_REFUND_FLAGS)),
-            Unit.status.in_(OPEN_UNIT_STATUSES),
-            sa.or_(Unit.refund_state.is_(None), Unit.refund_state == RefundState.OPEN),
+            open_units.c.return_line_id.is_not(None),
+            sa.or_(
+                open_units.c.exception.is_(None), open_units.c.exception.not_in(NO_REFUND_FLAGS)
+            ),
+            sa.or_(
+                open_units.c.refund_state.is_(None),
+                open_units.c.refund_state == RefundState.OPEN,
+            ),
         )
-        .order_by(ReturnRequest.refund_due_on, Unit.id)
+        .order_by(ReturnRequest.refund_due_on, open_units.c.id)
     )
-    query = _scoped(query, ReturnRequest.site_id, ReturnRequest.partner_id, site_id, partner_id)
+    query = _scoped(query, open_units.c.site_id, open_units.c.partner_id, site_id, partner_id)
     if limit is not None:
         query = query.limit(limit)
     rows = []
@@ -266,13 +291,17 @@ def throughput_today(
     """Units received, graded and routed at the site since local midnight, per station."""
     zone = ZoneInfo(timezone)
     midnight = dt.datetime.combine(local_date(now, timezone), dt.time(), zone).astimezone(dt.UTC)
+    # Every kind of today's events is counted and the stations' kinds kept here: a filter on
+    # the kind in the query would tempt a planner into the kind index (all of history).
     rows = session.execute(
         sa.select(Event.kind, sa.func.count())
-        .where(Event.site_id == site_id, Event.at >= midnight, Event.kind.in_(list(STATION_OF)))
+        .where(Event.site_id == site_id, Event.at >= midnight)
         .group_by(Event.kind)
     )
     counts = Counter()
     for kind, count in rows:
+        if kind not in STATION_OF:
+            continue
         counts[STATION_OF[kind]] += count
     return {station: counts.get(station, 0) for station in ("receive", "grade", "route")}
 
@@ -382,11 +411,20 @@ class _Cells:
         amount=0,
         currency="",
     ):
-        cell = self.cells.setdefault(
-            (metric, partner_id, category or "", product_id, str(key), currency), [0, 0]
-        )
-        cell[0] += count
-        cell[1] += amount
+        category = category or ""
+        # The cell itself, and its sums over all categories, all partners, and both.
+        levels = {
+            (partner_id, category, product_id),
+            (partner_id, "", None),
+            (None, category, None),
+            (None, "", None),
+        }
+        for partner, cat, product in levels:
+            cell = self.cells.setdefault(
+                (metric, partner, cat, product, str(key), currency), [0, 0]
+            )
+            cell[0] += count
+            cell[1] += amount
 
     def rows(self) -> list[dict]:
         return [
@@ -525,12 +563,13 @@ def refresh_month(session: Session, site: Site, month: str, *, now: dt.datetime 
             Event.site_id == site.id,
             Event.at >= start,
             Event.at < end,
-            Event.kind.in_(list(STATION_OF)),
             Event.partner_id.is_not(None),
         )
-    )
+    )  # the kinds are picked here, not in the query (see throughput_today)
     active: dict[tuple[str, str, int], set] = defaultdict(set)
     for kind, at, actor_id, label, partner_id in events:
+        if kind not in STATION_OF:
+            continue
         station = STATION_OF[kind]
         local = at.astimezone(zone)
         cells.add("scans", partner_id, key=f"{station}|{local.hour:02d}")
@@ -741,7 +780,17 @@ class Scope:
         return cls(first_month, last_month, site_id, partner_id, chosen)
 
 
-def _figures(session: Session, scope: Scope, metrics: Iterable[str], *columns):
+def _figures(
+    session: Session,
+    scope: Scope,
+    metrics: Iterable[str],
+    *columns,
+    by_partner: bool = False,
+    by_category: bool = False,
+    by_product: bool = False,
+):
+    """A query of the roll-up at the level the scope and the grouping need: one partner's
+    cells or the sum over partners, one category's or the sum over categories."""
     query = sa.select(*columns).where(
         Figure.metric.in_(list(metrics)), Figure.month >= scope.first, Figure.month <= scope.last
     )
@@ -749,8 +798,18 @@ def _figures(session: Session, scope: Scope, metrics: Iterable[str], *columns):
         query = query.where(Figure.site_id == scope.site_id)
     if scope.partner_id is not None:
         query = query.where(Figure.partner_id == scope.partner_id)
+    elif by_partner or by_product:
+        query = query.where(Figure.partner_id.is_not(None))
+    else:
+        query = query.where(Figure.partner_id.is_(None))
     if scope.category is not None:
         query = query.where(Figure.category == scope.category.value)
+    elif by_category or by_product:
+        query = query.where(Figure.category != "")
+    else:
+        query = query.where(Figure.category == "")
+    if by_product:
+        query = query.where(Figure.product_id.is_not(None))
     return query
 
 
@@ -770,9 +829,17 @@ def return_rates(session: Session, scope: Scope) -> dict:
         ("by_product", Figure.product_id),
     ):
         rows = session.execute(
-            _figures(session, scope, ("sold", "returned"), column, Figure.metric, total).group_by(
-                column, Figure.metric
-            )
+            _figures(
+                session,
+                scope,
+                ("sold", "returned"),
+                column,
+                Figure.metric,
+                total,
+                by_partner=name == "by_partner",
+                by_category=name == "by_category",
+                by_product=name == "by_product",
+            ).group_by(column, Figure.metric)
         )
         counts: dict = defaultdict(lambda: {"sold": 0, "returned": 0})
         for key, metric, count in rows:
@@ -993,6 +1060,7 @@ def scorecard(session: Session, scope: Scope) -> dict:
             Figure.metric,
             Figure.key,
             sa.func.sum(Figure.count),
+            by_partner=True,
         ).group_by(Figure.partner_id, Figure.metric, Figure.key)
     )
     tallies: dict[int, dict] = defaultdict(_tally)

@@ -82,9 +82,13 @@ def search(
             _returns(session, ReturnRequest.rma == codes.canonical_rma(code), partner_id, site_id),
             "rma",
         )
-    units = session.scalars(
-        sa.select(Unit).where(sa.or_(Unit.lpn == code, Unit.serial_number == text)).limit(20)
-    ).all()
+    # Two look-ups, each by its own index (an OR of the two makes some planners scan the table).
+    units = list(session.scalars(sa.select(Unit).where(Unit.lpn == code)))
+    units += [
+        unit
+        for unit in session.scalars(sa.select(Unit).where(Unit.serial_number == text).limit(20))
+        if unit.lpn != code
+    ]
     for unit in units:
         focus[unit.return_id] = unit.id
     if units:

@@ -110,9 +110,11 @@ class UnitStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
-# A unit whose refund is not decided is never closed: the open part of the flow, which the
-# live figures read through the unit status index (bounded by the backlog, not the database).
-OPEN_UNIT_STATUSES = (UnitStatus.RECEIVED, UnitStatus.GRADED, UnitStatus.ROUTED)
+# A unit whose refund is not decided is never closed: the open part of the flow is
+# `status != 'closed'`, which the live figures read through the ix_unit_open partial index. The
+# value is written into the SQL, not bound: a planner proves a query matches a partial index's
+# condition only from what it can read in the statement.
+OPEN_UNIT_SQL = "status != 'closed'"
 
 
 class RefundState(enum.StrEnum):
@@ -326,7 +328,7 @@ class Shipment(db.Model):
     partner_id: Mapped[int] = mapped_column(sa.ForeignKey("partner.id"), index=True)
     tracking_number: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     carrier: Mapped[str | None] = mapped_column(sa.String(40))
-    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
 
     order: Mapped[Order] = relationship(back_populates="shipments")
     partner: Mapped[Partner] = relationship()
@@ -371,6 +373,17 @@ class ReturnRequest(db.Model):
     """An RMA: the units of one shipment a customer sends back, and why."""
 
     __tablename__ = "return_request"
+    __table_args__ = (
+        # Parcels announced and not arrived (the overview's first stage), whatever the number of
+        # returns that arrived long ago: a partial index, like ix_unit_open.
+        sa.Index(
+            "ix_return_request_announced",
+            "site_id",
+            "announced_at",
+            sqlite_where=sa.text("status = 'announced'"),
+            postgresql_where=sa.text("status = 'announced'"),
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     rma: Mapped[str] = mapped_column(sa.String(20), unique=True)
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("order.id"), index=True)
@@ -408,6 +421,12 @@ class ReturnRequest(db.Model):
     units: Mapped[list[Unit]] = relationship(back_populates="return_request", order_by="Unit.id")
 
 
+# Announced and not arrived, its value in the SQL (for the ix_return_request_announced index).
+ANNOUNCED_RETURN = ReturnRequest.__table__.c.status == sa.literal_column(
+    f"'{ReturnStatus.ANNOUNCED.value}'"
+)
+
+
 class ReturnLine(db.Model):
     """A line of an RMA: how many of one order line go back, and the customer's reason."""
 
@@ -435,6 +454,15 @@ class Unit(db.Model):
         sa.UniqueConstraint("return_line_id", "slot", name="uq_unit_line_slot"),
         # The overview's backlog: units of a site per stage, oldest first.
         sa.Index("ix_unit_site_status_received", "site_id", "status", "received_at"),
+        # The open part of the flow (refund-due risk, overdue sweep): a partial index holds only
+        # units not closed yet, so a planner sees how few they are at any database size.
+        sa.Index(
+            "ix_unit_open",
+            "site_id",
+            "status",
+            sqlite_where=sa.text(OPEN_UNIT_SQL),
+            postgresql_where=sa.text(OPEN_UNIT_SQL),
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     lpn: Mapped[str] = mapped_column(sa.String(24), unique=True)
@@ -476,13 +504,18 @@ class Unit(db.Model):
     site: Mapped[Site] = relationship()
 
 
+# The open part of the flow as a query condition, its value in the SQL (see OPEN_UNIT_SQL).
+OPEN_UNIT = Unit.__table__.c.status != sa.literal_column(f"'{UnitStatus.CLOSED.value}'")
+
+
 class Event(db.Model):
     """An append-only record of a scan or state change: who, when, where, before → after."""
 
     __tablename__ = "event"
     __table_args__ = (
         sa.Index("ix_event_subject", "subject_type", "subject_id", "id"),
-        sa.Index("ix_event_site_at", "site_id", "at"),  # a site's activity by time (throughput)
+        # A site's activity by time (throughput), its kinds read from the index alone.
+        sa.Index("ix_event_site_at_kind", "site_id", "at", "kind"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -654,7 +687,7 @@ class LedgerEntry(db.Model):
     kind: Mapped[str] = mapped_column(sa.String(32))
     amount_minor: Mapped[int]
     currency: Mapped[str] = mapped_column(sa.String(3))
-    return_id: Mapped[int | None] = mapped_column(sa.ForeignKey("return_request.id"))
+    return_id: Mapped[int | None] = mapped_column(sa.ForeignKey("return_request.id"), index=True)
     unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"), index=True)
     booked_on: Mapped[dt.date]
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -1067,18 +1100,50 @@ class Figure(db.Model):
     """One cell of the dashboards' monthly roll-up: how many (and how much) of `metric` with
     `key` happened in `month` at a site for a partner and category (and product, where the
     figure is per product). Rebuilt from the records by `warehouse.figures.refresh_month`;
-    never the source of truth, always reproducible from it."""
+    never the source of truth, always reproducible from it.
+
+    Each cell is also kept summed: over all partners (`partner_id` NULL), over all categories
+    (`category` ''), and over both, so a dashboard reads as few rows as its filters need.
+    """
 
     __tablename__ = "figure"
     __table_args__ = (
-        sa.Index("ix_figure_metric_month", "metric", "month", "site_id", "partner_id"),
+        # Two covering indexes for the dashboards' reads, answered from an index alone: by
+        # months first (sums over many partners, per product) and by level first (one
+        # partner's, or the sums over partners and categories).
+        sa.Index(
+            "ix_figure_level",
+            "metric",
+            "partner_id",
+            "category",
+            "month",
+            "site_id",
+            "product_id",
+            "key",
+            "currency",
+            "count",
+            "amount_minor",
+        ),
+        sa.Index(
+            "ix_figure_read",
+            "metric",
+            "month",
+            "site_id",
+            "partner_id",
+            "category",
+            "product_id",
+            "key",
+            "currency",
+            "count",
+            "amount_minor",
+        ),
         sa.Index("ix_figure_month_site", "month", "site_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     month: Mapped[str] = mapped_column(sa.String(7))  # YYYY-MM, in the site's time zone
     site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id"))
-    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("partner.id"))
-    category: Mapped[str] = mapped_column(sa.String(32), default="")
+    partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partner.id"))  # None: all
+    category: Mapped[str] = mapped_column(sa.String(32), default="")  # '': all
     product_id: Mapped[int | None] = mapped_column(sa.ForeignKey("product.id"))
     metric: Mapped[str] = mapped_column(sa.String(24))
     key: Mapped[str] = mapped_column(sa.String(48), default="")

@@ -70,14 +70,16 @@ class PartnerFields(Input):
         1000, description="Commission on sold revenue, basis points (500-2000 = 5-20 %)"
     )
     currencies: list[code_of(Currency)] = Field(
-        default_factory=lambda: list(PARTNER_CURRENCIES),
+        default_factory=lambda: [Currency(code) for code in PARTNER_CURRENCIES],
         min_length=1,
         description="Currencies the partner sells in; prices in others are refused",
     )
     approval_mode: ApprovalMode = ApprovalMode.AUTO
     destination: Destination = Destination.WAREHOUSE
     address: OptionalText(500) = Field(
-        None, description="The partner's own return address (needed when destination is partner)"
+        None,
+        validate_default=True,
+        description="The partner's own return address (needed when destination is partner)",
     )
     defective_handling: DefectiveHandling = DefectiveHandling.DESTROY
     out_of_window: OutOfWindowPolicy = OutOfWindowPolicy.CONSULT
