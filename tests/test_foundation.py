@@ -112,3 +112,40 @@ def test_create_user_refuses_a_partner_user_without_a_partner_before_asking_a_pa
     assert "a partner user belongs to one partner: add --partner CODE" in result.output
     assert "Password" not in result.output
     assert db.session.query(User).count() == 0
+
+
+def test_the_migrations_run_on_a_sqlite_database_holding_data(tmp_path):
+    """SQLite changes a table by copying it ('batch' mode): with rows pointing at a partner,
+    dropping the old partner table must not trip the foreign keys, nor leave a row dangling."""
+    from flask_migrate import upgrade
+
+    from stations import create_app
+    from tests.conftest import _settings
+
+    app = create_app(
+        _settings(f"sqlite:///{tmp_path / 'old.sqlite3'}", "redis://127.0.0.1:1/0", tmp_path)
+    )
+    with app.app_context():
+        upgrade(revision="0004")
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO partner (id, code, name, contact_email, language, address, "
+                "commission_rate_bp, window_days, grace_days, approval_mode, destination, "
+                "defective_handling, out_of_window, refund_deduction_bp, resale_discount_bp, "
+                "refund_paid_by, consult_escalate_days) VALUES (1, 'OLD', 'Old', 'o@x.example', "
+                "'en', '', 1000, 14, 0, 'auto', 'warehouse', 'destroy', 'consult', '{}', '{}', "
+                "'partner', 3)"
+            )
+            connection.exec_driver_sql(
+                "INSERT INTO product (id, partner_id, sku, gtin, title, category, stock) "
+                "VALUES (1, 1, 'S-1', '4006381333931', 'Shoe', 'fashion', 0)"
+            )
+        upgrade()
+        with db.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert connection.exec_driver_sql("SELECT partner_id FROM product").scalar() == 1
+            row = connection.exec_driver_sql("SELECT active, currencies FROM partner").one()
+            assert bool(row[0]) is True
+            assert "SEK" in row[1]
+        db.session.remove()
+        db.engine.dispose()

@@ -192,3 +192,48 @@ def test_refresh_figures_refuses_bad_months_and_sites(runner, app, args, message
     result = runner.invoke(args=["refresh-figures", *args])
     assert result.exit_code == 2
     assert message in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--commission", "30"], "5 to 20 %"),
+        (["--commission", "lots"], "not a percentage"),
+        (["--window-days", "10"], "legal 14 days"),
+        (["--email", "nobody"], "contact_email"),
+    ],
+)
+def test_create_partner_refuses_what_the_agreement_or_the_law_forbids(runner, app, args, message):
+    from warehouse.models import Partner
+
+    base = {"--email": "ops@new.example"}
+    flags = dict(zip(args[::2], args[1::2], strict=True))
+    line = ["create-partner", "NEWP", "New partner"]
+    for flag, value in {**base, **flags}.items():
+        line += [flag, value]
+    result = runner.invoke(args=line)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert db.session.query(Partner).filter_by(code="NEWP").count() == 0
+
+
+def test_import_products_reports_bad_rows_and_exits_1(runner, app, tmp_path):
+    factories.site()
+    factories.partner("ACME")
+    db.session.commit()
+    path = tmp_path / "c.csv"
+    path.write_text(
+        "sku,gtin,title,category,price_eur\n"
+        "A-1,4006381333931,Shoe,fashion,49.99\n"
+        "A-2,4006381333932,Bad,fashion,49.99\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(args=["import-products", str(path), "--partner", "ACME"])
+    assert result.exit_code == 1
+    assert "1 created" in result.stdout
+    assert "row 3, column gtin" in result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes("sku,gtin,title\nA,1,Caf\xe9\n".encode("latin-1"))
+    refused = runner.invoke(args=["import-products", str(bad), "--partner", "ACME"])
+    assert refused.exit_code == 1
+    assert "not imported" in refused.output
