@@ -294,6 +294,11 @@ def _check_lines(
                 )
             product = matches[0]
             field = f"{prefix}.gtin"
+        if not product.partner.active:
+            raise InvalidInput(
+                f"partner {product.partner.code} is deactivated: it takes no new orders",
+                field=f"{prefix}.partner",
+            )
         listed = product.price_in(currency)
         if listed is None:
             raise InvalidInput(

@@ -312,3 +312,22 @@ def test_changing_a_users_role_or_access_ends_their_sessions(app):
     with pytest.raises(InvalidInput, match="needs its partner"):
         accounts.change_user(db.session, ADMIN, person, role=Role.PARTNER)
     assert db.session.get(User, person.id).role == Role.SUPERVISOR
+
+
+def test_a_deactivated_partner_takes_no_new_orders(app):
+    from warehouse.orders import place_order
+
+    partner = factories.partner("SLEEP")
+    factories.product(partner, sku="Z-1")
+    factories.site()
+    partners.update_partner(db.session, ADMIN, partner, {"active": False})
+    order = {
+        "number": "MP-9001",
+        "country": "NL",
+        "currency": "EUR",
+        "customer": {"name": "A", "email": "a@example.org", "postcode": "1011 AB"},
+        "lines": [{"partner": "SLEEP", "sku": "Z-1", "quantity": 1}],
+    }
+    with pytest.raises(InvalidInput, match="deactivated") as caught:
+        place_order(db.session, order, ADMIN)
+    assert caught.value.field == "lines[0].partner"
