@@ -276,6 +276,7 @@ def refund_due_risk(
     return rows
 
 
+PARTNER_PORTAL = "portal"  # a partner receiving its own returns: not the warehouse's work
 STATION_OF = {
     "unit.received": "receive",
     "unit.graded": "grade",
@@ -294,13 +295,13 @@ def throughput_today(
     # Every kind of today's events is counted and the stations' kinds kept here: a filter on
     # the kind in the query would tempt a planner into the kind index (all of history).
     rows = session.execute(
-        sa.select(Event.kind, sa.func.count())
+        sa.select(Event.kind, Event.station, sa.func.count())
         .where(Event.site_id == site_id, Event.at >= midnight)
-        .group_by(Event.kind)
+        .group_by(Event.kind, Event.station)
     )
     counts = Counter()
-    for kind, count in rows:
-        if kind not in STATION_OF:
+    for kind, station, count in rows:
+        if kind not in STATION_OF or station == PARTNER_PORTAL:
             continue
         counts[STATION_OF[kind]] += count
     return {station: counts.get(station, 0) for station in ("receive", "grade", "route")}
@@ -559,7 +560,9 @@ def refresh_month(session: Session, site: Site, month: str, *, now: dt.datetime 
 
     # Throughput: units received, graded, routed per station and local hour, and per operator.
     events = session.execute(
-        sa.select(Event.kind, Event.at, Event.actor_id, Event.actor_label, Event.partner_id).where(
+        sa.select(
+            Event.kind, Event.at, Event.actor_id, Event.actor_label, Event.partner_id, Event.station
+        ).where(
             Event.site_id == site.id,
             Event.at >= start,
             Event.at < end,
@@ -567,8 +570,8 @@ def refresh_month(session: Session, site: Site, month: str, *, now: dt.datetime 
         )
     )  # the kinds are picked here, not in the query (see throughput_today)
     active: dict[tuple[str, str, int], set] = defaultdict(set)
-    for kind, at, actor_id, label, partner_id in events:
-        if kind not in STATION_OF:
+    for kind, at, actor_id, label, partner_id, where in events:
+        if kind not in STATION_OF or where == PARTNER_PORTAL:
             continue
         station = STATION_OF[kind]
         local = at.astimezone(zone)

@@ -214,7 +214,8 @@ def grade_unit(
         .populate_existing()
         .one_or_none()
     )
-    if not _visible(unit, None, actor.site_id):
+    # A station grades its site's units; a partner that receives its own returns, its own.
+    if not _visible(unit, actor.partner_id, actor.site_id):
         raise NotFound("no such unit", field="unit")
     check_gradable(unit)
     cleaned = clean_checklist(unit, checklist)

@@ -353,7 +353,10 @@ def _lock_parcel(session: Session, rma_id: int) -> None:
 
 def _open_for_units(rma: ReturnRequest, actor: Actor) -> None:
     _check_site(rma, actor)
-    if rma.partner.destination == Destination.PARTNER:
+    if actor.partner_id is not None and actor.partner_id != rma.partner_id:
+        raise NotFound(f"no return {rma.rma}", field="code")
+    at_partner = actor.partner_id == rma.partner_id  # the partner receiving its own return
+    if rma.partner.destination == Destination.PARTNER and not at_partner:
         raise Conflict(
             f"{rma.partner.name} takes its returns directly: do not unpack, forward the parcel "
             "with the forwarding label.",

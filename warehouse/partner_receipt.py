@@ -1,0 +1,127 @@
+"""Partners that receive their own returns (destination `partner`, SPEC 2): the customer's label
+carries the partner's address and the parcel never reaches the warehouse. The partner confirms
+what arrived and grades it in the portal, through the same receiving and grading as the
+stations (the same checklists, grades, refund proposal and decision rules); the unit then stays
+with the partner — routed "kept by the partner" — and closes once its refund is decided, so
+these returns close and count in every figure like the others.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from warehouse import grading, receiving, routing
+from warehouse.db import utcnow
+from warehouse.errors import Conflict, InvalidInput, NotFound
+from warehouse.events import Actor, record
+from warehouse.models import (
+    Destination,
+    Partner,
+    ReturnLine,
+    ReturnRequest,
+    ReturnStatus,
+    Unit,
+    UnitStatus,
+)
+
+KEPT_BY_PARTNER = "partner"  # the unit's disposition: it stays where it arrived
+MAX_UNITS_PER_LINE = 100
+
+
+def returns_to_receive(session: Session, partner: Partner, *, limit: int = 100) -> list:
+    """The partner's returns still open (announced, or received with units not closed)."""
+    return list(
+        session.scalars(
+            sa.select(ReturnRequest)
+            .where(
+                ReturnRequest.partner_id == partner.id,
+                ReturnRequest.status != ReturnStatus.CLOSED,
+            )
+            .options(selectinload(ReturnRequest.lines).selectinload(ReturnLine.units))
+            .order_by(ReturnRequest.announced_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def own_return(session: Session, partner: Partner, rma: str) -> ReturnRequest:
+    """One of the partner's returns by its RMA (another partner's is not found)."""
+    found = session.scalar(
+        sa.select(ReturnRequest).where(
+            ReturnRequest.rma == (rma or "").strip().upper(),
+            ReturnRequest.partner_id == partner.id,
+        )
+    )
+    if found is None:
+        raise NotFound(f"no return {rma!r}", field="rma")
+    return found
+
+
+def _check_partner_receives(partner: Partner) -> None:
+    if partner.destination != Destination.PARTNER:
+        raise Conflict(
+            f"{partner.name}'s returns go to the warehouse, which receives and grades them",
+            field="destination",
+        )
+
+
+def receive(
+    session: Session, actor: Actor, partner: Partner, rma: str, counts: dict[int, int]
+) -> list[Unit]:
+    """Confirm how many units of each line arrived at the partner; answers the new units."""
+    _check_partner_receives(partner)
+    found = own_return(session, partner, rma)
+    lines = {line.id: line for line in found.lines}
+    made: list[Unit] = []
+    for line_id, count in counts.items():
+        if line_id not in lines:
+            raise InvalidInput(f"line {line_id} is not in {found.rma}", field=f"line_{line_id}")
+        if not 0 <= count <= MAX_UNITS_PER_LINE:
+            raise InvalidInput(f"0 to {MAX_UNITS_PER_LINE} units per line", field=f"line_{line_id}")
+        for _ in range(count):
+            made.append(
+                receiving.confirm_unit(session, found.id, actor=actor, line_id=line_id).unit
+            )
+    if not made:
+        raise InvalidInput("say how many units arrived", field="counts")
+    return made
+
+
+def grade_and_keep(
+    session: Session,
+    actor: Actor,
+    partner: Partner,
+    unit_id: int,
+    *,
+    grade: str,
+    checklist,
+    links,
+    notes: str = "",
+):
+    """Grade one of the partner's units (the stations' rules) and keep it at the partner;
+    it closes once its refund is decided (now, when the refund was approved at once)."""
+    _check_partner_receives(partner)
+    unit = session.get(Unit, unit_id)
+    if unit is None or unit.partner_id != partner.id:
+        raise NotFound(f"no unit #{unit_id}", field="unit")
+    settlement = grading.grade_unit(
+        session, actor, unit.id, grade=grade, checklist=checklist, notes=notes, links=links
+    )
+    if unit.status == UnitStatus.GRADED:
+        unit.status = UnitStatus.ROUTED
+        unit.disposition = KEPT_BY_PARTNER
+        unit.routed_at = utcnow()
+        record(
+            session,
+            actor,
+            "unit.kept_by_partner",
+            unit,
+            before=UnitStatus.GRADED.value,
+            after=KEPT_BY_PARTNER,
+            site_id=unit.site_id,
+            lpn=unit.lpn,
+        )
+        session.flush()
+        routing.close_if_done(session, unit, actor)
+    return settlement
