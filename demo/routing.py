@@ -13,8 +13,9 @@ import random
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from warehouse import batches, codes, routing, rules
+from warehouse import batches, codes, espr, routing, rules
 from warehouse.db import utcnow
+from warehouse.deadlines import local_date
 from warehouse.events import Actor
 from warehouse.models import (
     Batch,
@@ -249,6 +250,17 @@ def _new_returns(
 
 
 def _route(session: Session, unit: Unit, actor: Actor) -> None:
+    today = local_date(utcnow(), unit.site.timezone)
+    if espr.destroy_refused(session, unit, today) and unit.grade == Grade.DEFECTIVE:
+        # A supervisor looked at it: apparel may be destroyed only with a derogation on record
+        # (ESPR Art. 25); the demo shows one.
+        espr.record_exception(
+            session,
+            Actor(label="supervisor@returnyard.example"),
+            unit,
+            derogation="damaged",
+            note="Torn seams and stains throughout; repair would cost more than the item.",
+        )
     planned = routing.plan(session, unit.lpn, actor)
     if planned.target is None:
         return

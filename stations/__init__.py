@@ -14,6 +14,7 @@ from flask_login import current_user
 from labels.svg import code128_svg
 from stations import api, auth, cli, config, errors, health, nav, params, screens, security
 from stations.extensions import csrf, htmx, login, migrate
+from warehouse import espr
 from warehouse.db import db
 from warehouse.money import format_minor
 from warehouse.printing import site_printers
@@ -34,6 +35,7 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     app.config.update(values)
+    espr.configure(app.config["ESPR_ENTERPRISE_SIZE"])  # the domain judges the ban by it
     params.init_app(app)  # before any route is added: `<int:…>` is a bounded id
     _tune_engine(app)
 

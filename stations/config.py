@@ -88,6 +88,8 @@ def from_environment() -> dict:
         "RESALE_EXPORT_BACKGROUND_ROWS": int(
             os.environ.get("RESALE_EXPORT_BACKGROUND_ROWS", "2000")
         ),
+        # The marketplace's enterprise size for the ESPR destruction ban (large, medium, small).
+        "ESPR_ENTERPRISE_SIZE": os.environ.get("ESPR_ENTERPRISE_SIZE", "large"),
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
         "SQLALCHEMY_ENGINE_OPTIONS": {},

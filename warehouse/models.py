@@ -1197,3 +1197,38 @@ class ProductImport(db.Model):
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     partner: Mapped[Partner | None] = relationship()
+
+
+# --- EU law: the ESPR destruction ban -------------------------------------------------------
+
+
+class Derogation(enum.StrEnum):
+    """Why destroying an apparel or footwear unit is allowed after all (Regulation (EU)
+    2024/1781 Art. 25(5): the cases its delegated act lists)."""
+
+    SAFETY = "safety"  # a health, hygiene or safety risk
+    DAMAGED = "damaged"  # damage that cannot be repaired at a reasonable cost
+    UNFIT = "unfit"  # unfit for its intended purpose, even after repair
+    DONATION_REFUSED = "donation_refused"  # offered for donation and refused
+    NOT_REUSABLE = "not_reusable"  # unsuitable for preparing for reuse or remanufacturing
+    INFRINGING = "infringing"  # counterfeit or infringing intellectual property
+    LEAST_IMPACT = "least_impact"  # destruction is the option of least environmental impact
+
+
+class DestructionException(db.Model):
+    """A supervisor's record that a returned apparel or footwear unit may be destroyed, why,
+    and the evidence (a photo of the unit and/or a note)."""
+
+    __tablename__ = "destruction_exception"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"), unique=True)
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("partner.id"), index=True)
+    derogation: Mapped[Derogation] = mapped_column(_enum(Derogation, "derogation"))
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    photo_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit_photo.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_by: Mapped[str] = mapped_column(sa.String(120))
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+
+    unit: Mapped[Unit] = relationship()
+    photo: Mapped[UnitPhoto | None] = relationship()

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
-from warehouse import resale, rules
+from warehouse import espr, resale, rules
 from warehouse.batches import add_unit, open_batch
 from warehouse.checklists import missing_before_sale
 from warehouse.db import utcnow
+from warehouse.deadlines import local_date
 from warehouse.errors import Conflict, InvalidInput, UnknownBarcode
 from warehouse.events import Actor, record
 from warehouse.models import (
@@ -205,6 +206,10 @@ def _graded_route(session: Session, unit: Unit) -> tuple[rules.Route, LocationKi
             field="code",
         )
     route = route_for(session, unit)
+    if route.outcome == Disposition.DESTROY:
+        refused = espr.destroy_refused(session, unit, local_date(utcnow(), unit.site.timezone))
+        if refused:
+            raise Conflict(refused, field="code")
     return route, LocationKind(route.outcome.value)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from warehouse import espr
 from warehouse.db import MAX_ID
 from warehouse.errors import InvalidInput, NotFound
 from warehouse.events import Actor, record
@@ -244,6 +245,9 @@ def validate_table(rules: Sequence[Rule], *, partner_id: int | None) -> None:
             )
         if rule.outcome not in RULE_OUTCOMES:
             raise InvalidInput(f"Rule {index} has no valid outcome.", field=f"{where}.outcome")
+        refused = espr.rule_refused(rule.outcome, rule.category, dt.datetime.now(dt.UTC).date())
+        if refused:
+            raise InvalidInput(f"Rule {index}: {refused}", field=f"{where}.outcome")
         has_value = rule.min_value_minor is not None or rule.max_value_minor is not None
         if has_value and rule.currency not in MINOR_DIGITS:
             raise InvalidInput(

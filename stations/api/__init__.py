@@ -7,6 +7,7 @@ imports them all, so registering `bp` registers the whole API.
 from stations.api import (
     cases,
     dashboard,
+    disclosure,
     exceptions,
     lookup,
     openapi,
@@ -28,6 +29,7 @@ RESOURCES = (
     cases,
     resale_listings,
     dashboard,
+    disclosure,
     exceptions,
     lookup,
     sites,

@@ -10,13 +10,14 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from stations import nav
 from stations.auth import current_actor, roles_required, staff_site
-from warehouse import cases, lookup
+from stations.params import as_id
+from warehouse import cases, espr, lookup, routing
 from warehouse.checklists import CHECKLIST_LABELS
 from warehouse.db import db, utcnow
 from warehouse.deadlines import local_date
 from warehouse.errors import DomainError, NotFound
 from warehouse.grading import GRADE_LABELS
-from warehouse.models import Role
+from warehouse.models import Disposition, Role, Unit, UnitStatus
 
 bp = Blueprint("lookup", __name__, url_prefix="/lookup")
 
@@ -35,8 +36,21 @@ def index():
         except DomainError as error:
             problem = error.message
     status = 400 if problem else (404 if text and not hits else 200)
+    today = utcnow().date()
+    # Graded units whose route is destruction, stopped by the ESPR ban: the form to record a
+    # derogation shows beside them.
+    blocked = {
+        unit.id
+        for hit in hits
+        for unit in hit.units
+        if unit.status == UnitStatus.GRADED
+        and espr.destroy_refused(db.session, unit, today)
+        and routing.route_for(db.session, unit).outcome == Disposition.DESTROY
+    }
     return render_template(
         "lookup/index.html",
+        destroy_blocked=blocked,
+        derogations=espr.DEROGATION_LABELS,
         q=text,
         hits=hits,
         problem=problem,
@@ -103,3 +117,30 @@ def escalate(case_id: int):
     db.session.commit()
     flash(f"Case #{case_id} escalated to the marketplace.", "ok")
     return redirect(_back(case), 303)
+
+
+@bp.post("/units/<int:unit_id>/destruction-exception")
+@roles_required(Role.SUPERVISOR)
+def destruction_exception(unit_id: int):
+    """Record why an apparel or footwear unit may be destroyed after all, with evidence."""
+    unit = db.session.get(Unit, unit_id)
+    site = staff_site()
+    if unit is None or (site is not None and unit.site_id != site):
+        raise NotFound("no such unit", field="unit")
+    photo = request.form.get("photo_id", "").strip()
+    try:
+        espr.record_exception(
+            db.session,
+            current_actor("lookup"),
+            unit,
+            derogation=request.form.get("derogation", ""),
+            note=request.form.get("note", ""),
+            photo_id=as_id(photo) if photo else None,
+        )
+    except DomainError as error:
+        db.session.rollback()
+        flash(f"{unit.lpn}: nothing was recorded: {error.message}", "error")
+        return redirect(url_for("lookup.index", q=unit.lpn), 303)
+    db.session.commit()
+    flash(f"{unit.lpn}: the derogation is recorded; it may now be routed to destruction.", "ok")
+    return redirect(url_for("lookup.index", q=unit.lpn), 303)

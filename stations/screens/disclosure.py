@@ -1,0 +1,65 @@
+"""The yearly disclosure of discarded units (ESPR Art. 24): how many returned units, and how
+heavy, went to destruction, recycling or donation, by category and reason; also as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Blueprint, Response, render_template, request
+
+from stations import nav
+from stations.auth import roles_required, staff_site
+from warehouse import espr
+from warehouse.db import db, utcnow
+from warehouse.errors import InvalidInput
+from warehouse.models import Role
+
+bp = Blueprint("disclosure", __name__, url_prefix="/disclosure")
+
+nav.register(
+    "Disclosure", "disclosure.index", {Role.SUPERVISOR}, "Destroyed, recycled, donated per year", 39
+)
+COLUMNS = ("category", "reason", "route", "units", "weight_grams", "units_without_weight")
+
+
+def year_arg() -> int:
+    """The year asked for (this year by default)."""
+    raw = request.args.get("year", "").strip()
+    if not raw:
+        return utcnow().year
+    if not (raw.isascii() and raw.isdigit() and len(raw) == 4):
+        raise InvalidInput(f"{raw!r} is not a year", field="year")
+    return int(raw)
+
+
+@bp.get("")
+@roles_required(Role.SUPERVISOR)
+def index():
+    """The report of one year."""
+    year = year_arg()
+    lines = espr.disclosure(db.session, year, site_id=staff_site())
+    return render_template(
+        "disclosure/index.html",
+        year=year,
+        lines=lines,
+        size=espr.enterprise_size(),
+        ban_from=espr.BAN_FROM.get(espr.enterprise_size()),
+    )
+
+
+@bp.get("/<int:year>.csv")
+@roles_required(Role.SUPERVISOR)
+def as_csv(year: int):
+    """The report of one year as CSV."""
+    lines = espr.disclosure(db.session, year, site_id=staff_site())
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for line in lines:
+        writer.writerow([getattr(line, name) for name in COLUMNS])
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="disclosure-{year}.csv"'},
+    )
