@@ -36,7 +36,9 @@ def nav_items() -> list[dict]:
         return []
     items = []
     for entry in _ENTRIES:
-        if current_user.role == Role.ADMIN or current_user.role in entry.roles:
+        # Admins see every screen but the partner portal's (it shows one partner's own data).
+        admin_sees = current_user.role == Role.ADMIN and entry.roles != {Role.PARTNER}
+        if admin_sees or current_user.role in entry.roles:
             url = url_for(entry.endpoint)
             items.append(
                 {

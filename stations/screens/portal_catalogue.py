@@ -9,8 +9,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import selectinload
 
 from stations import nav
-from stations.auth import current_actor, partner_scope, roles_required
+from stations.auth import current_actor, roles_required
 from stations.params import page_number
+from stations.screens.portal import partner_id
 from warehouse import catalogue
 from warehouse.db import db
 from warehouse.errors import DomainError, InvalidInput, NotFound
@@ -33,7 +34,7 @@ def _amount(minor: int | None, currency: str) -> str:
 @roles_required(Role.PARTNER)
 def index():
     """The partner's products (search by SKU or title), 50 a page."""
-    partner = db.session.get(Partner, partner_scope())
+    partner = db.session.get(Partner, partner_id())
     text = request.args.get("q", "").strip()[:64]
     page = page_number()
     query = sa.select(Product).where(Product.partner_id == partner.id)
@@ -65,7 +66,7 @@ def index():
 @roles_required(Role.PARTNER)
 def prices(product_id: int):
     """Set this product's price and floor in each of the partner's currencies."""
-    partner = db.session.get(Partner, partner_scope())
+    partner = db.session.get(Partner, partner_id())
     product = db.session.get(Product, product_id)
     if product is None or product.partner_id != partner.id:
         raise NotFound(f"no product #{product_id}", field="product")

@@ -7,7 +7,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from stations import nav
-from stations.auth import current_actor, partner_scope, roles_required
+from stations.auth import current_actor, roles_required
+from stations.screens.portal import partner_id
 from warehouse import partner_receipt
 from warehouse.cases import CaseLinks
 from warehouse.checklists import CHECKLIST_LABELS, checklist_for
@@ -24,7 +25,7 @@ nav.register(
 
 
 def _partner() -> Partner:
-    return db.session.get(Partner, partner_scope())
+    return db.session.get(Partner, partner_id())
 
 
 @bp.get("")

@@ -49,10 +49,11 @@ def _look(
     page.goto(path)
     if prepare is not None:
         prepare(page)
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("load")  # goto waits for it; a scan's answer is awaited by prepare
     found = page.evaluate(CHECK, MIN_TARGET)
     name = name or path.strip("/").replace("/", "_").replace("?", "_") or "home"
-    page.screenshot(path=str(output_dir / f"{name}-{size[0]}x{size[1]}.png"), full_page=True)
+    shot = output_dir / f"{name}-{size[0]}x{size[1]}.jpg"  # JPEG: several times faster than PNG
+    page.screenshot(path=str(shot), full_page=True, type="jpeg", quality=70)
     where = f"{path} at {size[0]}x{size[1]}"
     if found["overflow"] > 1:
         problems.append(f"{where}: {found['overflow']} px wider than the screen")
@@ -121,6 +122,17 @@ def test_every_screen_fits_a_tablet_and_every_target_a_thumb(page, warehouse, ou
             *([(f"/exceptions/{warehouse['exception']}", None)] if warehouse["exception"] else []),
             (f"/lookup?q={warehouse['waiting']}", None),
             ("/dashboard", None),
+            ("/disclosure", None),
+        ],
+        "admin@returnyard.example": [
+            ("/admin/", None),
+            ("/admin/partners", None),
+            ("/admin/partners/new", None),
+            ("/admin/partners/VOLT", None),
+            ("/admin/users", None),
+            ("/admin/tokens", None),
+            ("/admin/sites", None),
+            ("/admin/catalogue", None),
         ],
         "volt@partners.example": [
             ("/portal/cases", None),
@@ -132,6 +144,8 @@ def test_every_screen_fits_a_tablet_and_every_target_a_thumb(page, warehouse, ou
             ("/portal/statement", None),
             ("/portal/policy", None),
             ("/portal/dashboard", None),
+            ("/portal/catalogue", None),
+            ("/portal/receiving", None),
             ("/rules/", None),
             ("/exports/", None),
             ("/batches/", None),
