@@ -156,6 +156,7 @@ def announce(
     source: str = "customer",
     partner_id: int | None = None,
     now: dt.datetime | None = None,
+    mail: bool = True,
 ) -> Announced:
     """Create one RMA per partner shipment for `lines`, with events and the customer's mail.
 
@@ -266,6 +267,8 @@ def announce(
         )
         result.returns.append(rma)
 
+    if not mail:  # the caller sends its own (a withdrawal's acknowledgment)
+        return result
     queue_mail(
         session,
         template="return_announced",

@@ -162,6 +162,9 @@ class Site(db.Model):
     timezone: Mapped[str] = mapped_column(sa.String(64), default="Europe/Amsterdam")
     country_code: Mapped[str] = mapped_column(sa.String(2))
     address: Mapped[str] = mapped_column(sa.Text, default="")
+    # Days a withdrawn item may take in transit beyond the 14 days to send it back (Directive
+    # 2011/83/EU Art. 14(1)) before receiving calls it late.
+    transit_grace_days: Mapped[int] = mapped_column(default=1, server_default="1")
 
     def __repr__(self) -> str:
         return f"<Site {self.code}>"
@@ -410,7 +413,10 @@ class ReturnRequest(db.Model):
     refund_due_on: Mapped[dt.date | None] = mapped_column(index=True)
     # The site day its supervisors were last mailed this return as at risk (once a day at most).
     refund_alerted_on: Mapped[dt.date | None]
+    # The customer's withdrawal from the contract this return carries out, if it came as one.
+    withdrawal_id: Mapped[int | None] = mapped_column(sa.ForeignKey("withdrawal.id"), index=True)
 
+    withdrawal: Mapped[Withdrawal | None] = relationship()
     order: Mapped[Order] = relationship()
     shipment: Mapped[Shipment] = relationship()
     partner: Mapped[Partner] = relationship()
@@ -1232,3 +1238,23 @@ class DestructionException(db.Model):
 
     unit: Mapped[Unit] = relationship()
     photo: Mapped[UnitPhoto | None] = relationship()
+
+
+# --- EU law: the withdrawal function --------------------------------------------------------
+
+
+class Withdrawal(db.Model):
+    """A customer's withdrawal from a distance contract (Directive 2011/83/EU Art. 9 and 11a):
+    when the notice was given, through which channel, for which lines, and what the customer
+    said. The notice starts the 14-day clocks of Art. 13(1) (refund) and 14(1) (goods back)."""
+
+    __tablename__ = "withdrawal"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("order.id"), index=True)
+    notified_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    notified_on: Mapped[dt.date]  # in the site's time zone
+    channel: Mapped[str] = mapped_column(sa.String(40))  # customer_page, or the API channel
+    statement: Mapped[str] = mapped_column(sa.Text, default="")
+    lines: Mapped[list[dict]] = mapped_column(sa.JSON, default=list)  # order line, quantity
+
+    order: Mapped[Order] = relationship()

@@ -18,6 +18,7 @@ from stations.api import (
     returns,
     sites,
     tokens,
+    withdrawals,
 )
 from stations.api.blueprint import bp
 
@@ -34,6 +35,7 @@ RESOURCES = (
     lookup,
     sites,
     tokens,
+    withdrawals,
     openapi,
 )
 

@@ -8,6 +8,8 @@ carrying a signed token, so knowing an RMA number is not enough to fetch its lab
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import (
     Blueprint,
     abort,
@@ -26,13 +28,13 @@ from stations.auth import client_address
 from stations.extensions import redis_client
 from stations.htmx import file_response
 from stations.security import secret_link_page
-from warehouse import announcements
+from warehouse import announcements, withdrawals
 from warehouse.announcements import REASON_LABELS, LineRequest
 from warehouse.db import db
 from warehouse.documents import return_label_for
 from warehouse.errors import DomainError, InvalidInput
 from warehouse.events import Actor
-from warehouse.models import Order, ReturnRequest
+from warehouse.models import Order, ReturnRequest, Withdrawal
 from warehouse.ratelimit import Limit, RateLimiter
 
 bp = Blueprint("customer", __name__, url_prefix="/returns")
@@ -81,8 +83,11 @@ def find():
     """Step 1: the order number and the email address or postcode."""
     number = request.form.get("order_number", "").strip()
     secret = request.form.get("email_or_postcode", "").strip()
+    withdrawing = request.form.get("next") == "withdraw"
     if request.method == "GET":
-        return render_template("customer/find.html", number="", secret="", error=None)
+        return render_template(
+            "customer/find.html", number="", secret="", error=None, withdrawing=False
+        )
     per_ip, per_order = _limits()
     order_key = number.upper().replace(" ", "")
     ip = client_address()
@@ -99,7 +104,11 @@ def find():
     except DomainError as error:
         response = make_response(
             render_template(
-                "customer/find.html", number=number, secret=secret, error=error.message
+                "customer/find.html",
+                number=number,
+                secret=secret,
+                error=error.message,
+                withdrawing=withdrawing,
             ),
             error.status,
         )
@@ -107,7 +116,7 @@ def find():
             response.headers["Retry-After"] = str(error.details["retry_after"])
         return response
     session[SESSION_KEY] = order.id
-    return redirect(url_for("customer.choose"), 303)
+    return redirect(url_for("customer.withdraw_page" if withdrawing else "customer.choose"), 303)
 
 
 def _order_in_session() -> Order | None:
@@ -211,3 +220,72 @@ def label(token: str):
         abort(404)
     pdf = return_label_pdf(return_label_for(found))
     return file_response(pdf, "application/pdf", f"return-label-{rma}.pdf", inline=True)
+
+
+# --- the withdrawal function (Directive 2011/83/EU Art. 11a) --------------------------------
+
+
+@bp.route("/withdraw", methods=["GET", "POST"])
+def withdraw_page():
+    """Withdraw from the contract: find the order, choose what (everything by default), then
+    confirm with a second, clearly labelled step (Art. 11a(2))."""
+    order = _order_in_session()
+    if order is None:
+        return render_template(
+            "customer/find.html", number="", secret="", error=None, withdrawing=True
+        )
+    open_lines = withdrawals.withdrawable(db.session, order)
+    error = None
+    if request.method == "POST":
+        quantities = {}
+        try:
+            for line in order.lines:
+                raw = request.form.get(f"units-{line.id}", "0").strip() or "0"
+                if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
+                    raise InvalidInput(f"{line.product.title}: choose how many")
+                quantities[line.id] = int(raw)
+            row, _returns = withdrawals.withdraw(
+                db.session,
+                order,
+                quantities,
+                actor=Actor(label=f"customer:{order.customer_email}"),
+                channel="customer_page",
+                label_url=label_url,
+                statement=request.form.get("statement", ""),
+            )
+            db.session.commit()
+        except DomainError as caught:
+            db.session.rollback()
+            error = caught.message
+        else:
+            token = _serializer("withdrawn").dumps(row.id)
+            return redirect(url_for("customer.withdrawn", token=token), 303)
+    return render_template(
+        "customer/withdraw.html",
+        order=order,
+        open_lines=open_lines,
+        form=request.form,
+        error=error,
+    ), (422 if error else 200)
+
+
+@bp.get("/withdrawn/<token>")
+@secret_link_page
+def withdrawn(token: str):
+    """The acknowledgment on screen: when the withdrawal was received, for what, the labels."""
+    try:
+        withdrawal_id = _serializer("withdrawn").loads(token)
+    except BadSignature:
+        abort(404)
+    row = db.session.get(Withdrawal, withdrawal_id) if isinstance(withdrawal_id, int) else None
+    if row is None:
+        abort(404)
+    returns = db.session.query(ReturnRequest).filter_by(withdrawal_id=row.id).all()
+    return render_template(
+        "customer/withdrawn.html",
+        withdrawal=row,
+        order=row.order,
+        returns=returns,
+        labels={r.rma: url_for("customer.label", token=label_token(r.rma)) for r in returns},
+        goods_back_by=row.notified_on + dt.timedelta(days=withdrawals.GOODS_BACK_DAYS),
+    )

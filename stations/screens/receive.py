@@ -30,11 +30,12 @@ from stations.commands import Command
 from stations.extensions import htmx
 from stations.htmx import Outcome, file_response, fragment_or_303, once_per_scan
 from stations.params import id_param
-from warehouse import codes, grading, printing, receiving, routing
+from warehouse import codes, grading, printing, receiving, routing, withdrawals
 from warehouse.announcements import REASON_LABELS
 from warehouse.cases import CaseLinks
 from warehouse.checklists import CHECKLIST_LABELS, checklist_for
 from warehouse.db import db, utcnow
+from warehouse.deadlines import local_date
 from warehouse.documents import forwarding_label_for, unit_label_for
 from warehouse.errors import DomainError, InvalidInput, UnknownBarcode
 from warehouse.models import ReturnRequest, Role, Unit, UnitStatus
@@ -101,6 +102,13 @@ def _card_context(parcel: int | ReturnRequest | None, **extra) -> dict:
         units_by_line=units_by_line,
         seen=max((unit.id for unit in rma.units), default=0),
         forward=receiving.forwards_to_partner(rma),
+        # A withdrawal's goods against Art. 14(1): late when they arrive after the notice + 14
+        # days + the site's transit grace (the day they arrived, else today).
+        goods_back=withdrawals.goods_back(
+            rma, rma.received_on or local_date(utcnow(), rma.site.timezone)
+        )
+        if rma.withdrawal_id is not None
+        else None,
         open_for_units=rma.receipt_closed_at is None and not receiving.forwards_to_partner(rma),
         expected=sum(line.quantity for line in rma.lines),
         confirmed=sum(1 for unit in rma.units if unit.slot is not None),
