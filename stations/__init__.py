@@ -14,7 +14,7 @@ from flask_login import current_user
 from labels.svg import code128_svg
 from stations import api, auth, cli, config, errors, health, nav, params, screens, security
 from stations.extensions import csrf, htmx, login, migrate
-from warehouse import espr
+from warehouse import espr, receiving
 from warehouse.db import db
 from warehouse.money import format_minor
 from warehouse.printing import site_printers
@@ -56,6 +56,8 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.filters["urlencode_page"] = _with_page
     app.jinja_env.globals["nav_items"] = nav.nav_items
     app.jinja_env.globals["barcode_svg"] = code128_svg
+    # A unit's deadline verdict (with the guarantee that applied), for the case pages.
+    app.jinja_env.globals["assessment_for"] = receiving.assessment_for
     app.jinja_env.globals["station_printers"] = _station_printers
     return app
 

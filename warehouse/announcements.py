@@ -24,7 +24,7 @@ from pydantic import Field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from warehouse import codes
+from warehouse import codes, guarantees
 from warehouse.db import lock_row, utcnow
 from warehouse.deadlines import assess, local_date
 from warehouse.errors import Conflict, InvalidInput, NotFound
@@ -244,6 +244,7 @@ def announce(
                 window_days=shipment.partner.window_days,
                 grace_days=shipment.partner.grace_days,
                 informed=order.withdrawal_informed,
+                guarantee=guarantees.rule_for(order.country_code),
             ).verdict.value
         session.add(rma)
         try:

@@ -14,12 +14,12 @@ import enum
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from warehouse.guarantees import EU_FLOOR, GuaranteeRule
 from warehouse.models import GUARANTEE_REASONS, Reason
 
 WITHDRAWAL_DAYS = 14
 REFUND_DAYS = 14
 UNINFORMED_EXTENSION_MONTHS = 12
-GUARANTEE_YEARS = 2
 
 
 class Verdict(enum.StrEnum):
@@ -52,6 +52,10 @@ class Assessment:
     days_left: int | None  # days from notice to the end of the applicable period (>= 0)
     days_over: int  # days past the window end (0 when in time or under guarantee)
     refund_due_on: dt.date
+    # The guarantee that applied (the order's country's), and until when a defect is presumed
+    # to have been there at delivery (the seller must prove otherwise).
+    guarantee_source: str = ""
+    presumption_ends_on: dt.date | None = None
 
     @property
     def eligible(self) -> bool:
@@ -99,12 +103,14 @@ def assess(
     window_days: int = WITHDRAWAL_DAYS,
     grace_days: int = 0,
     informed: bool = True,
+    guarantee: GuaranteeRule = EU_FLOOR,
 ) -> Assessment:
     """Judge one return: `notice_on` is the day the customer told us (announcement, or the day
     an unannounced parcel arrived); windows run from the delivery date of the shipment.
 
     A partner may lengthen the 14-day window, never shorten it. A customer never told of the
-    right of withdrawal gets 12 months more. Guarantee reasons are covered for 2 years.
+    right of withdrawal gets 12 months more. Guarantee reasons are covered for the order's
+    country's guarantee (`warehouse.guarantees`; 2 years at least).
     """
     if window_days < WITHDRAWAL_DAYS:
         raise ValueError(f"a return window cannot be shorter than {WITHDRAWAL_DAYS} days")
@@ -121,7 +127,8 @@ def assess(
     if not informed:
         window_end = add_months(window_end, UNINFORMED_EXTENSION_MONTHS)
     grace_end = window_end + dt.timedelta(days=grace_days)
-    guarantee_end = add_months(delivered_on, 12 * GUARANTEE_YEARS)
+    guarantee_end = add_months(delivered_on, 12 * guarantee.years)
+    presumption_end = add_months(delivered_on, round(12 * guarantee.presumption_years))
 
     if reason in GUARANTEE_REASONS and notice_on <= guarantee_end:
         verdict, days_left, days_over = Verdict.GUARANTEE, (guarantee_end - notice_on).days, 0
@@ -141,4 +148,6 @@ def assess(
         days_left=days_left,
         days_over=days_over,
         refund_due_on=due,
+        guarantee_source=guarantee.source,
+        presumption_ends_on=presumption_end,
     )

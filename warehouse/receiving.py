@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from warehouse import codes, exceptions
+from warehouse import codes, exceptions, guarantees
 from warehouse.db import utcnow
 from warehouse.deadlines import Assessment, Verdict, assess, local_date, refund_due_on
 from warehouse.errors import Conflict, InvalidInput, NotFound, UnitAlreadyClaimed, UnknownBarcode
@@ -76,6 +76,7 @@ def return_verdict(rma: ReturnRequest, reason: Reason) -> Assessment:
         window_days=rma.partner.window_days,
         grace_days=rma.partner.grace_days,
         informed=rma.order.withdrawal_informed,
+        guarantee=guarantees.rule_for(rma.order.country_code),
     )
 
 

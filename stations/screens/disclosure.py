@@ -23,9 +23,9 @@ nav.register(
 COLUMNS = ("category", "reason", "route", "units", "weight_grams", "units_without_weight")
 
 
-def year_arg() -> int:
-    """The year asked for (this year by default)."""
-    raw = request.args.get("year", "").strip()
+def year_arg(raw: str | None = None) -> int:
+    """The year asked for (this year by default): four digits."""
+    raw = (request.args.get("year", "") if raw is None else raw).strip()
     if not raw:
         return utcnow().year
     if not (raw.isascii() and raw.isdigit() and len(raw) == 4):
@@ -48,10 +48,11 @@ def index():
     )
 
 
-@bp.get("/<int:year>.csv")
+@bp.get("/<year>.csv")
 @roles_required(Role.SUPERVISOR)
-def as_csv(year: int):
+def as_csv(year: str):
     """The report of one year as CSV."""
+    year = year_arg(year)
     lines = espr.disclosure(db.session, year, site_id=staff_site())
     out = io.StringIO()
     writer = csv.writer(out)
