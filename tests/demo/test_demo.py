@@ -6,6 +6,7 @@ import datetime as dt
 import time
 from collections import Counter
 
+import pytest
 import sqlalchemy as sa
 
 import demo
@@ -86,6 +87,9 @@ def test_the_demo_loads_fast_and_meets_the_counts(app):
     assert sum(1 for u in users.values() if u.role == Role.PARTNER) == 2
 
 
+# The command line around the demo loader is the same on both databases (the loader itself is
+# tested on both above): once, on SQLite, what `make run` uses.
+@pytest.mark.parametrize("backend", ["sqlite"])
 def test_demo_commands(runner, client):
     from tests.helpers import csrf_from
 
@@ -120,6 +124,9 @@ def test_demo_commands(runner, client):
     assert response.status_code == 303
 
 
+# The command line around the demo loader is the same on both databases (the loader itself is
+# tested on both above): once, on SQLite, what `make run` uses.
+@pytest.mark.parametrize("backend", ["sqlite"])
 def test_demo_can_leave_the_logins_to_make_run(runner):
     loaded = runner.invoke(args=["demo", "--if-empty", "--no-logins"])
     assert loaded.exit_code == 0, loaded.output

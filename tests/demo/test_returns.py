@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+import pytest
+
 from demo import returns as demo_returns
 from tests import factories
 from warehouse import codes, receiving
@@ -81,6 +83,9 @@ def test_demo_returns_on_factory_data(app):
     assert any(r.partner.destination == Destination.WAREHOUSE for r in announced)
 
 
+# The command line around the demo loader is the same on both databases (the loader itself is
+# tested on both above): once, on SQLite, what `make run` uses.
+@pytest.mark.parametrize("backend", ["sqlite"])
 def test_demo_logins_name_parcels_to_receive(runner):
     loaded = runner.invoke(args=["demo"])
     assert loaded.exit_code == 0, loaded.output
