@@ -199,6 +199,7 @@ def return_request(
         site_id=site().id,
         announced_at=announced_at,
         announced_on=announced_at.date(),
+        destination=fields.pop("destination", shipment.partner.destination),
         **fields,
     )
     for order_line, quantity, reason in lines:

@@ -184,8 +184,9 @@ PASSWORD_LINK_DAYS = 3
 
 @dataclass(frozen=True)
 class PasswordLinks:
-    """Signed, expiring set-password links (an invitation, a reset). A link carries the user's
-    session version: setting the password raises it, so each link works once."""
+    """Signed, expiring set-password links (an invitation, a reset). A link carries a digest of
+    the user's password hash as it was: setting a password changes the hash, so each link
+    works once (logging out or a change of role leaves it working)."""
 
     secret_key: str
     max_age_seconds: int = PASSWORD_LINK_DAYS * 86400
@@ -195,7 +196,7 @@ class PasswordLinks:
 
     def token(self, user: User) -> str:
         """The token of a link for `user`, valid until they set a password."""
-        return self._serializer().dumps({"u": user.id, "v": user.session_version or 1})
+        return self._serializer().dumps({"u": user.id, "p": _hash_digest(user)})
 
     def user_for(self, session: Session, token: str) -> User:
         """The user a link is for; refused when forged, expired, used or for a stopped user."""
@@ -208,9 +209,14 @@ class PasswordLinks:
         user = session.get(User, claim.get("u")) if isinstance(claim, dict) else None
         if user is None or not user.active:
             raise NotFound("this link is not valid", field="token")
-        if (user.session_version or 1) != claim.get("v"):
+        if claim.get("p") != _hash_digest(user):
             raise Conflict("this link was used already; ask for a new one", field="token")
         return user
+
+
+def _hash_digest(user: User) -> str:
+    """A short digest of the user's password hash (the link must not carry the hash itself)."""
+    return hashlib.sha256(f"{user.id}:{user.password_hash}".encode()).hexdigest()[:16]
 
 
 def _user_fields(user: User) -> dict:
@@ -335,7 +341,7 @@ def password_mail(
             "link": f"{public_url.rstrip('/')}/account/password/{token}",
             "days": links.max_age_seconds // 86400,
         },
-        key=f"password:{user.id}:{user.session_version or 1}:{token[-12:]}",
+        key=f"password:{user.id}:{token[-24:]}",
     )
 
 

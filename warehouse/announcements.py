@@ -226,6 +226,7 @@ def announce(
             customer_comment=comment.strip(),
             announced_at=now,
             announced_on=announced_on,
+            destination=shipment.partner.destination,  # where the label sends it
         )
         verdicts = {}
         for request in by_shipment[shipment_id]:

@@ -37,7 +37,7 @@ def _lines(rma: ReturnRequest) -> tuple[tuple[str, str, int, str], ...]:
 def return_label_for(rma: ReturnRequest) -> ReturnLabel:
     """The customer's label: to the country's return address, or to the partner itself when
     the partner takes its returns directly."""
-    if rma.partner.destination == Destination.PARTNER:
+    if rma.destination == Destination.PARTNER:
         ship_to = _partner_address(rma)
     else:
         ship_to = rma.order.country.return_address

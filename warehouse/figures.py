@@ -37,6 +37,7 @@ from warehouse.models import (
     ANNOUNCED_RETURN,
     NO_REFUND_FLAGS,
     OPEN_UNIT,
+    PARTNER_PORTAL_STATION,
     Case,
     CaseStatus,
     Category,
@@ -276,7 +277,6 @@ def refund_due_risk(
     return rows
 
 
-PARTNER_PORTAL = "portal"  # a partner receiving its own returns: not the warehouse's work
 STATION_OF = {
     "unit.received": "receive",
     "unit.graded": "grade",
@@ -301,7 +301,7 @@ def throughput_today(
     )
     counts = Counter()
     for kind, station, count in rows:
-        if kind not in STATION_OF or station == PARTNER_PORTAL:
+        if kind not in STATION_OF or station == PARTNER_PORTAL_STATION:
             continue
         counts[STATION_OF[kind]] += count
     return {station: counts.get(station, 0) for station in ("receive", "grade", "route")}
@@ -571,7 +571,7 @@ def refresh_month(session: Session, site: Site, month: str, *, now: dt.datetime 
     )  # the kinds are picked here, not in the query (see throughput_today)
     active: dict[tuple[str, str, int], set] = defaultdict(set)
     for kind, at, actor_id, label, partner_id, where in events:
-        if kind not in STATION_OF or where == PARTNER_PORTAL:
+        if kind not in STATION_OF or where == PARTNER_PORTAL_STATION:
             continue
         station = STATION_OF[kind]
         local = at.astimezone(zone)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from warehouse import cases, events, outbox
@@ -18,6 +19,7 @@ from warehouse.db import lock_row, utcnow
 from warehouse.deadlines import Assessment, local_date
 from warehouse.errors import Conflict, InvalidInput, NotFound, UnknownBarcode
 from warehouse.models import (
+    PARTNER_PORTAL_STATION,
     Case,
     CaseStatus,
     Grade,
@@ -217,6 +219,11 @@ def grade_unit(
     # A station grades its site's units; a partner that receives its own returns, its own.
     if not _visible(unit, actor.partner_id, actor.site_id):
         raise NotFound("no such unit", field="unit")
+    if unit.received_station == PARTNER_PORTAL_STATION and actor.partner_id is None:
+        raise Conflict(
+            f"{unit.lpn} was received by {unit.partner.name}, which keeps and grades it",
+            field="code",
+        )
     check_gradable(unit)
     cleaned = clean_checklist(unit, checklist)
 
@@ -307,6 +314,13 @@ def waiting_for_grading(session: Session, site_id: int | None = None, limit: int
         session.query(Unit)
         .options(joinedload(Unit.product))
         .filter(Unit.status == UnitStatus.RECEIVED)
+        # a partner's own returns are graded by the partner, where they are
+        .filter(
+            sa.or_(
+                Unit.received_station.is_(None),
+                Unit.received_station != PARTNER_PORTAL_STATION,
+            )
+        )
     )
     if site_id is not None:
         query = query.filter(Unit.site_id == site_id)

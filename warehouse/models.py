@@ -110,6 +110,10 @@ class UnitStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
+# The station recorded for work a partner does in the portal on returns sent to it (receiving
+# and grading at the partner): not the warehouse's work, and not the warehouse's units to touch.
+PARTNER_PORTAL_STATION = "portal"
+
 # A unit whose refund is not decided is never closed: the open part of the flow is
 # `status != 'closed'`, which the live figures read through the ix_unit_open partial index. The
 # value is written into the SQL, not bound: a planner proves a query matches a partial index's
@@ -413,6 +417,13 @@ class ReturnRequest(db.Model):
     refund_due_on: Mapped[dt.date | None] = mapped_column(index=True)
     # The site day its supervisors were last mailed this return as at risk (once a day at most).
     refund_alerted_on: Mapped[dt.date | None]
+    # Where the customer's label sends the parcel, as it was when the return was announced (a
+    # partner changing its policy later does not move parcels already on their way).
+    destination: Mapped[Destination] = mapped_column(
+        _enum(Destination, "return_destination"),
+        default=Destination.WAREHOUSE,
+        server_default=Destination.WAREHOUSE.value,
+    )
     # The customer's withdrawal from the contract this return carries out, if it came as one.
     withdrawal_id: Mapped[int | None] = mapped_column(sa.ForeignKey("withdrawal.id"), index=True)
 

@@ -16,6 +16,7 @@ from warehouse.db import utcnow
 from warehouse.errors import Conflict, InvalidInput, NotFound
 from warehouse.events import Actor, record
 from warehouse.models import (
+    PARTNER_PORTAL_STATION,
     Destination,
     Partner,
     ReturnLine,
@@ -30,12 +31,13 @@ MAX_UNITS_PER_LINE = 100
 
 
 def returns_to_receive(session: Session, partner: Partner, *, limit: int = 100) -> list:
-    """The partner's returns still open (announced, or received with units not closed)."""
+    """The partner's returns sent to it and still open (announced, or units not closed)."""
     return list(
         session.scalars(
             sa.select(ReturnRequest)
             .where(
                 ReturnRequest.partner_id == partner.id,
+                ReturnRequest.destination == Destination.PARTNER,
                 ReturnRequest.status != ReturnStatus.CLOSED,
             )
             .options(selectinload(ReturnRequest.lines).selectinload(ReturnLine.units))
@@ -58,10 +60,12 @@ def own_return(session: Session, partner: Partner, rma: str) -> ReturnRequest:
     return found
 
 
-def _check_partner_receives(partner: Partner) -> None:
-    if partner.destination != Destination.PARTNER:
+def _check_sent_to_partner(rma: ReturnRequest) -> None:
+    """Only a return whose label sent the parcel to the partner is the partner's to receive
+    (the destination as it was at announcement: a policy change moves no parcel)."""
+    if rma.destination != Destination.PARTNER:
         raise Conflict(
-            f"{partner.name}'s returns go to the warehouse, which receives and grades them",
+            f"{rma.rma} was sent to the warehouse, which receives and grades it",
             field="destination",
         )
 
@@ -70,8 +74,8 @@ def receive(
     session: Session, actor: Actor, partner: Partner, rma: str, counts: dict[int, int]
 ) -> list[Unit]:
     """Confirm how many units of each line arrived at the partner; answers the new units."""
-    _check_partner_receives(partner)
     found = own_return(session, partner, rma)
+    _check_sent_to_partner(found)
     lines = {line.id: line for line in found.lines}
     made: list[Unit] = []
     for line_id, count in counts.items():
@@ -101,10 +105,12 @@ def grade_and_keep(
 ):
     """Grade one of the partner's units (the stations' rules) and keep it at the partner;
     it closes once its refund is decided (now, when the refund was approved at once)."""
-    _check_partner_receives(partner)
     unit = session.get(Unit, unit_id)
     if unit is None or unit.partner_id != partner.id:
         raise NotFound(f"no unit #{unit_id}", field="unit")
+    _check_sent_to_partner(unit.return_request)
+    if unit.received_station != PARTNER_PORTAL_STATION:
+        raise Conflict(f"{unit.lpn} was received at the warehouse, which grades it", field="unit")
     settlement = grading.grade_unit(
         session, actor, unit.id, grade=grade, checklist=checklist, notes=notes, links=links
     )

@@ -307,6 +307,7 @@ def create_unannounced(
         unannounced=True,
         announced_at=now,
         announced_on=today,
+        destination=shipment.partner.destination,  # a partner's own returns are forwarded
     )
     for line in lines:
         rma.lines.append(
@@ -357,7 +358,7 @@ def _open_for_units(rma: ReturnRequest, actor: Actor) -> None:
     if actor.partner_id is not None and actor.partner_id != rma.partner_id:
         raise NotFound(f"no return {rma.rma}", field="code")
     at_partner = actor.partner_id == rma.partner_id  # the partner receiving its own return
-    if rma.partner.destination == Destination.PARTNER and not at_partner:
+    if rma.destination == Destination.PARTNER and not at_partner:
         raise Conflict(
             f"{rma.partner.name} takes its returns directly: do not unpack, forward the parcel "
             "with the forwarding label.",
@@ -737,7 +738,7 @@ def close_parcel(
 
 def forwards_to_partner(rma: ReturnRequest) -> bool:
     """True when the parcel belongs to a partner who takes its returns directly."""
-    return rma.partner.destination == Destination.PARTNER
+    return rma.destination == Destination.PARTNER
 
 
 # --- Taking a receiving action back ----------------------------------------------------------

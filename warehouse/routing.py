@@ -23,6 +23,7 @@ from warehouse.deadlines import local_date
 from warehouse.errors import Conflict, InvalidInput, UnknownBarcode
 from warehouse.events import Actor, record
 from warehouse.models import (
+    PARTNER_PORTAL_STATION,
     BatchKind,
     Disposition,
     Listing,
@@ -216,6 +217,7 @@ def _graded_route(session: Session, unit: Unit) -> tuple[rules.Route, LocationKi
 def plan(session: Session, lpn: str, actor: Actor) -> Plan:
     """The route of the unit with this LPN and a target to scan; a routed unit shows where."""
     unit = find_unit(session, lpn, actor)
+    _not_at_partner(unit)
     if unit.status in DONE_STATES:
         placement = _open_placement(session, unit)
         disposition = Disposition(unit.disposition)
@@ -237,9 +239,18 @@ def find_location(session: Session, code: str) -> Location | None:
     return session.scalars(sa.select(Location).where(Location.code == code)).first()
 
 
+def _not_at_partner(unit: Unit) -> None:
+    """A unit the partner received itself is not in the warehouse: nothing to route here."""
+    if unit.received_station == PARTNER_PORTAL_STATION:
+        raise Conflict(
+            f"{unit.lpn} was received by {unit.partner.name} and stays there", field="code"
+        )
+
+
 def put_away(session: Session, lpn: str, location_code: str, actor: Actor) -> PutAway:
     """Put the unit in the scanned location along its route (see the module docstring)."""
     unit = find_unit(session, lpn, actor)
+    _not_at_partner(unit)
     location = find_location(session, location_code)
     if location is None:
         raise UnknownBarcode(

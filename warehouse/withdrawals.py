@@ -41,7 +41,9 @@ def _site_of(session: Session, order: Order):
     return session.get(Country, order.country_code).site
 
 
-def withdrawable(session: Session, order: Order, *, now: dt.datetime | None = None) -> dict:
+def withdrawable(
+    session: Session, order: Order, *, now: dt.datetime | None = None, partner_id: int | None = None
+) -> dict:
     """{order line id: units} the customer may still withdraw for: delivered, not announced
     yet, and within the line's withdrawal period (the partner's window, or 12 months more when
     the customer was not told of the right, Art. 10(1))."""
@@ -53,6 +55,8 @@ def withdrawable(session: Session, order: Order, *, now: dt.datetime | None = No
     for line in order.lines:
         if not left.get(line.id) or line.shipment.delivered_at is None:
             continue
+        if partner_id is not None and line.shipment.partner_id != partner_id:
+            continue  # a partner's channel withdraws from its own lines only
         verdict = assess(
             reason=Reason.CHANGED_MIND,
             delivered_on=local_date(line.shipment.delivered_at, site.timezone),
@@ -75,6 +79,7 @@ def withdraw(
     label_url: Callable[[str], str],
     statement: str = "",
     now: dt.datetime | None = None,
+    partner_id: int | None = None,
 ) -> tuple[Withdrawal, list[ReturnRequest]]:
     """Take the customer's withdrawal for `quantities` ({order line: units}; None: everything
     still withdrawable), announce the returns that carry it out and mail the acknowledgment.
@@ -85,7 +90,7 @@ def withdraw(
         raise InvalidInput(
             f"the statement is limited to {MAX_STATEMENT} characters", field="statement"
         )
-    open_lines = withdrawable(session, order, now=now)
+    open_lines = withdrawable(session, order, now=now, partner_id=partner_id)
     if quantities is None:
         quantities = dict(open_lines)
     quantities = {line_id: units for line_id, units in quantities.items() if units}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from pydantic import BaseModel
 
 from stations.extensions import csrf
@@ -58,12 +58,16 @@ def token_required(*roles: Role):
             token_id = row.id
             response = view(*args, **kwargs)
             if stale:
-                # After the answer is built, in a small transaction of its own: at most once an
-                # hour per token, never in the way of the request's own reads.
-                db.session.execute(
-                    sa.update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
-                )
-                db.session.commit()
+                # After the answer is built, at most once an hour per token; a failure here
+                # (a locked database) must not turn a request that succeeded into an error.
+                try:
+                    db.session.execute(
+                        sa.update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
+                    )
+                    db.session.commit()
+                except sa.exc.SQLAlchemyError:
+                    db.session.rollback()
+                    current_app.logger.warning("could not note the use of token #%s", token_id)
             return response
 
         return wrapped

@@ -99,7 +99,7 @@ def list_products(query: ProductQuery):
     )
     if query.partner is not None:
         partner = db.session.scalars(
-            select(Partner).where(Partner.code == query.partner)
+            select(Partner).where(Partner.code == query.partner.strip().upper())
         ).one_or_none()
         if partner is None or (partner_id is not None and partner.id != partner_id):
             raise NotFound(f"no partner {query.partner!r}", field="partner")

@@ -75,17 +75,23 @@ def create_withdrawal(body: WithdrawalIn):
     if body.lines is not None:
         quantities = {}
         for index, raw in enumerate(body.lines):
-            line = next(
-                (
-                    item
-                    for item in order.lines
-                    if (raw.line_id is not None and item.id == raw.line_id)
-                    or (raw.sku and item.product.sku == raw.sku)
-                ),
-                None,
-            )
-            if line is None or (scope is not None and line.shipment.partner_id != scope):
+            candidates = [
+                item
+                for item in order.lines
+                if (scope is None or item.shipment.partner_id == scope)
+                and (
+                    (raw.line_id is not None and item.id == raw.line_id)
+                    or (raw.line_id is None and raw.sku and item.product.sku == raw.sku)
+                )
+            ]
+            if not candidates:
                 raise NotFound(f"lines[{index}]: no such line in order", field=f"lines[{index}]")
+            if len(candidates) > 1:
+                raise InvalidInput(
+                    f"lines[{index}]: SKU {raw.sku} is on several lines; name the line_id",
+                    field=f"lines[{index}].sku",
+                )
+            line = candidates[0]
             if line.id in quantities:
                 raise InvalidInput(f"lines[{index}]: named twice", field=f"lines[{index}]")
             quantities[line.id] = raw.quantity
@@ -97,6 +103,7 @@ def create_withdrawal(body: WithdrawalIn):
         channel=body.channel or "api",
         label_url=label_url,
         statement=body.statement,
+        partner_id=scope,
     )
     db.session.commit()
     return answer(

@@ -41,7 +41,7 @@ def _role(form) -> Role:
 
 
 def _by_code(model, code: str, field: str):
-    code = (code or "").strip()
+    code = (code or "").strip().upper()
     if not code:
         return None
     row = db.session.scalar(sa.select(model).where(model.code == code))

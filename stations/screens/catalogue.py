@@ -51,6 +51,7 @@ def index():
 @roles_required(Role.ADMIN)
 def upload():
     """Store the file and queue its import."""
+    request.max_content_length = MAX_UPLOAD  # a catalogue is larger than the app's other uploads
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return _page("choose a CSV file to import", 400)
@@ -59,7 +60,7 @@ def upload():
         return _page(f"the file is larger than {MAX_UPLOAD // 1024 // 1024} MB; split it", 400)
     if not data.strip():
         return _page("the file is empty", 400)
-    code = (request.form.get("partner") or "").strip()
+    code = (request.form.get("partner") or "").strip().upper()
     partner = None
     if code:
         partner = db.session.scalar(sa.select(Partner).where(Partner.code == code))

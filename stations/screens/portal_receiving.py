@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 
 from stations import nav
 from stations.auth import current_actor, roles_required
+from stations.params import as_id
 from stations.screens.portal import partner_id
 from warehouse import partner_receipt
 from warehouse.cases import CaseLinks
@@ -15,7 +16,7 @@ from warehouse.checklists import CHECKLIST_LABELS, checklist_for
 from warehouse.db import db
 from warehouse.errors import DomainError
 from warehouse.grading import GRADE_LABELS
-from warehouse.models import Destination, Partner, Role, UnitStatus
+from warehouse.models import Partner, Role, UnitStatus
 
 bp = Blueprint("portal_receiving", __name__, url_prefix="/portal/receiving")
 
@@ -33,9 +34,7 @@ def _partner() -> Partner:
 def index():
     """The partner's open returns (when it receives its own)."""
     partner = _partner()
-    rows = []
-    if partner.destination == Destination.PARTNER:
-        rows = partner_receipt.returns_to_receive(db.session, partner)
+    rows = partner_receipt.returns_to_receive(db.session, partner)
     return render_template("portal/receiving.html", partner=partner, returns=rows)
 
 
@@ -68,10 +67,11 @@ def receive(rma: str):
         for name, value in request.form.items():
             if name.startswith("line_"):
                 raw = value.strip() or "0"
-                if not (raw.isascii() and raw.isdigit() and name[5:].isdigit()):
-                    flash(f"{value!r} is not a number of units", "error")
+                line_id = as_id(name[5:])
+                if line_id is None or not (raw.isascii() and raw.isdigit() and len(raw) <= 3):
+                    flash(f"{value[:20]!r} is not a number of units", "error")
                     return redirect(url_for("portal_receiving.show", rma=rma), 303)
-                counts[int(name[5:])] = int(raw)
+                counts[line_id] = int(raw)
         made = partner_receipt.receive(db.session, current_actor("portal"), partner, rma, counts)
     except DomainError as error:
         db.session.rollback()

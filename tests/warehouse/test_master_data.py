@@ -331,3 +331,15 @@ def test_a_deactivated_partner_takes_no_new_orders(app):
     with pytest.raises(InvalidInput, match="deactivated") as caught:
         place_order(db.session, order, ADMIN)
     assert caught.value.field == "lines[0].partner"
+
+
+def test_a_password_link_outlives_a_logout_but_not_its_use(app):
+    user = factories.user(Role.OPERATOR)
+    links = accounts.PasswordLinks("secret")
+    token = links.token(user)
+    accounts.end_sessions(user)  # logging out elsewhere
+    accounts.change_user(db.session, ADMIN, user, role=Role.SUPERVISOR)
+    assert links.user_for(db.session, token).id == user.id
+    accounts.set_password(user, "another long password")
+    with pytest.raises(Conflict, match="used already"):
+        links.user_for(db.session, token)

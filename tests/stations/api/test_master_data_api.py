@@ -221,3 +221,29 @@ def test_tokens_are_listed_with_their_last_use_and_revoked_once(client, admin):
     db.session.commit()
     assert client.get("/api/v1/tokens", headers=auth(other)).status_code == 403
     assert db.session.query(ApiToken).filter(ApiToken.revoked_at.is_not(None)).count() == 1
+
+
+def test_a_partner_channel_withdraws_only_from_its_own_lines(client, admin):
+    """Directive 2011/83/EU Art. 11a through a partner's channel: its lines, never another's."""
+    mine, theirs = factories.partner("MINE"), factories.partner("THEIRS")
+    order = factories.order(
+        [(factories.product(mine), 1), (factories.product(theirs), 1)], delivered_days_ago=2
+    )
+    token = factories.token(Role.PARTNER, mine)
+    db.session.commit()
+    response = client.post(
+        "/api/v1/withdrawals", json={"order_number": order.number}, headers=auth(token)
+    )
+    assert response.status_code == 201, response.get_json()
+    [only] = response.get_json()["returns"]
+    from warehouse.models import ReturnRequest
+
+    assert db.session.query(ReturnRequest).one().partner_id == mine.id
+    assert only["rma"]
+    other_line = next(line for line in order.lines if line.shipment.partner_id == theirs.id)
+    refused = client.post(
+        "/api/v1/withdrawals",
+        json={"order_number": order.number, "lines": [{"line_id": other_line.id, "quantity": 1}]},
+        headers=auth(token),
+    )
+    assert refused.status_code == 404

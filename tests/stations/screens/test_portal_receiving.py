@@ -3,6 +3,8 @@ stations' rules, and they close like the warehouse's; another partner sees none 
 
 from __future__ import annotations
 
+import pytest
+
 from tests import factories
 from tests.helpers import csrf_from, login_as, row_counts
 from warehouse.db import db
@@ -120,4 +122,51 @@ def test_a_bad_count_changes_nothing(app, client):
             f"/portal/receiving/{rma.rma}/receive",
             data={"csrf_token": token, f"line_{rma.lines[0].id}": value},
         )
+    assert row_counts(Unit, Event) == before
+
+
+def test_what_the_partner_keeps_stays_out_of_the_warehouse(app, client):
+    """A unit received at the partner is not the warehouse's to grade or route."""
+    from warehouse import grading, routing
+    from warehouse.errors import Conflict
+
+    partner, rma = _own_return(quantity=1)
+    login_as(client, factories.user(Role.PARTNER, partner))
+    token = csrf_from(client.get(f"/portal/receiving/{rma.rma}").get_data(as_text=True))
+    client.post(
+        f"/portal/receiving/{rma.rma}/receive",
+        data={"csrf_token": token, f"line_{rma.lines[0].id}": "1"},
+    )
+    unit = db.session.query(Unit).filter_by(return_id=rma.id).one()
+    assert unit not in grading.waiting_for_grading(db.session)
+    operator = factories.operator_actor()
+    with pytest.raises(Conflict, match="keeps and grades it"):
+        factories.grade(unit, Grade.NEW)
+    with pytest.raises(Conflict, match="stays there"):
+        routing.plan(db.session, unit.lpn, operator)
+    huge = client.post(
+        f"/portal/receiving/{rma.rma}/receive",
+        data={"csrf_token": token, "line_" + "9" * 5000: "1" * 5000},
+    )
+    assert huge.status_code == 303
+
+
+def test_a_policy_change_moves_no_parcel_already_sent(app, client):
+    """The label's destination is kept on the return: switching to 'partner' later does not
+    let the partner receive a parcel on its way to the warehouse."""
+    partner = factories.partner("LATE")
+    shoe = factories.product(partner)
+    order = factories.order([(shoe, 1)], delivered_days_ago=3)
+    rma = factories.return_request(order)
+    partner.destination = Destination.PARTNER
+    partner.address = "Somewhere 1"
+    db.session.commit()
+    login_as(client, factories.user(Role.PARTNER, partner))
+    assert rma.rma not in client.get("/portal/receiving").get_data(as_text=True)
+    token = csrf_from(client.get("/portal/receiving").get_data(as_text=True))
+    before = row_counts(Unit, Event)
+    client.post(
+        f"/portal/receiving/{rma.rma}/receive",
+        data={"csrf_token": token, f"line_{rma.lines[0].id}": "1"},
+    )
     assert row_counts(Unit, Event) == before
