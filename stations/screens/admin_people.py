@@ -12,7 +12,7 @@ from stations.params import page_number
 from warehouse import accounts, events
 from warehouse.db import db
 from warehouse.errors import DomainError, InvalidInput, NotFound
-from warehouse.models import Partner, Role, Site, User
+from warehouse.models import Event, Partner, Role, Site, User
 from warehouse.reference import LANGUAGES
 
 bp = Blueprint("admin_people", __name__, url_prefix="/admin")
@@ -21,6 +21,18 @@ PAGE = 50
 
 def _links() -> accounts.PasswordLinks:
     return accounts.PasswordLinks(current_app.config["SECRET_KEY"])
+
+
+def _token_history(limit: int = 50) -> list:
+    """The latest tokens made and revoked."""
+    return list(
+        db.session.scalars(
+            sa.select(Event)
+            .where(Event.subject_type == "api_token")
+            .order_by(Event.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def _choices() -> dict:
@@ -183,6 +195,7 @@ def tokens():
     """Every API token with its last use; the form for a new one."""
     return render_template(
         "admin/tokens.html",
+        history=_token_history(),
         tokens=accounts.list_tokens(db.session),
         created=None,
         error=None,
@@ -209,6 +222,7 @@ def create_token():
         db.session.rollback()
         return render_template(
             "admin/tokens.html",
+            history=_token_history(),
             tokens=accounts.list_tokens(db.session),
             created=None,
             error=error,
@@ -217,6 +231,7 @@ def create_token():
     db.session.commit()
     response = render_template(
         "admin/tokens.html",
+        history=_token_history(),
         tokens=accounts.list_tokens(db.session),
         created=secret,
         error=None,

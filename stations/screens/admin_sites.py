@@ -11,7 +11,7 @@ from stations.auth import current_actor, roles_required
 from warehouse import sites
 from warehouse.db import db
 from warehouse.errors import DomainError
-from warehouse.models import Country, Role, Site
+from warehouse.models import Country, Event, Role, Site
 from warehouse.reference import COUNTRIES
 
 bp = Blueprint("admin_sites", __name__, url_prefix="/admin/sites")
@@ -25,7 +25,20 @@ def _page(error: DomainError | None = None, form=None, status: int = 200):
         served=[info.code for info in COUNTRIES],
         error=error,
         form=form or {},
+        history=_history(),
     ), status
+
+
+def _history(limit: int = 50) -> list[Event]:
+    """The latest changes to sites and where countries' returns go."""
+    return list(
+        db.session.scalars(
+            sa.select(Event)
+            .where(Event.subject_type == "site")
+            .order_by(Event.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 @bp.get("")

@@ -251,3 +251,15 @@ def test_a_catalogue_upload_is_imported_in_the_background(app, client, admin, jo
         content_type="multipart/form-data",
     )
     assert empty.status_code == 400
+
+
+def test_site_and_token_changes_show_on_their_pages(client, admin):
+    token = _token(client, "/admin/tokens")
+    client.post("/admin/tokens", data={"csrf_token": token, "label": "shop", "role": "supervisor"})
+    assert "token.created" in client.get("/admin/tokens").get_data(as_text=True)
+    client.post(
+        "/admin/sites/countries/BE",
+        data={"csrf_token": token, "site": "WAL", "return_address": "Punt BE\\nAntwerpen"},
+    )
+    page = client.get("/admin/sites").get_data(as_text=True)
+    assert "country.return_changed" in page
