@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import Flask
@@ -20,6 +21,13 @@ from warehouse.money import format_minor
 from warehouse.printing import site_printers
 
 ROOT = config.ROOT
+
+
+def _local_time(instant, timezone: str) -> str:
+    """An instant as the site's wall clock reads it, with its zone: 2026-12-01 14:05 CET."""
+    if instant is None:
+        return ""
+    return instant.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def create_app(settings: dict[str, Any] | None = None) -> Flask:
@@ -54,6 +62,7 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.jinja_env.filters["money"] = format_minor
     app.jinja_env.filters["urlencode_page"] = _with_page
+    app.jinja_env.filters["local_time"] = _local_time
     app.jinja_env.globals["nav_items"] = nav.nav_items
     app.jinja_env.globals["barcode_svg"] = code128_svg
     # A unit's deadline verdict (with the guarantee that applied), for the case pages.
