@@ -191,6 +191,11 @@ class PasswordLinks:
     secret_key: str
     max_age_seconds: int = PASSWORD_LINK_DAYS * 86400
 
+    @classmethod
+    def from_settings(cls, settings) -> PasswordLinks:
+        """The signer of an app's (or a job's) settings: its SECRET_KEY."""
+        return cls(settings["SECRET_KEY"])
+
     def _serializer(self) -> URLSafeTimedSerializer:
         return URLSafeTimedSerializer(self.secret_key, salt=PASSWORD_LINK_SALT)
 
@@ -343,6 +348,20 @@ def password_mail(
         },
         key=f"password:{user.id}:{token[-24:]}",
     )
+
+
+def invite(session: Session, actor: Actor, settings, **fields) -> User:
+    """A new user (`add_user`'s fields), mailed a link to choose their password; `settings`
+    sign the link and give the public address it points at."""
+    user = add_user(session, actor, **fields)
+    password_mail(
+        session,
+        user,
+        PasswordLinks.from_settings(settings),
+        public_url=settings["PUBLIC_URL"],
+        invite=True,
+    )
+    return user
 
 
 def list_tokens(session: Session, *, include_revoked: bool = True) -> list[ApiToken]:

@@ -648,26 +648,40 @@ def escalate_case(session: Session, actor: events.Actor, case_id: int, *, reason
         admins=[user.email for user in admins],
     )
     for user in admins:
-        queue_mail(
+        _mail_escalation(
             session,
-            template="case_escalated_supervisor",
-            to=user.email,
-            language=user.language,
-            context={
-                "case_id": case.id,
-                "partner": case.partner.name,
-                "rma": case.return_request.rma,
-                "lpn": case.unit.lpn,
-                "days_open": (utcnow() - case.opened_at).days,
-                "proposed_minor": case.proposed_minor,
-                "currency": case.currency,
-                "refund_due_on": case.refund_due_on.isoformat(),
-                "case_path": f"/lookup?q={case.unit.lpn}",
-            },
+            case,
+            user,
+            days_open=(utcnow() - case.opened_at).days,
+            case_path=f"/lookup?q={case.unit.lpn}",
             key=f"case-escalated-by-supervisor:{case.id}:{user.id}:{utcnow().isoformat()}",
         )
     session.flush()
     return case
+
+
+def _mail_escalation(
+    session: Session, case: Case, user: User, *, days_open: int, case_path: str, key: str
+) -> None:
+    """Tell a supervisor or admin of an escalated case, with the page to open it on."""
+    queue_mail(
+        session,
+        template="case_escalated_supervisor",
+        to=user.email,
+        language=user.language,
+        context={
+            "case_id": case.id,
+            "partner": case.partner.name,
+            "rma": case.return_request.rma,
+            "lpn": case.unit.lpn,
+            "days_open": days_open,
+            "proposed_minor": case.proposed_minor,
+            "currency": case.currency,
+            "refund_due_on": case.refund_due_on.isoformat(),
+            "case_path": case_path,
+        },
+        key=key,
+    )
 
 
 # --- reminders, escalation, refund-due risk -------------------------------------------------
@@ -735,22 +749,12 @@ def escalate_due_cases(
                 supervisors=[user.email for user in supervisors],
             )
             for user in supervisors:
-                queue_mail(
+                _mail_escalation(
                     session,
-                    template="case_escalated_supervisor",
-                    to=user.email,
-                    language=user.language,
-                    context={
-                        "case_id": case.id,
-                        "partner": case.partner.name,
-                        "rma": case.return_request.rma,
-                        "lpn": case.unit.lpn,
-                        "days_open": days_open,
-                        "proposed_minor": case.proposed_minor,
-                        "currency": case.currency,
-                        "refund_due_on": case.refund_due_on.isoformat(),
-                        "case_path": f"/cases/{case.id}",
-                    },
+                    case,
+                    user,
+                    days_open=days_open,
+                    case_path=f"/cases/{case.id}",
                     key=f"case-escalated:{case.id}:{user.id}",
                 )
             escalated.append(case.id)

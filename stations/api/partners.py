@@ -185,21 +185,15 @@ def create_partner(body: PartnerIn):
 
 def invite_user(partner: Partner, invite: InviteIn, actor) -> None:
     """The partner's first user, mailed a set-password link."""
-    user = accounts.add_user(
+    accounts.invite(
         db.session,
         actor,
+        current_app.config,
         email=invite.email,
         name=invite.name or "",
         role=Role.PARTNER,
         partner=partner,
         language=partner.language,
-    )
-    accounts.password_mail(
-        db.session,
-        user,
-        accounts.PasswordLinks(current_app.config["SECRET_KEY"]),
-        public_url=current_app.config["PUBLIC_URL"],
-        invite=True,
     )
 
 

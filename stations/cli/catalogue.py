@@ -63,21 +63,15 @@ def create_partner_command(
             },
         )
         if invite_email:
-            user = accounts.add_user(
+            accounts.invite(
                 db.session,
                 CLI,
+                current_app.config,
                 email=invite_email,
                 name=invite_email,
                 role=Role.PARTNER,
                 partner=partner,
                 language=partner.language,
-            )
-            accounts.password_mail(
-                db.session,
-                user,
-                accounts.PasswordLinks(current_app.config["SECRET_KEY"]),
-                public_url=current_app.config["PUBLIC_URL"],
-                invite=True,
             )
     except DomainError as error:
         db.session.rollback()

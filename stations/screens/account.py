@@ -13,16 +13,12 @@ from warehouse.errors import DomainError, InvalidInput
 bp = Blueprint("account", __name__, url_prefix="/account")
 
 
-def _links() -> accounts.PasswordLinks:
-    return accounts.PasswordLinks(current_app.config["SECRET_KEY"])
-
-
 @bp.route("/password/<token>", methods=["GET", "POST"])
 @secret_link_page
 def password(token: str):
     """The form to choose a password; saving it ends the link (and any open sessions)."""
     try:
-        user = _links().user_for(db.session, token)
+        user = accounts.PasswordLinks.from_settings(current_app.config).user_for(db.session, token)
     except DomainError as error:
         return render_template("account/password.html", user=None, problem=error.message), (
             410 if error.status == 409 else 404

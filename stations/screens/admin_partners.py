@@ -144,21 +144,15 @@ def new():
         partner = partners.create_partner(db.session, actor, fields_from(request.form))
         invite = (request.form.get("invite_email") or "").strip()
         if invite:
-            user = accounts.add_user(
+            accounts.invite(
                 db.session,
                 actor,
+                current_app.config,
                 email=invite,
                 name=(request.form.get("invite_name") or "").strip(),
                 role=Role.PARTNER,
                 partner=partner,
                 language=partner.language,
-            )
-            accounts.password_mail(
-                db.session,
-                user,
-                accounts.PasswordLinks(current_app.config["SECRET_KEY"]),
-                public_url=current_app.config["PUBLIC_URL"],
-                invite=True,
             )
     except DomainError as error:
         db.session.rollback()

@@ -19,10 +19,6 @@ bp = Blueprint("admin_people", __name__, url_prefix="/admin")
 PAGE = 50
 
 
-def _links() -> accounts.PasswordLinks:
-    return accounts.PasswordLinks(current_app.config["SECRET_KEY"])
-
-
 def _token_history(limit: int = 50) -> list:
     """The latest tokens made and revoked."""
     return list(
@@ -97,18 +93,16 @@ def invite():
     """Create a user and mail them a link to choose their password."""
     form = request.form
     try:
-        user = accounts.add_user(
+        user = accounts.invite(
             db.session,
             current_actor("admin"),
+            current_app.config,
             email=form.get("email", ""),
             name=form.get("name", ""),
             role=_role(form),
             partner=_by_code(Partner, form.get("partner", ""), "partner"),
             site=_by_code(Site, form.get("site", ""), "site"),
             language=form.get("language", "en"),
-        )
-        accounts.password_mail(
-            db.session, user, _links(), public_url=current_app.config["PUBLIC_URL"], invite=True
         )
     except DomainError as error:
         db.session.rollback()
@@ -181,7 +175,11 @@ def reset(user_id: int):
         flash(f"{person.email} is deactivated: activate them first.", "error")
         return redirect(url_for("admin_people.user", user_id=person.id), 303)
     accounts.password_mail(
-        db.session, person, _links(), public_url=current_app.config["PUBLIC_URL"], invite=False
+        db.session,
+        person,
+        accounts.PasswordLinks.from_settings(current_app.config),
+        public_url=current_app.config["PUBLIC_URL"],
+        invite=False,
     )
     events.record(db.session, current_actor("admin"), "user.password_reset_sent", person)
     db.session.commit()
