@@ -54,6 +54,7 @@ BINS = {
     LocationKind.DONATE: [("BIN-DN-01", 40)],
     LocationKind.RECYCLE: [("BIN-RC-01", 100)],
     LocationKind.RTV: [("PAL-RTV-MIX", 60)],
+    LocationKind.TO_CUSTOMER: [("SHELF-TC-01", 40)],
 }
 
 # Warehouse-wide rules (after each partner's own) and partners' own rules, as typed on screen.

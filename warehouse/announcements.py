@@ -20,11 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from warehouse import codes, guarantees
+from warehouse import codes, guarantees, remedies
 from warehouse.db import lock_row, utcnow
 from warehouse.deadlines import assess, local_date
 from warehouse.errors import Conflict, InvalidInput, NotFound
@@ -35,6 +35,7 @@ from warehouse.models import (
     Order,
     OrderLine,
     Reason,
+    Remedy,
     ReturnLine,
     ReturnRequest,
     ReturnStatus,
@@ -62,6 +63,8 @@ class LineRequest:
     quantity: int
     reason: Reason
     comment: str = ""
+    remedy: Remedy = Remedy.REFUND  # repair / replacement (guarantee), exchange (withdrawal)
+    exchange_sku: str | None = None  # the variant wanted, for an exchange
 
 
 @dataclass
@@ -97,11 +100,14 @@ def find_order(session: Session, number: str, email_or_postcode: str) -> Order:
 
 
 def announced_quantities(session: Session, order: Order) -> dict[int, int]:
-    """Units per order line already on an RMA (minus units found missing at receiving)."""
+    """Units per order line already on an RMA (minus units found missing at receiving and units
+    the customer has again: repaired, replaced or sent back refused)."""
     rows = session.execute(
         sa.select(
             ReturnLine.order_line_id,
-            sa.func.sum(ReturnLine.quantity - ReturnLine.missing_quantity),
+            sa.func.sum(
+                ReturnLine.quantity - ReturnLine.missing_quantity - ReturnLine.sent_back_quantity
+            ),
         )
         .join(OrderLine, OrderLine.id == ReturnLine.order_line_id)
         .where(OrderLine.order_id == order.id)
@@ -174,6 +180,7 @@ def announce(
     by_id = {line.id: line for line in order.lines}
     left = returnable(session, order)
     wanted: dict[int, int] = {}
+    exchange_for: dict[int, object] = {}
     for index, request in enumerate(lines):
         where = f"lines[{index}]"
         line = by_id.get(request.order_line_id)
@@ -195,6 +202,15 @@ def announce(
                 "once the parcel has arrived",
                 field=where,
             )
+        exchange_for[index] = remedies.check_remedy(
+            session,
+            line,
+            order.currency,
+            request.reason,
+            request.remedy,
+            request.exchange_sku,
+            where=where,
+        )
         wanted[line.id] = wanted.get(line.id, 0) + request.quantity
         if wanted[line.id] > left[line.id]:
             already = line.quantity - left[line.id]
@@ -208,9 +224,11 @@ def announce(
     country = session.get(Country, order.country_code)
     site = country.site
     announced_on = local_date(now, site.timezone)
-    by_shipment: dict[int, list[LineRequest]] = {}
-    for request in lines:
-        by_shipment.setdefault(by_id[request.order_line_id].shipment_id, []).append(request)
+    by_shipment: dict[int, list[tuple[int, LineRequest]]] = {}
+    for index, request in enumerate(lines):
+        by_shipment.setdefault(by_id[request.order_line_id].shipment_id, []).append(
+            (index, request)
+        )
 
     result = Announced()
     taken: set[str] = set()
@@ -229,13 +247,16 @@ def announce(
             destination=shipment.partner.destination,  # where the label sends it
         )
         verdicts = {}
-        for request in by_shipment[shipment_id]:
+        for index, request in by_shipment[shipment_id]:
+            exchange = exchange_for[index]
             rma.lines.append(
                 ReturnLine(
                     order_line_id=request.order_line_id,
                     quantity=request.quantity,
                     reason=request.reason,
                     comment=request.comment.strip(),
+                    remedy=request.remedy,
+                    exchange_product_id=exchange.id if exchange is not None else None,
                 )
             )
             verdicts[str(request.order_line_id)] = assess(
@@ -246,6 +267,7 @@ def announce(
                 grace_days=shipment.partner.grace_days,
                 informed=order.withdrawal_informed,
                 guarantee=guarantees.rule_for(order.country_code),
+                extended_months=by_id[request.order_line_id].guarantee_extended_months,
             ).verdict.value
         session.add(rma)
         try:
@@ -263,8 +285,13 @@ def announce(
             source=source,
             verdicts=verdicts,
             lines=[
-                {"order_line_id": r.order_line_id, "quantity": r.quantity, "reason": r.reason.value}
-                for r in by_shipment[shipment_id]
+                {
+                    "order_line_id": r.order_line_id,
+                    "quantity": r.quantity,
+                    "reason": r.reason.value,
+                    "remedy": r.remedy.value,
+                }
+                for _, r in by_shipment[shipment_id]
             ],
         )
         result.returns.append(rma)
@@ -301,6 +328,8 @@ def return_by_rma(session: Session, rma: str, partner_id: int | None = None) -> 
     return found
 
 
+# A carrier's clock may run a little ahead of ours.
+SCAN_CLOCK_SKEW = dt.timedelta(minutes=10)
 TRACKING_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{3,63}$")
 
 
@@ -309,6 +338,9 @@ class ReturnTrackingIn(Input):
 
     tracking_number: Text(64, pattern=TRACKING_PATTERN.pattern) = Field(
         description="4 to 64 letters, digits or dashes, as the carrier prints it"
+    )
+    first_scan_at: AwareDatetime | None = Field(
+        None, description="When the carrier first scanned the parcel (proof of dispatch)"
     )
 
 
@@ -319,16 +351,23 @@ def set_return_tracking(
     actor: Actor,
     *,
     partner_id: int | None = None,
+    first_scan_at: dt.datetime | None = None,
+    now: dt.datetime | None = None,
 ) -> ReturnRequest:
     """Store the carrier's tracking number of the return parcel, so scanning it opens the RMA.
 
     Only while the parcel is still on its way (announced); a number already used by another
-    return is refused, since a scan must lead to exactly one parcel.
+    return is refused, since a scan must lead to exactly one parcel. `first_scan_at`, the
+    carrier's first scan, is kept as the customer's proof of dispatch (Directive 2011/83/EU
+    Art. 13(3)): the earliest one told counts; one in the future is refused.
     """
     found = return_by_rma(session, rma, partner_id=partner_id)
     number = tracking_number
+    if first_scan_at is not None and first_scan_at > (now or utcnow()) + SCAN_CLOCK_SKEW:
+        raise InvalidInput("the first scan cannot be in the future", field="first_scan_at")
     if found.return_tracking_number == number:
-        return found  # the carrier told us twice: nothing changes
+        _record_dispatch_proof(session, found, actor, first_scan_at)
+        return found  # the carrier told us twice: at most the proof is new
     if found.status != ReturnStatus.ANNOUNCED:
         raise Conflict(
             f"{found.rma} has arrived already; its tracking number can no longer change",
@@ -354,4 +393,26 @@ def set_return_tracking(
         after=number,
         site_id=found.site_id,
     )
+    _record_dispatch_proof(session, found, actor, first_scan_at)
     return found
+
+
+def _record_dispatch_proof(
+    session: Session, rma: ReturnRequest, actor: Actor, first_scan_at: dt.datetime | None
+) -> None:
+    if first_scan_at is None or rma.status != ReturnStatus.ANNOUNCED:
+        return
+    if rma.dispatch_proof_at is not None and rma.dispatch_proof_at <= first_scan_at:
+        return
+    before = rma.dispatch_proof_at
+    rma.dispatch_proof_at = first_scan_at.astimezone(dt.UTC)
+    record(
+        session,
+        actor,
+        "return.dispatch_proved",
+        rma,
+        before=before.isoformat() if before else None,
+        after=rma.dispatch_proof_at.isoformat(),
+        site_id=rma.site_id,
+        source="Directive 2011/83/EU Art. 13(3): the refund may no longer be withheld",
+    )

@@ -8,6 +8,7 @@ an event, the ledger entries of an approved refund, and the emails (through the 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 import secrets
@@ -17,17 +18,19 @@ import sqlalchemy as sa
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session, joinedload
 
-from warehouse import events, ledger, outbox
+from warehouse import events, ledger, outbox, remedies
 from warehouse.db import lock_row, utcnow
 from warehouse.errors import Conflict, DomainError, InvalidInput, NotFound
 from warehouse.jobs import periodic
 from warehouse.mail import queue_mail
 from warehouse.models import (
     NO_REFUND_FLAGS,
+    SETTLED_REFUND_STATES,
     Case,
     CaseStatus,
     Outbox,
     RefundState,
+    Remedy,
     ReturnRequest,
     Role,
     Unit,
@@ -36,7 +39,7 @@ from warehouse.models import (
 )
 from warehouse.money import MoneyError, format_minor, parse_amount
 from warehouse.proposals import Outcome, Policy, Proposal, propose
-from warehouse.receiving import assessment_for, reason_of
+from warehouse.receiving import assessment_for, reason_of, refund_due_of
 from warehouse.routing import close_if_done
 
 LINK_SALT = "returnyard.case-decision"
@@ -175,7 +178,7 @@ def settle_after_grading(
     `hold_until`, the partner's case mail waits in the outbox until then, so the station can
     still take the grade back (`warehouse.grading.undo_grade`) before the partner hears of it.
     """
-    if unit.refund_state in (RefundState.APPROVED, RefundState.REJECTED):
+    if unit.refund_state in SETTLED_REFUND_STATES:
         return Settlement(None, unit.refund_state, None, "refund already decided")
     if unit.return_line is None or unit.exception in NO_REFUND_FLAGS:
         # An extra, wrong or foreign unit: it was not sold in this order, nothing to refund
@@ -188,6 +191,18 @@ def settle_after_grading(
     if case is not None and case.status == CaseStatus.OPEN:
         _repropose(session, actor, case, unit, proposal, links, hold_until)
         return Settlement(proposal, RefundState.OPEN, case, "case updated with the new grade")
+    if unit.return_line.remedy != Remedy.REFUND:
+        granted = remedies.grant(
+            session,
+            actor,
+            unit,
+            verdict=assessment_for(unit).verdict,
+            full_refund=proposal.outcome == Outcome.APPROVE and proposal.full,
+        )
+        if granted.granted:
+            return Settlement(proposal, RefundState.REMEDY, None, granted.note)
+        # The customer hears why not with the refund decision.
+        proposal = dataclasses.replace(proposal, grounds=(granted.note, *proposal.grounds))
     if proposal.outcome == Outcome.APPROVE:
         _approve(
             session,
@@ -379,7 +394,7 @@ def _open_case(
         currency=proposal.currency,
         original_minor=proposal.original_minor,
         proposed_minor=proposal.proposed_minor,
-        refund_due_on=rma.refund_due_on or _due_on(rma),
+        refund_due_on=rma.refund_due_on or refund_due_of(rma),
         nonce=secrets.token_hex(16),
     )
     session.add(case)
@@ -477,12 +492,6 @@ def _mail_case(
         key=key,
         available_at=available_at,
     )
-
-
-def _due_on(rma: ReturnRequest) -> dt.date:
-    from warehouse.deadlines import refund_due_on
-
-    return refund_due_on(rma.announced_on, rma.received_on)
 
 
 # --- the partner's decision -----------------------------------------------------------------

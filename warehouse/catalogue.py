@@ -60,6 +60,7 @@ COLUMNS = (
     "category",
     "weight_grams",
     "serial_tracked",
+    "style",
     *PRICE_COLUMNS,
 )
 REQUIRED = ("sku", "gtin", "title", "category")
@@ -93,6 +94,9 @@ class ProductFields(Input):
     category: code_of(Category, lower=True)
     weight_grams: int | None = Field(None, ge=0, le=1_000_000)
     serial_tracked: bool = Field(False, description="Receiving scans each unit's serial")
+    style: Text(64) | None = Field(
+        None, description="Style code the product's sizes and colours share (for exchanges)"
+    )
     prices: list[PriceFields] = Field(min_length=1, max_length=len(MINOR_DIGITS))
 
     @field_validator("partner", mode="after")
@@ -195,6 +199,7 @@ class _Catalogue:
         product.category = item.category
         product.weight_grams = item.weight_grams
         product.serial_tracked = item.serial_tracked
+        product.style = item.style or None
         prices = {price.currency: price for price in product.prices}
         for given in item.prices:
             row = prices.get(str(given.currency))
@@ -222,6 +227,7 @@ def _fields_of(product: Product) -> tuple:
         product.category,
         product.weight_grams,
         product.serial_tracked,
+        product.style,
         tuple(sorted((p.currency, p.price_minor, p.min_price_minor) for p in product.prices)),
     )
 
@@ -301,6 +307,8 @@ def _row_fields(values: dict[str, str], partner_code: str | None) -> dict[str, A
     if tracked not in _TRUE | _FALSE:
         raise InvalidInput(f"{tracked!r} is not yes or no", field="serial_tracked")
     row["serial_tracked"] = tracked in _TRUE
+    if values.get("style"):
+        row["style"] = values["style"]
     prices = []
     for currency in MINOR_DIGITS:
         price_column, floor_column = f"price_{currency.lower()}", f"min_price_{currency.lower()}"

@@ -20,6 +20,7 @@ import secrets
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CHECK_SYMBOLS = ALPHABET + "*~$=U"  # 37 symbols: Crockford's check alphabet
 RMA_PREFIX = "RMA-"
+PARCEL_PREFIX = "CP-"
 LPN_PREFIX = "LP"
 RMA_BODY = 6
 LPN_BODY = 8
@@ -54,6 +55,12 @@ def new_rma() -> str:
     """A fresh random RMA number (uniqueness is the caller's unique index)."""
     body = _random_body(RMA_BODY)
     return f"{RMA_PREFIX}{body}{check_symbol(body)}"
+
+
+def new_parcel_code() -> str:
+    """A fresh code for a parcel to a customer (`CP-` + 6 symbols + check), its label barcode."""
+    body = _random_body(RMA_BODY)
+    return f"{PARCEL_PREFIX}{body}{check_symbol(body)}"
 
 
 def new_lpn() -> str:

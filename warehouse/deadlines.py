@@ -87,10 +87,21 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def refund_due_on(announced_on: dt.date, received_on: dt.date | None) -> dt.date:
-    """The later of (announcement + 14 days) and the day the goods came back."""
+def refund_due_on(
+    announced_on: dt.date, received_on: dt.date | None, dispatch_proof_on: dt.date | None = None
+) -> dt.date:
+    """The day the refund is due: 14 days from the notice (Directive 2011/83/EU Art. 13(1)),
+    later only while the refund may be withheld, i.e. until the goods are back or the customer
+    proved they sent them, whichever comes first (Art. 13(3))."""
     due = announced_on + dt.timedelta(days=REFUND_DAYS)
-    return max(due, received_on) if received_on else due
+    back = [day for day in (received_on, dispatch_proof_on) if day is not None]
+    return max(due, min(back)) if back else due
+
+
+def refund_may_be_withheld(received_on: dt.date | None, dispatch_proof_on: dt.date | None) -> bool:
+    """Whether the trader may still hold the refund back: neither the goods nor a proof of their
+    dispatch (a carrier's first scan) has arrived (Directive 2011/83/EU Art. 13(3))."""
+    return received_on is None and dispatch_proof_on is None
 
 
 def assess(
@@ -104,19 +115,24 @@ def assess(
     grace_days: int = 0,
     informed: bool = True,
     guarantee: GuaranteeRule = EU_FLOOR,
+    extended_months: int = 0,
+    dispatch_proof_on: dt.date | None = None,
 ) -> Assessment:
     """Judge one return: `notice_on` is the day the customer told us (announcement, or the day
     an unannounced parcel arrived); windows run from the delivery date of the shipment.
 
     A partner may lengthen the 14-day window, never shorten it. A customer never told of the
     right of withdrawal gets 12 months more. Guarantee reasons are covered for the order's
-    country's guarantee (`warehouse.guarantees`; 2 years at least).
+    country's guarantee (`warehouse.guarantees`; 2 years at least), plus `extended_months`
+    after a repair (Directive (EU) 2019/771 Art. 10(1a)).
     """
     if window_days < WITHDRAWAL_DAYS:
         raise ValueError(f"a return window cannot be shorter than {WITHDRAWAL_DAYS} days")
     if grace_days < 0:
         raise ValueError("grace days cannot be negative")
-    due = refund_due_on(announced_on or notice_on, received_on)
+    if extended_months < 0:
+        raise ValueError("a guarantee extension cannot be negative")
+    due = refund_due_on(announced_on or notice_on, received_on, dispatch_proof_on)
 
     if delivered_on is None:
         # The carrier has not confirmed delivery: no period has started running yet.
@@ -127,7 +143,7 @@ def assess(
     if not informed:
         window_end = add_months(window_end, UNINFORMED_EXTENSION_MONTHS)
     grace_end = window_end + dt.timedelta(days=grace_days)
-    guarantee_end = add_months(delivered_on, 12 * guarantee.years)
+    guarantee_end = add_months(delivered_on, 12 * guarantee.years + extended_months)
     presumption_end = add_months(delivered_on, round(12 * guarantee.presumption_years))
 
     if reason in GUARANTEE_REASONS and notice_on <= guarantee_end:

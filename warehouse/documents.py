@@ -5,16 +5,7 @@ from __future__ import annotations
 from labels.return_label import ReturnLabel
 from labels.unit_label import UnitLabel
 from warehouse.announcements import REASON_LABELS
-from warehouse.models import Destination, ReturnRequest, Unit
-
-
-def _customer_address(rma: ReturnRequest) -> str:
-    order = rma.order
-    lines = [order.customer_name, *order.customer_address.splitlines()]
-    if order.customer_postcode and order.customer_postcode not in order.customer_address:
-        lines.append(order.customer_postcode)
-    lines.append(order.country.name)
-    return "\n".join(line for line in lines if line.strip())
+from warehouse.models import CustomerParcel, Destination, ParcelPurpose, ReturnRequest, Unit
 
 
 def _partner_address(rma: ReturnRequest) -> str:
@@ -45,7 +36,7 @@ def return_label_for(rma: ReturnRequest) -> ReturnLabel:
         rma=rma.rma,
         order_number=rma.order.number,
         ship_to=ship_to,
-        ship_from=_customer_address(rma),
+        ship_from=rma.order.postal_address,
         lines=_lines(rma),
     )
 
@@ -84,4 +75,37 @@ def unit_label_for(unit: Unit) -> UnitLabel:
         partner=unit.partner.name,
         received_on=(unit.return_request.received_on or unit.received_at.date()).isoformat(),
         flags=tuple(flags),
+    )
+
+
+_PARCEL_NOTES = {
+    ParcelPurpose.REPAIR: "Your item, repaired free of charge under the legal guarantee.",
+    ParcelPurpose.REPLACEMENT: "A new item replacing the one you returned under the guarantee.",
+    ParcelPurpose.EXCHANGE: "The item you chose in exchange for your return.",
+    ParcelPurpose.REJECTED: "Your returned item, sent back: its return was not refunded.",
+}
+
+
+def parcel_label_for(parcel: CustomerParcel) -> ReturnLabel:
+    """The label of a parcel from the site to a customer; its code is the barcode."""
+    product = parcel.product
+    what = {
+        ParcelPurpose.REPAIR: "repaired",
+        ParcelPurpose.REPLACEMENT: "replacement",
+        ParcelPurpose.EXCHANGE: "exchange",
+        ParcelPurpose.REJECTED: "returned",
+    }[parcel.purpose]
+    return ReturnLabel(
+        rma=parcel.code,
+        order_number=parcel.order.number,
+        ship_to=parcel.ship_to,
+        ship_from=f"{parcel.site.name}\n{parcel.site.address}",
+        lines=((product.sku, product.title, 1, what),),
+        title="Parcel to customer",
+        note=_PARCEL_NOTES[parcel.purpose],
+        instructions=(
+            "Pack the item with its accessories in a sturdy box.",
+            "Tape this label flat on the largest side; cover old labels.",
+            "Scan the carrier's tracking number into the station when it leaves.",
+        ),
     )

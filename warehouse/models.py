@@ -64,6 +64,24 @@ GUARANTEE_REASONS = frozenset(
 )
 
 
+class Remedy(enum.StrEnum):
+    """What the customer asks for a returned line. For a lack of conformity the consumer chooses
+    repair or replacement, else a refund (Directive (EU) 2019/771 Art. 13(2) and 13(4)); for a
+    withdrawal, an exchange for another variant of the same partner's product (SPEC)."""
+
+    REFUND = "refund"
+    REPAIR = "repair"
+    REPLACEMENT = "replacement"
+    EXCHANGE = "exchange"
+
+
+class RejectedReturns(enum.StrEnum):
+    """What happens to the goods of a return whose refund the partner rejected."""
+
+    SEND_BACK = "send_back"  # the customer's property: back to them, at the partner's cost
+    KEEP = "keep"  # the partner keeps them (routed like any other unit)
+
+
 class ApprovalMode(enum.StrEnum):
     """Whether full refunds are approved at once or the partner is asked."""
 
@@ -127,6 +145,11 @@ class RefundState(enum.StrEnum):
     OPEN = "open"  # proposed, waiting for the partner (a case)
     APPROVED = "approved"  # full or partial amount approved
     REJECTED = "rejected"
+    REMEDY = "remedy"  # no money: repaired, replaced or exchanged instead (see Remedy)
+
+
+# Refund states a unit can close with: the customer's claim is settled.
+SETTLED_REFUND_STATES = (RefundState.APPROVED, RefundState.REJECTED, RefundState.REMEDY)
 
 
 class UnitException(enum.StrEnum):
@@ -223,6 +246,12 @@ class Partner(db.Model):
     out_of_window: Mapped[OutOfWindowPolicy] = mapped_column(
         _enum(OutOfWindowPolicy, "out_of_window_policy"), default=OutOfWindowPolicy.CONSULT
     )
+    # The goods of a return whose refund was rejected: back to the customer, or kept.
+    rejected_returns: Mapped[RejectedReturns] = mapped_column(
+        _enum(RejectedReturns, "rejected_returns"),
+        default=RejectedReturns.SEND_BACK,
+        server_default=RejectedReturns.SEND_BACK.value,
+    )
     # Diminished-value deduction on the refund, basis points per grade: {"used": 1000, ...}.
     refund_deduction_bp: Mapped[dict[str, int]] = mapped_column(sa.JSON, default=dict)
     # Resale discount off the original price, basis points per grade.
@@ -259,6 +288,9 @@ class Product(db.Model):
     stock: Mapped[int] = mapped_column(default=0)
     # Units carry a serial number / IMEI that receiving scans (electronics always do).
     serial_tracked: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # The partner's style (model) code its sizes and colours share: a customer may exchange a
+    # withdrawn item for another product of the same style.
+    style: Mapped[str | None] = mapped_column(sa.String(64))
 
     partner: Mapped[Partner] = relationship()
     prices: Mapped[list[ProductPrice]] = relationship(
@@ -322,6 +354,15 @@ class Order(db.Model):
         """What its lines cost, minor units of the order currency."""
         return sum(line.total_minor for line in self.lines)
 
+    @property
+    def postal_address(self) -> str:
+        """The customer's address as a label prints it: name, street lines, postcode, country."""
+        lines = [self.customer_name, *self.customer_address.splitlines()]
+        if self.customer_postcode and self.customer_postcode not in self.customer_address:
+            lines.append(self.customer_postcode)
+        lines.append(self.country.name)
+        return "\n".join(line for line in lines if line.strip())
+
 
 class Shipment(db.Model):
     """One partner's part of an order: one parcel, its own tracking number and delivery date."""
@@ -365,6 +406,9 @@ class OrderLine(db.Model):
     unit_price_minor: Mapped[int]
     # Serial numbers / IMEIs shipped, when the partner told us (electronics).
     serial_numbers: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    # Months added to the legal guarantee of these goods: 12 once they came back repaired
+    # (Directive (EU) 2019/771 Art. 10(1a), inserted by Directive (EU) 2024/1799 Art. 16).
+    guarantee_extended_months: Mapped[int] = mapped_column(default=0, server_default="0")
 
     order: Mapped[Order] = relationship(back_populates="lines")
     shipment: Mapped[Shipment] = relationship(back_populates="lines")
@@ -426,6 +470,9 @@ class ReturnRequest(db.Model):
     )
     # The customer's withdrawal from the contract this return carries out, if it came as one.
     withdrawal_id: Mapped[int | None] = mapped_column(sa.ForeignKey("withdrawal.id"), index=True)
+    # The carrier's first scan of the return parcel: proof the goods were sent back, after which
+    # a withdrawal's refund may no longer be withheld (Directive 2011/83/EU Art. 13(3)).
+    dispatch_proof_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     withdrawal: Mapped[Withdrawal | None] = relationship()
     order: Mapped[Order] = relationship()
@@ -457,9 +504,18 @@ class ReturnLine(db.Model):
     comment: Mapped[str] = mapped_column(sa.Text, default="")
     # Units the operator declared missing from the parcel at receiving.
     missing_quantity: Mapped[int] = mapped_column(default=0)
+    # What the customer asked for (refund, repair, replacement, exchange) and, for an exchange,
+    # the variant they want instead.
+    remedy: Mapped[Remedy] = mapped_column(
+        _enum(Remedy, "remedy"), default=Remedy.REFUND, server_default=Remedy.REFUND.value
+    )
+    exchange_product_id: Mapped[int | None] = mapped_column(sa.ForeignKey("product.id"))
+    # Units the customer has again (repaired, replaced or sent back refused): announceable again.
+    sent_back_quantity: Mapped[int] = mapped_column(default=0, server_default="0")
 
     return_request: Mapped[ReturnRequest] = relationship(back_populates="lines")
     order_line: Mapped[OrderLine] = relationship()
+    exchange_product: Mapped[Product | None] = relationship()
     units: Mapped[list[Unit]] = relationship(back_populates="return_line", order_by="Unit.id")
 
 
@@ -803,10 +859,14 @@ class Disposition(enum.StrEnum):
     RECYCLE = "recycle"
     DESTROY = "destroy"
     QUARANTINE = "quarantine"
+    TO_CUSTOMER = "to_customer"  # repaired or refused: the customer's item goes back to them
 
 
-# Outcomes a rule may name (quarantine is only for items of another marketplace).
-RULE_OUTCOMES = tuple(d for d in Disposition if d != Disposition.QUARANTINE)
+# Outcomes a rule may name: quarantine is only for items of another marketplace, and what goes
+# back to the customer follows from the remedy or the partner's policy, never from a rule.
+RULE_OUTCOMES = tuple(
+    d for d in Disposition if d not in (Disposition.QUARANTINE, Disposition.TO_CUSTOMER)
+)
 
 
 class DispositionRule(db.Model):
@@ -852,6 +912,7 @@ class LocationKind(enum.StrEnum):
     QUARANTINE = "quarantine"
     DONATE = "donate"
     RECYCLE = "recycle"
+    TO_CUSTOMER = "to_customer"  # the repair bench / outgoing shelf for parcels to customers
 
 
 class Location(db.Model):
@@ -1269,3 +1330,55 @@ class Withdrawal(db.Model):
     lines: Mapped[list[dict]] = mapped_column(sa.JSON, default=list)  # order line, quantity
 
     order: Mapped[Order] = relationship()
+
+
+# --- EU law: remedies beyond refund and refused returns --------------------------------------
+
+
+class ParcelPurpose(enum.StrEnum):
+    """Why the warehouse sends a parcel to a customer."""
+
+    REPAIR = "repair"  # their own item, repaired (Directive 2019/771 Art. 13(2), 14)
+    REPLACEMENT = "replacement"  # a new one of the same product (Art. 13(2), 14)
+    EXCHANGE = "exchange"  # another variant of the partner's product, instead of a refund
+    REJECTED = "rejected"  # their own item: the refund was refused, the goods are theirs
+
+
+class ParcelStatus(enum.StrEnum):
+    """Where an outgoing customer parcel stands."""
+
+    WAITING = "waiting"  # to repair / pick, label and pack
+    SHIPPED = "shipped"
+
+
+class CustomerParcel(db.Model):
+    """A parcel from the warehouse to a customer: a repaired, replacement, exchanged or refused
+    item. `unit_id` is the returned unit it answers; `product_id` what goes in the box."""
+
+    __tablename__ = "customer_parcel"
+    __table_args__ = (sa.Index("ix_customer_parcel_site_status", "site_id", "status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    purpose: Mapped[ParcelPurpose] = mapped_column(_enum(ParcelPurpose, "parcel_purpose"))
+    status: Mapped[ParcelStatus] = mapped_column(
+        _enum(ParcelStatus, "parcel_status"), default=ParcelStatus.WAITING
+    )
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"), unique=True)
+    return_id: Mapped[int] = mapped_column(sa.ForeignKey("return_request.id"), index=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("order.id"), index=True)
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("partner.id"), index=True)
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id"))
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id"))
+    ship_to: Mapped[str] = mapped_column(sa.Text)  # the customer's address when it was made
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    tracking_number: Mapped[str | None] = mapped_column(sa.String(64))
+    repair_note: Mapped[str] = mapped_column(sa.Text, default="")
+    shipped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    shipped_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+
+    unit: Mapped[Unit] = relationship()
+    product: Mapped[Product] = relationship()
+    order: Mapped[Order] = relationship()
+    return_request: Mapped[ReturnRequest] = relationship()
+    partner: Mapped[Partner] = relationship()
+    site: Mapped[Site] = relationship()

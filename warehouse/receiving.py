@@ -58,10 +58,10 @@ class WrongSite(Conflict):
 
 def line_verdict(rma: ReturnRequest, line: ReturnLine) -> Assessment:
     """The deadline verdict of one line of the parcel."""
-    return return_verdict(rma, line.reason)
+    return return_verdict(rma, line.reason, line.order_line.guarantee_extended_months)
 
 
-def return_verdict(rma: ReturnRequest, reason: Reason) -> Assessment:
+def return_verdict(rma: ReturnRequest, reason: Reason, extended_months: int = 0) -> Assessment:
     """The deadline verdict of a return for one reason: windows from the shipment's delivery in
     the site's time zone, notice on the announcement (or, for an unannounced parcel, the day it
     arrived)."""
@@ -77,7 +77,19 @@ def return_verdict(rma: ReturnRequest, reason: Reason) -> Assessment:
         grace_days=rma.partner.grace_days,
         informed=rma.order.withdrawal_informed,
         guarantee=guarantees.rule_for(rma.order.country_code),
+        extended_months=extended_months,
+        dispatch_proof_on=dispatch_proof_on(rma),
     )
+
+
+def dispatch_proof_on(rma: ReturnRequest) -> dt.date | None:
+    """The site day the carrier first scanned the return parcel (proof of dispatch), if known."""
+    return local_date(rma.dispatch_proof_at, rma.site.timezone) if rma.dispatch_proof_at else None
+
+
+def refund_due_of(rma: ReturnRequest) -> dt.date:
+    """The return's refund-due date from its notice, arrival and proof of dispatch."""
+    return refund_due_on(rma.announced_on, rma.received_on, dispatch_proof_on(rma))
 
 
 def reason_of(unit: Unit) -> Reason:
@@ -87,7 +99,9 @@ def reason_of(unit: Unit) -> Reason:
 
 def assessment_for(unit: Unit) -> Assessment:
     """The deadline verdict of a unit's return, by calendar day in the site's time zone."""
-    return return_verdict(unit.return_request, reason_of(unit))
+    line = unit.return_line
+    extended = line.order_line.guarantee_extended_months if line is not None else 0
+    return return_verdict(unit.return_request, reason_of(unit), extended)
 
 
 def verdict_of(rma: ReturnRequest) -> Assessment:
@@ -375,7 +389,7 @@ def _mark_received(session: Session, rma: ReturnRequest, actor: Actor, now: dt.d
     rma.status = ReturnStatus.RECEIVED
     rma.received_at = now
     rma.received_on = local_date(now, rma.site.timezone)
-    rma.refund_due_on = refund_due_on(rma.announced_on, rma.received_on)
+    rma.refund_due_on = refund_due_of(rma)
     verdict = verdict_of(rma)
     record(
         session,

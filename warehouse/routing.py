@@ -5,7 +5,12 @@ pallet (`put_away`). Put-away refuses a target of the wrong kind, of another sit
 partner (RTV pallets) or that is full, refuses a second route for a routed unit, and answers a
 re-scan of the same put-away with the same result. Effects per route: restock raises the SKU's
 stock with a ledger entry; resale lists the unit at its discounted price; refurbish sends the
-unit back to grading; RTV and destroy add it to the open batch.
+unit back to grading; RTV and destroy add it to the open batch; to-customer (a unit to repair
+and send back, or a refused return going back) makes its waiting parcel to the customer.
+
+Which units go back to the customer is decided here, before any rule (`to_customer`): the
+customer chose a repair (Directive (EU) 2019/771 Art. 13(2)), or the partner refused the refund
+and its policy sends refused goods back (they are still the customer's).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
-from warehouse import espr, resale, rules
+from warehouse import espr, parcels, resale, rules
 from warehouse.batches import add_unit, open_batch
 from warehouse.checklists import missing_before_sale
 from warehouse.db import utcnow
@@ -23,15 +28,22 @@ from warehouse.deadlines import local_date
 from warehouse.errors import Conflict, InvalidInput, UnknownBarcode
 from warehouse.events import Actor, record
 from warehouse.models import (
+    NO_REFUND_FLAGS,
     PARTNER_PORTAL_STATION,
+    SETTLED_REFUND_STATES,
     BatchKind,
+    CustomerParcel,
     Disposition,
     Listing,
     Location,
     LocationKind,
+    ParcelPurpose,
+    ParcelStatus,
     Placement,
     Product,
     RefundState,
+    RejectedReturns,
+    Remedy,
     ReturnLine,
     ReturnRequest,
     ReturnStatus,
@@ -70,6 +82,7 @@ class PutAway:
     disposition: Disposition
     repeated: bool = False  # the same put-away scanned again: nothing changed
     listing: Listing | None = None
+    parcel: CustomerParcel | None = None  # to-customer: the parcel to label and ship
     closed: bool = False
 
 
@@ -131,6 +144,9 @@ def route_for(session: Session, unit: Unit) -> rules.Route:
         why = "item of another marketplace" if not unit.quarantined else "sent to quarantine"
         quarantine = rules.Rule(Disposition.QUARANTINE, label=why)
         return rules.Route(Disposition.QUARANTINE, quarantine)
+    back = to_customer(unit)
+    if back is not None:
+        return rules.Route(Disposition.TO_CUSTOMER, rules.Rule(Disposition.TO_CUSTOMER, label=back))
     table = rules.ordered(session, unit.partner_id)
     quota_ids = [rule.id for rule in table if rule.monthly_quota is not None]
     used: dict[int, int] = {}
@@ -150,6 +166,22 @@ def route_for(session: Session, unit: Unit) -> rules.Route:
         resale_discount_bp=unit.partner.resale_discount_bp or {},
         quota_used=used,
     )
+
+
+def to_customer(unit: Unit) -> str | None:
+    """Why the unit goes back to its customer, or None: a repair the customer chose and was
+    granted, or a refused refund whose partner sends refused goods back. Extra, wrong and
+    foreign items were never the customer's purchase and follow the rules."""
+    if unit.return_line is None or unit.exception in NO_REFUND_FLAGS:
+        return None
+    if unit.refund_state == RefundState.REMEDY and unit.return_line.remedy == Remedy.REPAIR:
+        return "repair and return to the customer"
+    if (
+        unit.refund_state == RefundState.REJECTED
+        and unit.partner.rejected_returns == RejectedReturns.SEND_BACK
+    ):
+        return "refund refused: back to the customer"
+    return None
 
 
 def quarantine(session: Session, actor: Actor, unit: Unit) -> None:
@@ -352,6 +384,13 @@ def _apply(
         _restock(session, unit, actor)
     elif outcome == Disposition.RESALE:
         result.listing = _list_for_resale(session, unit, route)
+    elif outcome == Disposition.TO_CUSTOMER:
+        purpose = (
+            ParcelPurpose.REPAIR
+            if unit.refund_state == RefundState.REMEDY
+            else ParcelPurpose.REJECTED
+        )
+        result.parcel = parcels.new_parcel(session, unit, purpose)
     elif outcome in (Disposition.RTV, Disposition.DESTROY):
         kind = BatchKind.RTV if outcome == Disposition.RTV else BatchKind.DESTRUCTION
         add_unit(
@@ -461,8 +500,16 @@ def close_if_done(session: Session, unit: Unit, actor: Actor) -> bool:
     """
     if unit.status != UnitStatus.ROUTED:
         return False
-    if unit.refund_state not in (RefundState.APPROVED, RefundState.REJECTED):
+    if unit.refund_state not in SETTLED_REFUND_STATES:
         return False
+    if (
+        unit.disposition == Disposition.TO_CUSTOMER
+        and session.scalar(
+            sa.select(CustomerParcel.status).where(CustomerParcel.unit_id == unit.id)
+        )
+        != ParcelStatus.SHIPPED
+    ):
+        return False  # it closes when its parcel leaves
     now = utcnow()
     unit.status = UnitStatus.CLOSED
     unit.closed_at = now

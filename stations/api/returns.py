@@ -20,13 +20,14 @@ from warehouse import announcements
 from warehouse.announcements import MAX_COMMENT, LineRequest, ReturnTrackingIn
 from warehouse.cases import RefundSummary, refund_summary
 from warehouse.db import db
-from warehouse.deadlines import Verdict
+from warehouse.deadlines import Verdict, refund_may_be_withheld
 from warehouse.errors import InvalidInput, NotFound
 from warehouse.models import (
     Grade,
     Order,
     Reason,
     RefundState,
+    Remedy,
     ReturnRequest,
     ReturnStatus,
     Role,
@@ -34,7 +35,7 @@ from warehouse.models import (
     UnitStatus,
 )
 from warehouse.money import Currency
-from warehouse.receiving import verdict_of
+from warehouse.receiving import dispatch_proof_on, verdict_of
 from warehouse.validation import Input, OptionalText, Text
 
 API_ROLES = (Role.SUPERVISOR, Role.PARTNER)
@@ -49,6 +50,14 @@ class ReturnLineIn(Input):
     quantity: StrictInt = Field(ge=1, description="At most what was ordered minus announced")
     reason: Reason
     comment: str = Field("", max_length=MAX_COMMENT)
+    remedy: Remedy = Field(
+        Remedy.REFUND,
+        description="refund; repair or replacement for a guarantee reason (Directive (EU) "
+        "2019/771 Art. 13); exchange for another reason (send `exchange_sku`)",
+    )
+    exchange_sku: OptionalText(64) = Field(
+        None, description="For an exchange: the SKU wanted instead (same style, same price)"
+    )
 
 
 class ReturnIn(Input):
@@ -69,6 +78,8 @@ class ReturnLineOut(BaseModel):
     missing_quantity: int = Field(description="Declared missing from the parcel at receiving")
     reason: Reason
     comment: str
+    remedy: Remedy
+    exchange_sku: str | None
 
 
 class RefundOut(BaseModel):
@@ -116,6 +127,13 @@ class ReturnOut(BaseModel):
     announced_on: dt.date
     received_on: dt.date | None
     refund_due_on: dt.date | None
+    dispatch_proof_at: dt.datetime | None = Field(
+        description="The carrier's first scan of the return parcel (proof of dispatch)"
+    )
+    refund_may_be_withheld: bool = Field(
+        description="Neither the goods nor a proof of dispatch are here yet: the refund may "
+        "wait (Directive 2011/83/EU Art. 13(3))"
+    )
     parcel_damaged: bool
     return_tracking_number: str | None
     verdict: Verdict
@@ -137,6 +155,8 @@ class ReturnOut(BaseModel):
             announced_on=rma.announced_on,
             received_on=rma.received_on,
             refund_due_on=rma.refund_due_on,
+            dispatch_proof_at=rma.dispatch_proof_at,
+            refund_may_be_withheld=refund_may_be_withheld(rma.received_on, dispatch_proof_on(rma)),
             parcel_damaged=rma.parcel_damaged,
             return_tracking_number=rma.return_tracking_number,
             verdict=verdict_of(rma).verdict,
@@ -150,6 +170,8 @@ class ReturnOut(BaseModel):
                     missing_quantity=line.missing_quantity,
                     reason=line.reason,
                     comment=line.comment,
+                    remedy=line.remedy,
+                    exchange_sku=line.exchange_product.sku if line.exchange_product else None,
                 )
                 for line in rma.lines
             ],
@@ -204,6 +226,8 @@ def _line_requests(order: Order, body: ReturnIn) -> list[LineRequest]:
                 quantity=raw.quantity,
                 reason=raw.reason,
                 comment=raw.comment,
+                remedy=raw.remedy,
+                exchange_sku=raw.exchange_sku,
             )
         )
     return requests
@@ -269,7 +293,9 @@ def get_return(rma: str):
     description=(
         "For the channel or carrier: once stored, scanning the parcel's tracking number at "
         "receiving opens its RMA. Allowed while the return is announced; a number used by "
-        "another return is refused (409)."
+        "another return is refused (409). `first_scan_at`, the carrier's first scan, is the "
+        "customer's proof of dispatch: from then the refund may no longer be withheld "
+        "(Directive 2011/83/EU Art. 13(3))."
     ),
     body=ReturnTrackingIn,
     answers={200: Answer("The return with its tracking number", ReturnOut)},
@@ -278,7 +304,12 @@ def get_return(rma: str):
 def set_return_tracking(rma: str, body: ReturnTrackingIn):
     """The carrier's tracking number of the return parcel (scanning it then opens the RMA)."""
     found = announcements.set_return_tracking(
-        db.session, rma, body.tracking_number, api_actor(), partner_id=partner_scope()
+        db.session,
+        rma,
+        body.tracking_number,
+        api_actor(),
+        partner_id=partner_scope(),
+        first_scan_at=body.first_scan_at,
     )
     db.session.commit()
     return answer(ReturnOut.of(found))

@@ -1,6 +1,6 @@
 """The screens people use, one module (and one blueprint) per screen.
 
-Warehouse stations (`receive`, `grade`, `route`), supervisor screens (`cases`, `rules`,
+Warehouse stations (`receive`, `grade`, `route`, `dispatch` to customers), supervisor screens (`cases`, `rules`,
 `batches` with locations, `exports`, `jobs`, `mailbox`), the partner `portal`, the public
 `customer` return pages and `caselinks` (a partner's one-click decision links), plus `home`
 and the `photos` they all show.
@@ -23,6 +23,7 @@ from stations.screens import (
     customer,
     dashboard,
     disclosure,
+    dispatch,
     exceptions,
     exports,
     grade,
@@ -53,6 +54,7 @@ SCREENS = (
     grade,
     photos,
     route,
+    dispatch,
     rules,
     portal,
     portal_catalogue,

@@ -1,0 +1,222 @@
+"""The to-customer station: parcels from the warehouse to customers leave here.
+
+A parcel waits (`CustomerParcel`, made by `warehouse.remedies` for a replacement or exchange, by
+`warehouse.routing` for a repaired or refused unit put on the to-customer shelf) until an
+operator has repaired or picked the item, printed its label and packed it. Shipping (`ship`)
+records the tracking number, mails the customer, makes the order line announceable again (the
+customer has the goods again) and, after a repair, extends the line's guarantee by 12 months
+once (Directive (EU) 2019/771 Art. 10(1a), inserted by Directive (EU) 2024/1799 Art. 16).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, joinedload
+
+from warehouse import codes, events
+from warehouse.db import utcnow
+from warehouse.deadlines import add_months
+from warehouse.errors import Conflict, InvalidInput, NotFound
+from warehouse.mail import queue_mail
+from warehouse.models import (
+    CustomerParcel,
+    Disposition,
+    OrderLine,
+    ParcelPurpose,
+    ParcelStatus,
+    Placement,
+    ReturnLine,
+    Unit,
+)
+from warehouse.receiving import assessment_for
+from warehouse.routing import close_if_done
+
+# Directive (EU) 2019/771 Art. 10(1a) (Directive (EU) 2024/1799 Art. 16): once, 12 months.
+REPAIR_EXTENSION_MONTHS = 12
+REPAIR_NOTE_MIN = 5
+REPAIR_NOTE_MAX = 1000
+TRACKING_MAX = 64
+
+PURPOSE_LABELS = {
+    ParcelPurpose.REPAIR: "repaired item",
+    ParcelPurpose.REPLACEMENT: "replacement",
+    ParcelPurpose.EXCHANGE: "exchange",
+    ParcelPurpose.REJECTED: "refused return sent back",
+}
+
+
+def find_parcel(session: Session, code: str, actor: events.Actor) -> CustomerParcel:
+    """A parcel by its code or by the LPN of the unit it answers; another site's is unknown."""
+    wanted = codes.normalise(code)
+    query = sa.select(CustomerParcel).options(
+        joinedload(CustomerParcel.unit), joinedload(CustomerParcel.product)
+    )
+    if wanted.startswith(codes.PARCEL_PREFIX):
+        parcel = session.scalar(query.where(CustomerParcel.code == wanted))
+    else:
+        parcel = session.scalar(
+            query.join(Unit, Unit.id == CustomerParcel.unit_id).where(Unit.lpn == wanted)
+        )
+    if parcel is None or (actor.site_id is not None and parcel.site_id != actor.site_id):
+        raise NotFound(f"No parcel to a customer has the code or LPN {wanted!r}.", field="code")
+    return parcel
+
+
+def waiting_parcels(session: Session, site_id: int | None, limit: int = 200) -> list:
+    """Parcels still to repair / pick, label and ship, oldest first."""
+    query = (
+        sa.select(CustomerParcel)
+        .where(CustomerParcel.status == ParcelStatus.WAITING)
+        .options(
+            joinedload(CustomerParcel.product),
+            joinedload(CustomerParcel.unit),
+            joinedload(CustomerParcel.order),
+            joinedload(CustomerParcel.site),
+        )
+        .order_by(CustomerParcel.created_at, CustomerParcel.id)
+        .limit(limit)
+    )
+    if site_id is not None:
+        query = query.where(CustomerParcel.site_id == site_id)
+    return list(session.scalars(query))
+
+
+def ready_to_ship(parcel: CustomerParcel) -> str | None:
+    """Why the parcel cannot leave yet, or None: a customer's own item must be on the shelf."""
+    if parcel.purpose in (ParcelPurpose.REPAIR, ParcelPurpose.REJECTED) and (
+        parcel.unit.disposition != Disposition.TO_CUSTOMER
+    ):
+        return f"put {parcel.unit.lpn} on a to-customer shelf at the route station first"
+    return None
+
+
+def ship(
+    session: Session,
+    actor: events.Actor,
+    code: str,
+    *,
+    tracking_number: str = "",
+    repair_note: str = "",
+) -> CustomerParcel:
+    """The parcel leaves: tracking number, customer mail, the line announceable again, the
+    guarantee extended after a repair, and the returned unit closed when it was the item sent.
+
+    A repair needs a note of what was repaired (the unit's repair trail). Shipping a shipped
+    parcel again with the same tracking number changes nothing."""
+    parcel = find_parcel(session, code, actor)
+    tracking_number = (tracking_number or "").strip()
+    repair_note = (repair_note or "").strip()
+    if parcel.status == ParcelStatus.SHIPPED:
+        if not tracking_number or tracking_number == parcel.tracking_number:
+            return parcel
+        raise Conflict(
+            f"{parcel.code} has left already with tracking number {parcel.tracking_number}",
+            field="tracking_number",
+        )
+    if len(tracking_number) > TRACKING_MAX or not all(
+        c.isascii() and (c.isalnum() or c == "-") for c in tracking_number
+    ):
+        raise InvalidInput(
+            f"the tracking number is up to {TRACKING_MAX} letters, digits or dashes",
+            field="tracking_number",
+        )
+    if parcel.purpose == ParcelPurpose.REPAIR and len(repair_note) < REPAIR_NOTE_MIN:
+        raise InvalidInput("say what was repaired; the customer reads it", field="repair_note")
+    if len(repair_note) > REPAIR_NOTE_MAX:
+        raise InvalidInput(
+            f"the repair note is limited to {REPAIR_NOTE_MAX} characters", field="repair_note"
+        )
+    waiting = ready_to_ship(parcel)
+    if waiting:
+        raise Conflict(f"{parcel.code} cannot leave yet: {waiting}", field="code")
+    claimed = session.execute(
+        sa.update(CustomerParcel)
+        .where(CustomerParcel.id == parcel.id, CustomerParcel.status == ParcelStatus.WAITING)
+        .values(status=ParcelStatus.SHIPPED)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise Conflict(f"{parcel.code} was just shipped at another station", field="code")
+    now = utcnow()
+    parcel.status = ParcelStatus.SHIPPED
+    parcel.shipped_at = now
+    parcel.shipped_by_id = actor.user_id
+    parcel.tracking_number = tracking_number or parcel.code
+    parcel.repair_note = repair_note
+    unit = parcel.unit
+    line = session.get(ReturnLine, unit.return_line_id)
+    # The customer has the goods of the line again (their own, or the same new): announceable.
+    if parcel.purpose != ParcelPurpose.EXCHANGE:
+        line.sent_back_quantity += 1
+    extended = None
+    if parcel.purpose == ParcelPurpose.REPAIR:
+        extended = extend_guarantee(session, actor, unit, line.order_line)
+    if parcel.purpose in (ParcelPurpose.REPAIR, ParcelPurpose.REJECTED):
+        session.execute(
+            sa.update(Placement)
+            .where(Placement.unit_id == unit.id, Placement.left_at.is_(None))
+            .values(left_at=now)
+        )
+    events.record(
+        session,
+        actor,
+        "parcel.shipped",
+        parcel,
+        before=ParcelStatus.WAITING.value,
+        after=ParcelStatus.SHIPPED.value,
+        site_id=parcel.site_id,
+        lpn=unit.lpn,
+        purpose=parcel.purpose.value,
+        tracking_number=parcel.tracking_number,
+        repair_note=repair_note,
+    )
+    order = parcel.order
+    queue_mail(
+        session,
+        template="parcel_shipped_customer",
+        to=order.customer_email,
+        language=order.language,
+        context={
+            "purpose": parcel.purpose.value,
+            "parcel": parcel.code,
+            "order_number": order.number,
+            "customer_name": order.customer_name,
+            "product": parcel.product.title,
+            "tracking_number": parcel.tracking_number,
+            "repair_note": repair_note,
+            "guarantee_ends_on": extended.isoformat() if extended else "",
+        },
+        key=f"parcel-shipped:{parcel.id}",
+    )
+    session.flush()
+    if parcel.purpose in (ParcelPurpose.REPAIR, ParcelPurpose.REJECTED):
+        close_if_done(session, unit, actor)
+    return parcel
+
+
+def extend_guarantee(
+    session: Session, actor: events.Actor, unit: Unit, line: OrderLine
+) -> dt.date | None:
+    """Extend the guarantee of a repaired line by 12 months, once (Directive (EU) 2019/771
+    Art. 10(1a)); the new end date, or None when it was extended before."""
+    if line.guarantee_extended_months:
+        return None
+    before = assessment_for(unit).guarantee_ends_on
+    line.guarantee_extended_months = REPAIR_EXTENSION_MONTHS
+    after = add_months(before, REPAIR_EXTENSION_MONTHS) if before else None
+    events.record(
+        session,
+        actor,
+        "guarantee.extended",
+        line,
+        partner_id=unit.partner_id,
+        site_id=unit.site_id,
+        before=before.isoformat() if before else None,
+        after=after.isoformat() if after else None,
+        lpn=unit.lpn,
+        months=REPAIR_EXTENSION_MONTHS,
+        source="Directive (EU) 2019/771 Art. 10(1a), inserted by Directive (EU) 2024/1799",
+    )
+    return after
