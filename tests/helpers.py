@@ -1,4 +1,4 @@
-"""Action helpers for tests: log in, scan, read row counts."""
+"""Action helpers for tests: log in, scan, read row counts, read the text of a PDF."""
 
 from __future__ import annotations
 
@@ -71,3 +71,14 @@ def drain(app, connection, *, until=None, timeout: float = 30.0) -> None:
             return
         assert time.monotonic() < deadline, "background work did not finish in time"
         time.sleep(0.2)
+
+
+def pdf_text(pdf: bytes, *, joiner: str = "\n") -> str:
+    """The text of every page of a PDF (pdfium's extraction), pages joined by `joiner`."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        return joiner.join(page.get_textpage().get_text_range() for page in document)
+    finally:
+        document.close()

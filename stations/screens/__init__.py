@@ -1,9 +1,9 @@
 """The screens people use, one module (and one blueprint) per screen.
 
-Warehouse stations (`receive`, `grade`, `route`, `dispatch` to customers), supervisor screens (`cases`, `rules`,
-`batches` with locations, `exports`, `jobs`, `mailbox`), the partner `portal`, the public
-`customer` return pages and `caselinks` (a partner's one-click decision links), plus `home`
-and the `photos` they all show.
+Warehouse stations (`receive`, `grade`, `route`, `dispatch` to customers), supervisor screens
+(`cases`, `rules`, `batches` with locations, `exports`, `jobs`, `mailbox`), the partner `portal`,
+the public `customer` return pages and `caselinks` (a partner's one-click decision links),
+plus `home` and the `photos` they all show.
 """
 
 from __future__ import annotations

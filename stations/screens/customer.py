@@ -28,13 +28,13 @@ from stations.auth import client_address
 from stations.extensions import redis_client
 from stations.htmx import file_response
 from stations.security import secret_link_page
-from warehouse import announcements, withdrawals
+from warehouse import announcements, remedies, withdrawals
 from warehouse.announcements import REASON_LABELS, LineRequest
 from warehouse.db import db
 from warehouse.documents import return_label_for
 from warehouse.errors import DomainError, InvalidInput
 from warehouse.events import Actor
-from warehouse.models import Order, ReturnRequest, Withdrawal
+from warehouse.models import Order, Remedy, ReturnRequest, Withdrawal
 from warehouse.ratelimit import Limit, RateLimiter
 
 bp = Blueprint("customer", __name__, url_prefix="/returns")
@@ -151,11 +151,17 @@ def choose():
             token = _serializer("return-done").dumps([r.rma for r in done.returns])
             return redirect(url_for("customer.done", token=token), 303)
     left = announcements.returnable(db.session, order)
+    exchanges = {
+        line.id: remedies.exchange_options(db.session, line, order.currency)
+        for line in order.lines
+        if left[line.id]
+    }
     return render_template(
         "customer/order.html",
         order=order,
         left=left,
         reasons=REASON_LABELS,
+        exchanges=exchanges,
         form=request.form,
         error=error,
     ), (422 if error else 200)
@@ -173,12 +179,16 @@ def _lines_from_form(order: Order) -> list[LineRequest]:
         reason_value = request.form.get(f"reason-{line.id}", "")
         if not reason_value:
             raise InvalidInput(f"{line.product.title}: choose a reason for the return")
+        wanted = request.form.get(f"remedy-{line.id}", "").strip() or Remedy.REFUND.value
+        remedy, _, exchange_sku = wanted.partition(":")
         lines.append(
             LineRequest(
                 order_line_id=line.id,
                 quantity=quantity,
                 reason=announcements.parse_reason(reason_value),
                 comment=request.form.get(f"comment-{line.id}", ""),
+                remedy=remedies.parse_remedy(remedy, f"remedy-{line.id}"),
+                exchange_sku=exchange_sku or None,
             )
         )
     if not lines:

@@ -8,7 +8,7 @@ import pytest
 
 from labels.batches import batch_pdf
 from tests import factories
-from tests.helpers import row_counts
+from tests.helpers import pdf_text, row_counts
 from tests.zbar import decode_pdf
 from warehouse import batches, routing
 from warehouse.db import db
@@ -109,16 +109,6 @@ def test_destruction_certificate_names_units_weights_date_and_person(app):
     assert f"Responsible: {supervisor.name}" in text
     local_day = batch.finished_at.astimezone(ZoneInfo(batch.site.timezone)).date()
     assert f"were destroyed on {local_day.isoformat()}" in text
-
-
-def pdf_text(pdf: bytes) -> str:
-    import pypdfium2
-
-    document = pypdfium2.PdfDocument(pdf)
-    try:
-        return "\n".join(page.get_textpage().get_text_range() for page in document)
-    finally:
-        document.close()
 
 
 def test_empty_or_wrong_batches_are_refused_without_changes(app):

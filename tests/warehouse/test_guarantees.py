@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from warehouse.deadlines import Verdict, assess
+from warehouse.deadlines import Verdict, add_months, assess
 from warehouse.guarantees import EU_FLOOR, RULES, rule_for
 from warehouse.models import Reason
 
@@ -75,3 +75,30 @@ def test_the_guarantee_holds_exactly_until_its_end(days, country):
     verdict = _verdict(country, notice)
     covered = notice <= verdict.guarantee_ends_on
     assert (verdict.verdict == Verdict.GUARANTEE) is covered
+
+
+@given(
+    days=st.integers(min_value=0, max_value=8 * 366),
+    country=st.sampled_from(["NL", "BE", "DE", "ES", "SE", "FR", "GB", "IT"]),
+)
+def test_a_repair_extends_the_guarantee_by_12_months_exactly(days, country):
+    """Directive (EU) 2019/771 Art. 10(1a), inserted by Directive (EU) 2024/1799 Art. 16: after
+    a repair the liability period runs 12 months longer, in every served country; a defect
+    shown in those 12 months is still covered, one after them is not."""
+    notice = DELIVERED + dt.timedelta(days=days)
+    rule = rule_for(country)
+    plain = assess(
+        reason=Reason.DEFECTIVE, delivered_on=DELIVERED, notice_on=notice, guarantee=rule
+    )
+    extended = assess(
+        reason=Reason.DEFECTIVE,
+        delivered_on=DELIVERED,
+        notice_on=notice,
+        guarantee=rule,
+        extended_months=12,
+    )
+    assert extended.guarantee_ends_on == add_months(plain.guarantee_ends_on, 12)
+    assert extended.presumption_ends_on == plain.presumption_ends_on
+    assert (extended.verdict == Verdict.GUARANTEE) is (notice <= extended.guarantee_ends_on)
+    if plain.verdict == Verdict.GUARANTEE:
+        assert extended.verdict == Verdict.GUARANTEE

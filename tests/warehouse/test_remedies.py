@@ -72,7 +72,8 @@ def test_a_repair_routes_the_unit_back_and_extends_the_guarantee_by_12_months(ap
     unit = _unit_with_remedy(Remedy.REPAIR)
     ends_before = assessment_for(unit).guarantee_ends_on
     factories.grade(unit, Grade.DEFECTIVE)
-    assert unit.refund_state == RefundState.REMEDY and unit.refund_minor == 0
+    assert unit.refund_state == RefundState.REMEDY
+    assert unit.refund_minor == 0
     assert db.session.query(LedgerEntry).filter_by(unit_id=unit.id).count() == 0  # no money
     assert [m.payload["context"]["remedy"] for m in factories.mails("remedy_granted_customer")] == [
         "repair"
@@ -83,8 +84,10 @@ def test_a_repair_routes_the_unit_back_and_extends_the_guarantee_by_12_months(ap
     assert plan.route.rule.label == "repair and return to the customer"
     done = _put_away(unit)
     parcel = done.parcel
-    assert parcel.purpose == ParcelPurpose.REPAIR and parcel.status == ParcelStatus.WAITING
-    assert parcel.product_id == unit.product_id and "Sam Customer" in parcel.ship_to
+    assert parcel.purpose == ParcelPurpose.REPAIR
+    assert parcel.status == ParcelStatus.WAITING
+    assert parcel.product_id == unit.product_id
+    assert "Sam Customer" in parcel.ship_to
     assert unit.status == UnitStatus.ROUTED  # it closes when its parcel leaves
 
     with pytest.raises(InvalidInput, match="say what was repaired"):
@@ -96,7 +99,8 @@ def test_a_repair_routes_the_unit_back_and_extends_the_guarantee_by_12_months(ap
         tracking_number="3SPARCEL001",
         repair_note="replaced the broken hinge",
     )
-    assert parcel.status == ParcelStatus.SHIPPED and parcel.tracking_number == "3SPARCEL001"
+    assert parcel.status == ParcelStatus.SHIPPED
+    assert parcel.tracking_number == "3SPARCEL001"
     assert unit.status == UnitStatus.CLOSED
     ends_after = assessment_for(unit).guarantee_ends_on
     assert ends_after == add_months(ends_before, 12)
@@ -115,7 +119,8 @@ def test_the_guarantee_is_extended_once(app):
     unit = _unit_with_remedy(Remedy.REPAIR)
     line = unit.return_line.order_line
     first = dispatch.extend_guarantee(db.session, CHANNEL, unit, line)
-    assert first is not None and line.guarantee_extended_months == 12
+    assert first is not None
+    assert line.guarantee_extended_months == 12
     assert dispatch.extend_guarantee(db.session, CHANNEL, unit, line) is None
     assert line.guarantee_extended_months == 12
 
@@ -126,7 +131,8 @@ def test_a_repair_outside_the_guarantee_falls_back_to_the_refund_rules(app):
     factories.grade(unit, Grade.DEFECTIVE)
     assert unit.refund_state == RefundState.REJECTED
     refused = [e for e in history(db.session, unit) if e.kind == "remedy.refused"]
-    assert refused and "guarantee does not cover it" in refused[0].data["reason"]
+    assert refused
+    assert "guarantee does not cover it" in refused[0].data["reason"]
     outcome = factories.mails("refund_outcome_customer")[-1].payload["context"]
     assert "no repair: the guarantee does not cover it" in outcome["reason"]
 
@@ -141,7 +147,8 @@ def test_a_replacement_takes_one_from_stock_into_a_parcel(app):
     taken = db.session.query(StockEntry).filter_by(unit_id=unit.id).one()
     assert (taken.quantity, taken.reason, taken.stock_after) == (-1, "replacement", 1)
     parcel = dispatch.find_parcel(db.session, unit.lpn, factories.operator_actor())
-    assert parcel.purpose == ParcelPurpose.REPLACEMENT and parcel.product_id == unit.product_id
+    assert parcel.purpose == ParcelPurpose.REPLACEMENT
+    assert parcel.product_id == unit.product_id
     assert routing.plan(db.session, unit.lpn, factories.operator_actor()).route.outcome != (
         Disposition.TO_CUSTOMER
     )
@@ -154,11 +161,13 @@ def test_no_stock_for_a_replacement_means_a_refund(app):
     """Directive (EU) 2019/771 Art. 13(4)(a): the remedy is impossible, so a refund."""
     unit = _unit_with_remedy(Remedy.REPLACEMENT, stock=0)
     factories.grade(unit, Grade.DEFECTIVE)
-    assert unit.refund_state == RefundState.APPROVED and unit.refund_minor == 4999
+    assert unit.refund_state == RefundState.APPROVED
+    assert unit.refund_minor == 4999
     assert dispatch.waiting_parcels(db.session, None) == []
-    assert "is out of stock" in factories.mails("refund_outcome_customer")[-1].payload[
-        "context"
-    ]["reason"]
+    assert (
+        "is out of stock"
+        in factories.mails("refund_outcome_customer")[-1].payload["context"]["reason"]
+    )
 
 
 def _styled_order(stock=3, other_price=4999):
@@ -330,4 +339,5 @@ def test_bad_shipping_input_changes_nothing(app):
     ]:
         with pytest.raises(InvalidInput, match=message):
             dispatch.ship(db.session, factories.operator_actor(), parcel.code, **fields)
-    assert parcel.status == ParcelStatus.WAITING and parcel.tracking_number is None
+    assert parcel.status == ParcelStatus.WAITING
+    assert parcel.tracking_number is None

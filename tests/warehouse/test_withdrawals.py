@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from tests import factories
 from tests.helpers import row_counts
-from warehouse import withdrawals
+from warehouse import deadlines, withdrawals
 from warehouse.db import db
 from warehouse.errors import InvalidInput
 from warehouse.events import Actor
@@ -134,3 +134,50 @@ def test_goods_are_late_only_after_14_days_and_the_site_grace(days_after_notice,
     assert found.due_on == dt.date(2026, 12, 4) + dt.timedelta(days=grace)
     assert (found.days_late > 0) is (days_after_notice > 14 + grace)
     assert found.days_late == max(0, days_after_notice - 14 - grace)
+
+
+_DAYS = st.one_of(st.none(), st.integers(min_value=0, max_value=90))
+
+
+@settings(max_examples=300, deadline=None)
+@given(goods_after=_DAYS, proof_after=_DAYS)
+def test_the_refund_waits_only_until_the_goods_or_a_proof_of_dispatch(goods_after, proof_after):
+    """Art. 13(1) and 13(3): the refund is due 14 days from the notice; the trader may withhold
+    it until the goods are back or the consumer proved they sent them, whichever is first —
+    never longer, and the proof never makes it due later than the goods alone would."""
+    notice = dt.date(2026, 11, 20)
+    goods = notice + dt.timedelta(days=goods_after) if goods_after is not None else None
+    proof = notice + dt.timedelta(days=proof_after) if proof_after is not None else None
+    due = deadlines.refund_due_on(notice, goods, proof)
+    withheld = deadlines.refund_may_be_withheld(goods, proof)
+    assert withheld is (goods is None and proof is None)
+    assert due >= notice + dt.timedelta(days=14)
+    firsts = [day for day in (goods, proof) if day is not None]
+    if firsts:
+        assert due == max(notice + dt.timedelta(days=14), min(firsts))
+    else:
+        assert due == notice + dt.timedelta(days=14)
+    if goods is not None:
+        assert due <= deadlines.refund_due_on(notice, goods)
+
+
+def test_a_proof_of_dispatch_before_arrival_fixes_the_refund_date_at_receiving(app):
+    """Art. 13(3): with the carrier's first scan on day 20 and the goods on day 25, the refund
+    is due from day 20, not from the day the goods arrived."""
+    from warehouse.announcements import set_return_tracking
+    from warehouse.receiving import refund_due_of
+
+    order = _order(3)
+    _, returns = withdrawals.withdraw(
+        db.session, order, None, actor=ACTOR, channel="customer_page", label_url=_label, now=NOW
+    )
+    rma = returns[0]
+    notice = rma.announced_on
+    scanned = dt.datetime.combine(notice + dt.timedelta(days=20), dt.time(9), tzinfo=dt.UTC)
+    set_return_tracking(
+        db.session, rma.rma, "3SPROOF0001", ACTOR, first_scan_at=scanned, now=scanned
+    )
+    rma.received_on = notice + dt.timedelta(days=25)
+    assert refund_due_of(rma) == notice + dt.timedelta(days=20)
+    kinds = [event.kind for event in db.session.query(Event).filter_by(subject_id=rma.id)]
+    assert "return.dispatch_proved" in kinds

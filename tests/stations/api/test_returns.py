@@ -253,3 +253,86 @@ def test_another_partners_return_tracking_cannot_be_set(client, world):
     assert response.status_code == 404
     db.session.expire_all()
     assert db.session.query(ReturnRequest).filter_by(rma=rma).one().return_tracking_number is None
+
+
+def test_a_line_asks_for_a_repair_and_the_return_says_so(client, world):
+    """Directive (EU) 2019/771 Art. 13(2): the consumer's choice travels with the line."""
+    response = client.post(
+        "/api/v1/returns",
+        json={
+            "order_number": "MP-424242",
+            "lines": [{"sku": "TENT-2", "quantity": 1, "reason": "defective", "remedy": "repair"}],
+        },
+        headers=_auth(world["tokens"]["admin"]),
+    )
+    assert response.status_code == 201, response.json
+    line = response.json["returns"][0]["lines"][0]
+    assert (line["remedy"], line["exchange_sku"]) == ("repair", None)
+
+
+@pytest.mark.parametrize(
+    ("line", "field", "message"),
+    [
+        ({"reason": "changed_mind", "remedy": "repair"}, "lines[0].remedy", "not possible"),
+        ({"reason": "defective", "remedy": "exchange"}, "lines[0].remedy", "not possible"),
+        ({"reason": "wrong_size", "remedy": "exchange"}, "lines[0].exchange_sku", "choose the"),
+        ({"reason": "wrong_size", "remedy": "swap"}, "lines[0].remedy", "input should be"),
+        (
+            {"reason": "defective", "remedy": "repair", "exchange_sku": "X"},
+            "lines[0].exchange_sku",
+            "only",
+        ),
+    ],
+)
+def test_a_remedy_the_reason_does_not_allow_is_refused(client, world, line, field, message):
+    before = row_counts(ReturnRequest, ReturnLine, Event)
+    response = client.post(
+        "/api/v1/returns",
+        json={"order_number": "MP-424242", "lines": [{"sku": "SHOE-43", "quantity": 1, **line}]},
+        headers=_auth(world["tokens"]["admin"]),
+    )
+    assert response.status_code == 400, response.json
+    assert response.json["field"] == field
+    assert message in response.json["message"]
+    assert row_counts(ReturnRequest, ReturnLine, Event) == before
+
+
+def test_the_carriers_first_scan_is_proof_of_dispatch(client, world):
+    """Directive 2011/83/EU Art. 13(3): the trader may withhold the refund until the goods are
+    back or the consumer proved they sent them; the carrier's first scan is that proof, and
+    the refund is then due 14 days from the notice (Art. 13(1)) or at the proof if later."""
+    rma = _announce(client, world)
+    first = _auth(world["tokens"]["first"])
+    shown = client.get(f"/api/v1/returns/{rma}", headers=first).json
+    assert shown["refund_may_be_withheld"] is True
+    assert shown["dispatch_proof_at"] is None
+    path = f"/api/v1/returns/{rma}/tracking"
+    future = client.post(
+        path,
+        json={"tracking_number": "3SRET0005555", "first_scan_at": "2999-01-01T10:00:00Z"},
+        headers=first,
+    )
+    assert future.status_code == 400
+    assert future.json["field"] == "first_scan_at"
+    naive = client.post(
+        path,
+        json={"tracking_number": "3SRET0005555", "first_scan_at": "2026-01-01T10:00:00"},
+        headers=first,
+    )
+    assert naive.status_code == 400
+    scanned = client.post(
+        path,
+        json={"tracking_number": "3SRET0005555", "first_scan_at": "2026-11-30T09:15:00+01:00"},
+        headers=first,
+    )
+    assert scanned.status_code == 200, scanned.json
+    assert scanned.json["refund_may_be_withheld"] is False
+    assert scanned.json["dispatch_proof_at"].startswith("2026-11-30T08:15:00")
+    # A later scan told again does not move the proof; an earlier one does.
+    client.post(
+        path,
+        json={"tracking_number": "3SRET0005555", "first_scan_at": "2026-11-30T18:00:00Z"},
+        headers=first,
+    )
+    proofs = db.session.query(Event).filter_by(kind="return.dispatch_proved").count()
+    assert proofs == 1

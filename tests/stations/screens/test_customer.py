@@ -8,7 +8,7 @@ import pytest
 from redis import Redis
 
 from tests import factories
-from tests.helpers import csrf_from, row_counts
+from tests.helpers import csrf_from, pdf_text, row_counts
 from tests.zbar import decode_pdf
 from warehouse.db import db
 from warehouse.models import Destination, Outbox, ReturnRequest
@@ -90,13 +90,7 @@ def test_customer_announces_and_downloads_both_labels(client, order):
 
 
 def _text(pdf: bytes) -> str:
-    import pypdfium2
-
-    document = pypdfium2.PdfDocument(pdf)
-    try:
-        return "".join(page.get_textpage().get_text_range() for page in document)
-    finally:
-        document.close()
+    return pdf_text(pdf, joiner="")
 
 
 def test_choosing_nothing_or_too_much_is_refused(client, order):
@@ -154,3 +148,49 @@ def test_without_redis_the_lookup_is_refused_clearly_not_left_open(app, order):
     assert response.status_code == 503
     assert "cannot check your details right now" in response.get_data(as_text=True)
     assert client.get("/returns/order").status_code == 303  # no order was opened
+
+
+def test_the_customer_chooses_a_repair_or_an_exchange_per_item(client, app):
+    """Directive (EU) 2019/771 Art. 13(2): the consumer chooses repair or replacement for a
+    defect; the order page offers an exchange for another size of the same style."""
+    seller = factories.partner(name="Fjell Outdoor")
+    small = factories.product(seller, title="Rain jacket S", style="RJ-9", sku="RJ-9-S")
+    factories.product(seller, title="Rain jacket M", style="RJ-9", sku="RJ-9-M", stock=2)
+    heater = factories.product(seller, title="Heater", sku="HT-1")
+    row = factories.order([(small, 1), (heater, 1)], customer_email="kim@example.org")
+    db.session.commit()
+    html = client.get(_find(client, row.number, "kim@example.org").location).get_data(as_text=True)
+    jacket, stove = row.lines
+    assert 'value="exchange:RJ-9-M"' in html
+    assert "Exchange for Rain jacket M" in html
+    before = row_counts(ReturnRequest, Outbox)
+    wrong = client.post(
+        "/returns/order",
+        data={
+            "csrf_token": csrf_from(html),
+            f"qty-{stove.id}": "1",
+            f"reason-{stove.id}": "changed_mind",
+            f"remedy-{stove.id}": "repair",
+        },
+    )
+    assert wrong.status_code == 422
+    assert "repair is not possible for the reason changed_mind" in wrong.get_data(as_text=True)
+    assert row_counts(ReturnRequest, Outbox) == before
+    done = client.post(
+        "/returns/order",
+        data={
+            "csrf_token": csrf_from(html),
+            f"qty-{jacket.id}": "1",
+            f"reason-{jacket.id}": "wrong_size",
+            f"remedy-{jacket.id}": "exchange:RJ-9-M",
+            f"qty-{stove.id}": "1",
+            f"reason-{stove.id}": "defective",
+            f"remedy-{stove.id}": "repair",
+        },
+    )
+    assert done.status_code == 303
+    rma = db.session.query(ReturnRequest).one()
+    chosen = {line.order_line_id: (line.remedy.value, line.exchange_product) for line in rma.lines}
+    assert chosen[stove.id] == ("repair", None)
+    assert chosen[jacket.id][0] == "exchange"
+    assert chosen[jacket.id][1].sku == "RJ-9-M"
