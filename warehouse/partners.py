@@ -27,6 +27,7 @@ from warehouse.models import (
     Grade,
     OutOfWindowPolicy,
     Partner,
+    RejectedReturns,
 )
 from warehouse.money import Currency
 from warehouse.policy import DEDUCTION_KEYS, MAX_ESCALATE_DAYS, MAX_GRACE_DAYS, MAX_WINDOW_DAYS
@@ -47,6 +48,7 @@ POLICY_FIELDS = (
     "address",
     "defective_handling",
     "out_of_window",
+    "rejected_returns",
     "consult_escalate_days",
     "refund_deduction_bp",
     "resale_discount_bp",
@@ -83,6 +85,10 @@ class PartnerFields(Input):
     )
     defective_handling: DefectiveHandling = DefectiveHandling.DESTROY
     out_of_window: OutOfWindowPolicy = OutOfWindowPolicy.CONSULT
+    rejected_returns: RejectedReturns = Field(
+        RejectedReturns.SEND_BACK,
+        description="The goods of a refused return: send_back to the customer, or keep",
+    )
     window_days: int = Field(
         WITHDRAWAL_DAYS,
         description="Return window from delivery; never shorter than the legal 14 days",
@@ -191,6 +197,7 @@ def snapshot(partner: Partner) -> dict[str, Any]:
         "address": partner.address or None,
         "defective_handling": partner.defective_handling.value,
         "out_of_window": partner.out_of_window.value,
+        "rejected_returns": partner.rejected_returns.value,
         "window_days": partner.window_days,
         "grace_days": partner.grace_days,
         "consult_escalate_days": partner.consult_escalate_days,

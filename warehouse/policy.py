@@ -18,6 +18,7 @@ from warehouse.models import (
     Destination,
     OutOfWindowPolicy,
     Partner,
+    RejectedReturns,
 )
 from warehouse.proposals import MISSING_PARTS
 
@@ -96,6 +97,7 @@ def update_policy(
     escalate = _whole(form, "consult_escalate_days", "Escalation", 1, MAX_ESCALATE_DAYS, errors)
     approval = _choice(form, "approval_mode", "Approval mode", ApprovalMode, errors)
     late = _choice(form, "out_of_window", "Out-of-window handling", OutOfWindowPolicy, errors)
+    refused = _choice(form, "rejected_returns", "Refused returns", RejectedReturns, errors)
     defective = _choice(form, "defective_handling", "Defective handling", DefectiveHandling, errors)
     destination = _choice(form, "destination", "Destination", Destination, errors)
     deductions: dict[str, int] = {}
@@ -125,6 +127,7 @@ def update_policy(
     partner.consult_escalate_days = escalate
     partner.approval_mode = approval
     partner.out_of_window = late
+    partner.rejected_returns = refused
     partner.defective_handling = defective
     partner.destination = destination
     partner.refund_deduction_bp = deductions
@@ -151,6 +154,7 @@ def policy_dict(partner: Partner) -> dict:
         "consult_escalate_days": partner.consult_escalate_days,
         "approval_mode": ApprovalMode(partner.approval_mode).value,
         "out_of_window": OutOfWindowPolicy(partner.out_of_window).value,
+        "rejected_returns": RejectedReturns(partner.rejected_returns).value,
         "defective_handling": DefectiveHandling(partner.defective_handling).value,
         "destination": Destination(partner.destination).value,
         "refund_deduction_bp": dict(partner.refund_deduction_bp or {}),

@@ -20,6 +20,7 @@ from warehouse.models import (
     Destination,
     OutOfWindowPolicy,
     Partner,
+    RejectedReturns,
     Role,
 )
 from warehouse.money import Currency
@@ -37,6 +38,9 @@ class PolicyOut(BaseModel):
     destination: Destination
     defective_handling: DefectiveHandling
     out_of_window: OutOfWindowPolicy
+    rejected_returns: RejectedReturns = Field(
+        description="The goods of a refused return: send_back to the customer, or keep"
+    )
     consult_escalate_days: int
     refund_deduction_bp: dict[str, int] = Field(
         description="Diminished-value deduction per grade (and missing_parts), basis points"
@@ -78,6 +82,7 @@ class PartnerOut(BaseModel):
                 destination=partner.destination,
                 defective_handling=partner.defective_handling,
                 out_of_window=partner.out_of_window,
+                rejected_returns=partner.rejected_returns,
                 consult_escalate_days=partner.consult_escalate_days,
                 refund_deduction_bp=dict(partner.refund_deduction_bp),
                 resale_discount_bp=dict(partner.resale_discount_bp),
@@ -137,6 +142,7 @@ class PartnerPatch(Input):
     address: str | None = None
     defective_handling: DefectiveHandling | None = None
     out_of_window: OutOfWindowPolicy | None = None
+    rejected_returns: RejectedReturns | None = None
     window_days: int | None = None
     grace_days: int | None = None
     consult_escalate_days: int | None = None

@@ -29,6 +29,10 @@ CHOICES = {
     "destination": [(m.value, m.value.replace("_", " ")) for m in Destination],
     "defective_handling": [(m.value, m.value.replace("_", " ")) for m in DefectiveHandling],
     "out_of_window": [(m.value, m.value) for m in OutOfWindowPolicy],
+    "rejected_returns": [
+        ("send_back", "send back to the customer"),
+        ("keep", "kept by the partner"),
+    ],
     "refund_paid_by": [("partner", "the partner"), ("marketplace", "the marketplace")],
 }
 DISCOUNT_LABELS = {key: key.replace("_", " ").capitalize() for key in partners.DISCOUNT_KEYS}
@@ -58,6 +62,7 @@ def fields_from(form) -> dict:
             "address",
             "defective_handling",
             "out_of_window",
+            "rejected_returns",
             "window_days",
             "grace_days",
             "consult_escalate_days",

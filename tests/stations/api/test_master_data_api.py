@@ -97,6 +97,12 @@ def test_a_partner_token_reads_and_changes_only_its_own_policy(client, admin):
     assert refused.get_json()["field"] == "commission_rate_bp"
     assert db.session.get(Partner, acme.id).commission_rate_bp == 1250
     assert other.window_days == 14
+    kept = client.patch(
+        "/api/v1/partners/ACME", json={"rejected_returns": "keep"}, headers=auth(token)
+    )
+    assert kept.get_json()["changed"] == {"rejected_returns": ["send_back", "keep"]}
+    shown = client.get("/api/v1/partners/ACME", headers=auth(token)).get_json()
+    assert shown["policy"]["rejected_returns"] == "keep"
 
 
 def test_an_admin_deactivates_a_partner_and_its_history_says_so(client, admin):

@@ -57,6 +57,7 @@ PARTNER_FORM = {
     "destination": "warehouse",
     "defective_handling": "destroy",
     "out_of_window": "consult",
+    "rejected_returns": "send_back",
     "window_days": "30",
     "grace_days": "2",
     "consult_escalate_days": "3",

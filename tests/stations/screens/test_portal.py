@@ -142,6 +142,7 @@ def test_policy_form_saves_valid_values_and_explains_bad_ones(client, app):
         "consult_escalate_days": "3",
         "approval_mode": "auto",
         "out_of_window": "consult",
+        "rejected_returns": "send_back",
         "defective_handling": "destroy",
         "destination": "warehouse",
         "deduction_used": "150",
