@@ -327,8 +327,47 @@ def load(session: Session, rng: random.Random, today: dt.date) -> None:
     partners = _partners(session)
     catalogue = _catalogue(session, rng, partners)
     _orders(session, rng, today, ZoneInfo(site.timezone), catalogue)
+    _sizes(session, catalogue)
     _users(session, site, partners)
     session.flush()
+
+
+SIZES = ("S", "M", "L", "XL")
+
+
+def _sizes(session: Session, catalogue: dict[str, list[Product]]) -> None:
+    """The other sizes of each sized garment, as products of the same style with the same
+    prices and a little stock: what a customer may exchange a wrong size for. Made after the
+    orders (and without the random generator), so the orders stay as they were."""
+    gtin_body = itertools.count(872_234_500_000)
+    for products in catalogue.values():
+        for product in list(products):
+            kind, _, size = product.title.rpartition(", ")
+            if product.category != Category.FASHION or size not in SIZES:
+                continue
+            product.style = product.sku
+            for other in SIZES:
+                if other == size:
+                    continue
+                sibling = Product(
+                    partner=product.partner,
+                    sku=f"{product.sku}-{other}",
+                    gtin=ean13(str(next(gtin_body))),
+                    title=f"{kind}, {other}",
+                    category=product.category,
+                    weight_grams=product.weight_grams,
+                    stock=8,
+                    style=product.style,
+                )
+                for price in product.prices:
+                    sibling.prices.append(
+                        ProductPrice(
+                            currency=price.currency,
+                            price_minor=price.price_minor,
+                            min_price_minor=price.min_price_minor,
+                        )
+                    )
+                session.add(sibling)
 
 
 def _partners(session: Session) -> dict[str, Partner]:

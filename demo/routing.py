@@ -13,7 +13,7 @@ import random
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from warehouse import batches, codes, espr, routing, rules
+from warehouse import batches, codes, dispatch, espr, routing, rules
 from warehouse.db import utcnow
 from warehouse.deadlines import local_date
 from warehouse.events import Actor
@@ -32,6 +32,7 @@ from warehouse.models import (
     Product,
     Reason,
     RefundState,
+    Remedy,
     ReturnLine,
     ReturnRequest,
     ReturnStatus,
@@ -107,7 +108,26 @@ def load(session: Session, rng: random.Random, today: dt.date) -> None:
         _route(session, unit, actor)
     for grade, code, count in UNROUTED:
         _graded_units(session, rng, site, partners.get(code), grade, count)
+    _to_customer(session, rng, site, partners.get("NORD"), actor)
     _batches(session, site, partners, actor)
+
+
+def _to_customer(
+    session: Session, rng: random.Random, site: Site, partner: Partner | None, actor: Actor
+) -> None:
+    """A defect the customer asked to have repaired, on the to-customer shelf waiting to leave,
+    and a refused return already sent back to its customer."""
+    units = _new_returns(session, rng, site, partner, Grade.DEFECTIVE, 2) if partner else []
+    if len(units) < 2:
+        return
+    repair, refused = units
+    repair.return_line.remedy = Remedy.REPAIR
+    repair.refund_state, repair.refund_minor = RefundState.REMEDY, 0
+    refused.refund_state, refused.refund_minor = RefundState.REJECTED, 0
+    for unit in units:
+        planned = routing.plan(session, unit.lpn, actor)
+        routing.put_away(session, unit.lpn, planned.target.code, actor)
+    dispatch.ship(session, actor, refused.lpn, tracking_number="3SDEMO00000001")
 
 
 def _rules(session: Session, partners: dict[str, Partner], actor: Actor) -> None:
