@@ -15,7 +15,9 @@ from warehouse.models import (
     Batch,
     Case,
     CaseStatus,
+    CustomerParcel,
     Order,
+    ParcelStatus,
     Partner,
     ReturnException,
     ReturnRequest,
@@ -83,7 +85,9 @@ def warehouse(app):
     batch = db.session.query(Batch).first()
     flagged = db.session.query(ReturnException).first()
     order = db.session.query(Order).order_by(Order.id.desc()).first()
+    outgoing = db.session.query(CustomerParcel).filter_by(status=ParcelStatus.WAITING).first()
     return {
+        "outgoing": outgoing.code,
         "parcel": parcel.rma,
         "waiting": waiting.lpn,
         "case": case.id,
@@ -102,6 +106,7 @@ def test_every_screen_fits_a_tablet_and_every_target_a_thumb(page, warehouse, ou
             ("/receive/", _scan(warehouse["parcel"])),
             ("/grade", _scan(warehouse["waiting"])),
             ("/route/", None),
+            ("/dispatch/", _scan(warehouse["outgoing"])),
             ("/", None),
         ],
         "supervisor@returnyard.example": [
