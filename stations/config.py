@@ -90,6 +90,12 @@ def from_environment() -> dict:
         ),
         # The marketplace's enterprise size for the ESPR destruction ban (large, medium, small).
         "ESPR_ENTERPRISE_SIZE": os.environ.get("ESPR_ENTERPRISE_SIZE", "large"),
+        # Who issues the commission invoices: the marketplace's name, address and VAT number.
+        "MARKETPLACE_NAME": os.environ.get("MARKETPLACE_NAME", "Returnyard Marketplace B.V."),
+        "MARKETPLACE_ADDRESS": os.environ.get(
+            "MARKETPLACE_ADDRESS", r"Havenweg 1\n5145 NJ Waalwijk\nNetherlands"
+        ).replace(r"\n", "\n"),
+        "MARKETPLACE_VAT_ID": os.environ.get("MARKETPLACE_VAT_ID", "NL000000000B01"),
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
         "SQLALCHEMY_ENGINE_OPTIONS": {},

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from labels.money_documents import DocumentLine, MoneyDocument
 from labels.return_label import ReturnLabel
 from labels.unit_label import UnitLabel
 from warehouse.announcements import REASON_LABELS
-from warehouse.models import CustomerParcel, Destination, ParcelPurpose, ReturnRequest, Unit
+from warehouse.invoices import Issuer
+from warehouse.ledger import Statement
+from warehouse.models import (
+    CustomerParcel,
+    Destination,
+    Invoice,
+    ParcelPurpose,
+    Partner,
+    ReturnRequest,
+    Unit,
+)
+from warehouse.money import format_minor
 
 
 def _partner_address(rma: ReturnRequest) -> str:
@@ -107,5 +119,107 @@ def parcel_label_for(parcel: CustomerParcel) -> ReturnLabel:
             "Pack the item with its accessories in a sturdy box.",
             "Tape this label flat on the largest side; cover old labels.",
             "Scan the carrier's tracking number into the station when it leaves.",
+        ),
+    )
+
+
+def _issuer_block(issuer: Issuer) -> str:
+    return "\n".join([issuer.name, *issuer.address.splitlines(), f"VAT {issuer.vat_id}"])
+
+
+WHO = {
+    "marketplace": "the marketplace owes you",
+    "partner": "you owe the marketplace",
+    "settled": "settled by you directly",
+}
+
+
+def statement_document(result: Statement, partner: Partner, issuer: Issuer) -> MoneyDocument:
+    """A partner's monthly statement as printed: every entry in words with its running balance
+    and, per currency, the opening balance, the month's movements and the closing balance."""
+    totals = []
+    for currency in result.currencies:
+        month = result.totals.get(currency)
+        totals += [
+            (
+                f"{currency} balance at the start",
+                format_minor(result.opening.get(currency, 0), currency),
+            ),
+            (
+                f"{currency} sold this month",
+                format_minor(month.sold_minor if month else 0, currency),
+            ),
+            (
+                f"{currency} refunded this month",
+                format_minor(month.refunded_minor if month else 0, currency),
+            ),
+            (
+                f"{currency} net commission",
+                format_minor(month.net_commission_minor if month else 0, currency),
+            ),
+            (f"{currency} balance at the end", format_minor(result.closing(currency), currency)),
+        ]
+    return MoneyDocument(
+        title="Statement",
+        number=f"{result.period_start:%Y-%m}",
+        issuer=_issuer_block(issuer),
+        recipient="\n".join([partner.name, *partner.address.splitlines()]),
+        facts=(
+            ("Period", f"{result.period_start} to {result.period_end}"),
+            ("Partner", partner.code),
+        ),
+        lines=tuple(
+            DocumentLine(
+                day=line.booked_on.isoformat(),
+                reference=line.reference,
+                text=f"{line.text} ({WHO[line.owed_by]})" if line.owed_by in WHO else line.text,
+                amount=format_minor(line.amount_minor, line.currency),
+                balance=format_minor(line.balance_minor, line.currency),
+            )
+            for line in result.lines
+        ),
+        totals=tuple(totals),
+        note=(
+            "Amounts are seen from you: a positive amount is owed to you by the marketplace, a "
+            "negative one you owe the marketplace.\nA positive balance is paid out to you; a "
+            "negative balance is settled with your next payout. Refunds you pay your customers "
+            "directly are listed but not in the balance."
+        ),
+        balance_column=True,
+    )
+
+
+def invoice_document(invoice: Invoice, issuer: Issuer) -> MoneyDocument:
+    """A commission invoice as printed: the issuer, the partner, the month's commission, the
+    commission credited back on refunds and the net amount billed."""
+    currency = invoice.currency
+    return MoneyDocument(
+        title="Commission invoice",
+        number=invoice.number,
+        issuer=_issuer_block(issuer),
+        recipient=invoice.partner_details,
+        facts=(
+            ("Invoice date", invoice.issued_at.date().isoformat()),
+            ("Period", f"{invoice.period_start} to {invoice.period_end}"),
+            ("Partner", invoice.partner.code),
+        ),
+        lines=(
+            DocumentLine(
+                day=invoice.period_end.isoformat(),
+                reference="",
+                text="Commission on sales and resales in the period",
+                amount=format_minor(invoice.commission_minor, currency),
+            ),
+            DocumentLine(
+                day=invoice.period_end.isoformat(),
+                reference="",
+                text="Commission credited back on refunds in the period",
+                amount=format_minor(-invoice.credited_minor, currency),
+            ),
+        ),
+        totals=(("Net commission due", format_minor(invoice.net_minor, currency)),),
+        note=(
+            "The net commission is settled with your payout; its lines are on your statement of "
+            "the period. A negative amount is a credit to you."
         ),
     )

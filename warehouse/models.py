@@ -762,9 +762,50 @@ class LedgerEntry(db.Model):
     currency: Mapped[str] = mapped_column(sa.String(3))
     return_id: Mapped[int | None] = mapped_column(sa.ForeignKey("return_request.id"), index=True)
     unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"), index=True)
+    # The order and shipment the money belongs to (sales, commission, refunds and credits).
+    order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("order.id"), index=True)
+    shipment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("shipment.id"), index=True)
+    # The commission rate an entry was computed with (commission and its credits).
+    rate_bp: Mapped[int | None]
     booked_on: Mapped[dt.date]
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     memo: Mapped[str] = mapped_column(sa.String(250), default="")
+
+    order: Mapped[Order | None] = relationship()
+
+
+class Invoice(db.Model):
+    """A commission invoice: one per partner, month and currency, numbered without gaps."""
+
+    __tablename__ = "invoice"
+    __table_args__ = (
+        sa.UniqueConstraint("partner_id", "period_start", "currency", name="one_per_period"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sequence: Mapped[int] = mapped_column(unique=True)
+    number: Mapped[str] = mapped_column(sa.String(24), unique=True)
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("partner.id"), index=True)
+    period_start: Mapped[dt.date]
+    period_end: Mapped[dt.date]
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    commission_minor: Mapped[int]  # commission on sales and resales of the month
+    credited_minor: Mapped[int]  # commission credited back on refunds of the month
+    net_minor: Mapped[int]  # commission_minor - credited_minor: what the partner is invoiced
+    partner_details: Mapped[str] = mapped_column(sa.Text)  # name and address as issued
+    issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    issued_by: Mapped[str] = mapped_column(sa.String(120))
+
+    partner: Mapped[Partner] = relationship()
+
+
+class DocumentCounter(db.Model):
+    """The last number given out per numbered document kind; its row lock makes numbers gap-free:
+    the next number is taken in the transaction that issues the document, and given back if
+    that transaction rolls back."""
+
+    __tablename__ = "document_counter"
+    name: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(default=0)
 
 
 # --- Stage 3 and 4: grading, refund decisions and partner cases (issue 5) ---------------------

@@ -17,8 +17,9 @@ import sqlalchemy as sa
 from pydantic import AfterValidator, AwareDatetime, Field, StrictBool, StrictInt
 from sqlalchemy.orm import Session, selectinload
 
-from warehouse import events
+from warehouse import events, ledger
 from warehouse.db import utcnow
+from warehouse.deadlines import local_date
 from warehouse.errors import Conflict, DomainError, InvalidInput, NotFound
 from warehouse.events import Actor
 from warehouse.models import Country, Order, OrderLine, Partner, Product, Shipment
@@ -609,6 +610,10 @@ def apply_tracking(
             after=delivered.isoformat(),
             order=shipment.order.number,
         )
+        first = shipment.delivered_at is None
         shipment.delivered_at = delivered
         changed = True
+        if first:  # delivered: the sale and its commission are booked (corrections are not)
+            timezone = shipment.order.country.site.timezone
+            ledger.book_sale(session, shipment, booked_on=local_date(delivered, timezone))
     return changed

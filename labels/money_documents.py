@@ -1,0 +1,130 @@
+"""The partner's money documents (A4 PDF): the monthly statement and the commission invoice.
+
+Both are drawn from plain values (`warehouse.ledger` and `warehouse.invoices` fill them), with
+amounts already formatted, so these functions only lay text out on pages.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+
+LEFT = 16 * mm
+RIGHT = A4[0] - 16 * mm
+ROWS_PER_PAGE = 38
+
+
+@dataclass(frozen=True)
+class DocumentLine:
+    """One printed row: date, reference, words, amount and (statements) the balance after it."""
+
+    day: str
+    reference: str
+    text: str
+    amount: str
+    balance: str = ""
+
+
+@dataclass(frozen=True)
+class MoneyDocument:
+    """A statement or an invoice as printed."""
+
+    title: str
+    number: str  # the invoice number, or the statement's month
+    issuer: str  # multi-line: name, address, VAT number
+    recipient: str  # multi-line: partner name and address
+    facts: tuple[tuple[str, str], ...]  # (label, value) under the header
+    lines: tuple[DocumentLine, ...]
+    totals: tuple[tuple[str, str], ...]  # (label, value) under the lines
+    note: str = ""
+    balance_column: bool = False
+
+
+def _block(canvas: Canvas, text: str, x: float, y: float, size: int = 9) -> float:
+    canvas.setFont("Helvetica", size)
+    for line in text.splitlines():
+        canvas.drawString(x, y, line[:70])
+        y -= size * 1.35
+    return y
+
+
+def _header(canvas: Canvas, doc: MoneyDocument, page: int, pages: int) -> float:
+    top = A4[1] - 18 * mm
+    canvas.setFont("Helvetica-Bold", 18)
+    canvas.drawString(LEFT, top, doc.title)
+    canvas.setFont("Helvetica", 9)
+    canvas.drawRightString(RIGHT, top, f"Page {page} of {pages}")
+    canvas.setFont("Helvetica-Bold", 11)
+    canvas.drawString(LEFT, top - 8 * mm, doc.number)
+    y_from = _block(canvas, doc.issuer, LEFT, top - 18 * mm)
+    y_to = _block(canvas, doc.recipient, LEFT + 95 * mm, top - 18 * mm)
+    y = min(y_from, y_to) - 4 * mm
+    canvas.setFont("Helvetica", 9)
+    for label, value in doc.facts:
+        canvas.drawString(LEFT, y, f"{label}: {value}"[:110])
+        y -= 12
+    return y - 6
+
+
+def _columns(canvas: Canvas, doc: MoneyDocument, y: float) -> float:
+    canvas.setFont("Helvetica-Bold", 8)
+    canvas.drawString(LEFT, y, "Date")
+    canvas.drawString(LEFT + 20 * mm, y, "Order")
+    canvas.drawString(LEFT + 45 * mm, y, "What happened")
+    amount_x = RIGHT - (28 * mm if doc.balance_column else 0)
+    canvas.drawRightString(amount_x, y, "Amount")
+    if doc.balance_column:
+        canvas.drawRightString(RIGHT, y, "Balance")
+    canvas.line(LEFT, y - 3, RIGHT, y - 3)
+    return y - 13
+
+
+def _line(canvas: Canvas, doc: MoneyDocument, line: DocumentLine, y: float) -> float:
+    canvas.setFont("Helvetica", 7.5)
+    canvas.drawString(LEFT, y, line.day)
+    canvas.drawString(LEFT + 20 * mm, y, line.reference[:16])
+    words = line.text
+    width = 92 if doc.balance_column else 112
+    canvas.drawString(LEFT + 45 * mm, y, words[:width])
+    amount_x = RIGHT - (28 * mm if doc.balance_column else 0)
+    canvas.drawRightString(amount_x, y, line.amount)
+    if doc.balance_column:
+        canvas.drawRightString(RIGHT, y, line.balance)
+    if len(words) > width:
+        y -= 10
+        canvas.drawString(LEFT + 45 * mm, y, words[width : width * 2])
+    return y - 12
+
+
+def money_pdf(doc: MoneyDocument) -> bytes:
+    """The document as an A4 PDF, as many pages as its lines need."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4)
+    canvas.setTitle(f"{doc.title} {doc.number}")
+    chunks = [doc.lines[i : i + ROWS_PER_PAGE] for i in range(0, len(doc.lines), ROWS_PER_PAGE)]
+    chunks = chunks or [()]
+    for page, chunk in enumerate(chunks, 1):
+        y = _columns(canvas, doc, _header(canvas, doc, page, len(chunks)))
+        if not chunk and page == 1:
+            canvas.setFont("Helvetica", 9)
+            canvas.drawString(LEFT, y, "Nothing was booked in this period.")
+            y -= 14
+        for line in chunk:
+            y = _line(canvas, doc, line, y)
+        if page == len(chunks):
+            canvas.line(LEFT, y + 6, RIGHT, y + 6)
+            canvas.setFont("Helvetica-Bold", 9)
+            for label, value in doc.totals:
+                y -= 4
+                canvas.drawString(LEFT + 45 * mm, y, label)
+                canvas.drawRightString(RIGHT, y, value)
+                y -= 10
+            if doc.note:
+                _block(canvas, doc.note, LEFT, y - 8, size=8)
+        canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()

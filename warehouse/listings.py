@@ -1,0 +1,96 @@
+"""What resale channels report back: a listed unit sold (the partner is credited the proceeds,
+less commission, `warehouse.ledger.book_resale`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, joinedload
+
+from warehouse import codes, events, ledger
+from warehouse.db import utcnow
+from warehouse.deadlines import local_date
+from warehouse.errors import Conflict, InvalidInput, NotFound
+from warehouse.models import Listing, ListingStatus, Unit
+
+MAX_PRICE_MINOR = 10**10
+CLOCK_SKEW = dt.timedelta(minutes=10)
+
+
+def listing_of(session: Session, lpn: str, *, partner_id: int | None = None) -> Listing:
+    """The listing of the unit with this LPN; another partner's is not found."""
+    wanted = codes.normalise(lpn)
+    listing = session.scalar(
+        sa.select(Listing)
+        .join(Unit, Unit.id == Listing.unit_id)
+        .where(Unit.lpn == wanted)
+        .options(joinedload(Listing.unit).joinedload(Unit.site))
+    )
+    if listing is None or (partner_id is not None and listing.partner_id != partner_id):
+        raise NotFound(f"no resale listing for {wanted!r}", field="lpn")
+    return listing
+
+
+def record_sale(
+    session: Session,
+    actor: events.Actor,
+    lpn: str,
+    *,
+    price_minor: int,
+    currency: str,
+    channel: str,
+    sold_at: dt.datetime,
+    partner_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> tuple[Listing, bool]:
+    """A channel sold a listed unit: the listing is sold and the partner credited. Returns
+    (listing, changed); the same sale reported again changes nothing, another one is refused."""
+    listing = listing_of(session, lpn, partner_id=partner_id)
+    now = now or utcnow()
+    if listing.status == ListingStatus.SOLD:
+        same = (listing.sold_minor, listing.currency, listing.sold_at) == (
+            price_minor,
+            currency,
+            sold_at,
+        )
+        if same:
+            return listing, False
+        raise Conflict(
+            f"{listing.unit.lpn} was sold already on {listing.sold_at:%Y-%m-%d} for "
+            f"{listing.sold_minor} {listing.currency} minor units",
+            field="lpn",
+        )
+    if listing.status != ListingStatus.LISTED:
+        raise Conflict(f"{listing.unit.lpn} is not listed ({listing.status.value})", field="lpn")
+    if currency != listing.currency:
+        raise InvalidInput(
+            f"{listing.unit.lpn} is listed in {listing.currency}, not {currency}",
+            field="currency",
+        )
+    if not 0 < price_minor <= MAX_PRICE_MINOR:
+        raise InvalidInput("the price must be more than 0", field="price_minor")
+    if sold_at > now + CLOCK_SKEW:
+        raise InvalidInput("the sale cannot be in the future", field="sold_at")
+    if sold_at < listing.created_at:
+        raise InvalidInput("the sale is before the unit was listed", field="sold_at")
+    listing.status = ListingStatus.SOLD
+    listing.sold_at = sold_at.astimezone(dt.UTC)
+    listing.sold_minor = price_minor
+    booked_on = local_date(sold_at, listing.unit.site.timezone)
+    ledger.book_resale(session, listing, proceeds_minor=price_minor, booked_on=booked_on)
+    events.record(
+        session,
+        actor,
+        "listing.sold",
+        listing.unit,
+        before=ListingStatus.LISTED.value,
+        after=ListingStatus.SOLD.value,
+        site_id=listing.unit.site_id,
+        price_minor=price_minor,
+        currency=currency,
+        channel=channel,
+        listed_price_minor=listing.price_minor,
+    )
+    session.flush()
+    return listing, True
