@@ -176,6 +176,7 @@ def _graded_units(
                 Unit.grade == grade,
                 Unit.status == UnitStatus.GRADED,
                 Unit.site_id == site.id,
+                Unit.refund_state != RefundState.OPEN,  # those wait for their partner's decision
             )
             .order_by(Unit.id)
             .limit(count)
@@ -262,7 +263,9 @@ def _new_returns(
             checklist=checklist,
             notes="Small scuff on the side." if grade == Grade.LIGHT_DAMAGE else "",
             graded_at=now - dt.timedelta(hours=rng.randint(1, 20)),
-            refund_state=rng.choice([RefundState.APPROVED, RefundState.APPROVED, RefundState.OPEN]),
+            # Decided: a unit whose refund is still with a partner that sends refused goods
+            # back waits on the hold shelf instead of being routed (warehouse.routing.on_hold).
+            refund_state=RefundState.APPROVED,
         )
         session.add(unit)
         units.append(unit)

@@ -3,6 +3,7 @@ draws a whole error page inside itself), a page for everyone else."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from flask import Flask, jsonify, make_response, render_template, request
@@ -11,8 +12,9 @@ from werkzeug.exceptions import HTTPException
 
 from stations.extensions import htmx
 from stations.htmx import Outcome, scan_answer
-from warehouse.errors import DomainError
+from warehouse.errors import DomainError, InvalidInput
 
+JSON_NUL = re.compile(rb"(?<!\\)\\u0000")  # a \u0000 escape in a JSON body (not "\\u0000")
 CSRF_MESSAGE = "The form expired or was not sent from this site; reload the page and retry."
 
 
@@ -42,8 +44,24 @@ def _same_site_referrer() -> str | None:
     return referrer if parts.netloc == request.host and parts.scheme in ("http", "https") else None
 
 
+def refuse_nul_characters() -> None:
+    """No text a client sends may hold a NUL character (PostgreSQL cannot store one): refused
+    before any view runs, naming where it was, for every form field, query value, URL part and
+    JSON body alike."""
+    sources = [("url", value) for value in (request.view_args or {}).values()]
+    sources += [(name, value) for name, value in request.args.items(multi=True)]
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        sources += [(name, value) for name, value in request.form.items(multi=True)]
+        if request.is_json and JSON_NUL.search(request.get_data(cache=True)):
+            sources.append(("body", "\x00"))
+    for name, value in sources:
+        if isinstance(value, str) and "\x00" in value:
+            raise InvalidInput(f"{name} holds a NUL character, which no text may", field=name)
+
+
 def init_app(app: Flask) -> None:
-    """Register the app-wide error handlers."""
+    """Register the app-wide error handlers and the guard against NUL characters."""
+    app.before_request(refuse_nul_characters)
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):

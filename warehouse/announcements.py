@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from warehouse import codes, guarantees, remedies
 from warehouse.db import lock_row, utcnow
-from warehouse.deadlines import assess, local_date
+from warehouse.deadlines import assess, local_date, refund_due_on
 from warehouse.errors import Conflict, InvalidInput, NotFound
 from warehouse.events import Actor, record
 from warehouse.mail import queue_mail
@@ -404,8 +404,15 @@ def _record_dispatch_proof(
         return
     if rma.dispatch_proof_at is not None and rma.dispatch_proof_at <= first_scan_at:
         return
+    if first_scan_at < rma.order.placed_at:
+        raise InvalidInput("the first scan is before the order was placed", field="first_scan_at")
     before = rma.dispatch_proof_at
     rma.dispatch_proof_at = first_scan_at.astimezone(dt.UTC)
+    # From the proof the refund may no longer be withheld: it is due now or 14 days from the
+    # notice, whichever is later, even if the goods never arrive.
+    rma.refund_due_on = refund_due_on(
+        rma.announced_on, None, local_date(rma.dispatch_proof_at, rma.site.timezone)
+    )
     record(
         session,
         actor,

@@ -191,7 +191,12 @@ def settle_after_grading(
     if case is not None and case.status == CaseStatus.OPEN:
         _repropose(session, actor, case, unit, proposal, links, hold_until)
         return Settlement(proposal, RefundState.OPEN, case, "case updated with the new grade")
-    if unit.return_line.remedy != Remedy.REFUND:
+    remedy = unit.return_line.remedy
+    if remedy != Remedy.REFUND and proposal.outcome == Outcome.CASE:
+        # The partner decides: approving the case grants the remedy instead of the money.
+        asks = f"the customer asks for a {remedy.value}: approving grants it instead of a refund"
+        proposal = dataclasses.replace(proposal, grounds=(asks, *proposal.grounds))
+    elif remedy != Remedy.REFUND:
         granted = remedies.grant(
             session,
             actor,
@@ -612,6 +617,15 @@ def decide_case(
     )
     unit = case.unit
     customer_reason = reason or "; ".join(case.grounds)
+    if action == Action.APPROVE and unit.return_line.remedy != Remedy.REFUND:
+        granted = remedies.grant(
+            session, actor, unit, verdict=assessment_for(unit).verdict, full_refund=True
+        )
+        if granted.granted:
+            case.approved_minor = 0
+            session.flush()
+            return case
+        customer_reason = f"{granted.note}; {customer_reason}"
     if action == Action.REJECT:
         _reject(session, actor, unit, reason=customer_reason, currency=case.currency)
     else:

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
 from warehouse import codes, events
+from warehouse.announcements import TRACKING_PATTERN
 from warehouse.db import utcnow
 from warehouse.deadlines import add_months
 from warehouse.errors import Conflict, InvalidInput, NotFound
@@ -35,9 +36,9 @@ from warehouse.routing import close_if_done
 
 # Directive (EU) 2019/771 Art. 10(1a) (Directive (EU) 2024/1799 Art. 16): once, 12 months.
 REPAIR_EXTENSION_MONTHS = 12
+EXTENSION_FROM = dt.date(2026, 7, 31)  # Directive (EU) 2024/1799 Art. 19: applies from then
 REPAIR_NOTE_MIN = 5
 REPAIR_NOTE_MAX = 1000
-TRACKING_MAX = 64
 
 PURPOSE_LABELS = {
     ParcelPurpose.REPAIR: "repaired item",
@@ -115,12 +116,13 @@ def ship(
             f"{parcel.code} has left already with tracking number {parcel.tracking_number}",
             field="tracking_number",
         )
-    if len(tracking_number) > TRACKING_MAX or not all(
-        c.isascii() and (c.isalnum() or c == "-") for c in tracking_number
-    ):
+    if not tracking_number:
         raise InvalidInput(
-            f"the tracking number is up to {TRACKING_MAX} letters, digits or dashes",
-            field="tracking_number",
+            "scan the carrier's tracking number of the parcel", field="tracking_number"
+        )
+    if not TRACKING_PATTERN.match(tracking_number):
+        raise InvalidInput(
+            "the tracking number is 4 to 64 letters, digits or dashes", field="tracking_number"
         )
     if parcel.purpose == ParcelPurpose.REPAIR and len(repair_note) < REPAIR_NOTE_MIN:
         raise InvalidInput("say what was repaired; the customer reads it", field="repair_note")
@@ -143,7 +145,7 @@ def ship(
     parcel.status = ParcelStatus.SHIPPED
     parcel.shipped_at = now
     parcel.shipped_by_id = actor.user_id
-    parcel.tracking_number = tracking_number or parcel.code
+    parcel.tracking_number = tracking_number
     parcel.repair_note = repair_note
     unit = parcel.unit
     line = session.get(ReturnLine, unit.return_line_id)
@@ -191,8 +193,7 @@ def ship(
         key=f"parcel-shipped:{parcel.id}",
     )
     session.flush()
-    if parcel.purpose in (ParcelPurpose.REPAIR, ParcelPurpose.REJECTED):
-        close_if_done(session, unit, actor)
+    close_if_done(session, unit, actor)
     return parcel
 
 
@@ -201,7 +202,7 @@ def extend_guarantee(
 ) -> dt.date | None:
     """Extend the guarantee of a repaired line by 12 months, once (Directive (EU) 2019/771
     Art. 10(1a)); the new end date, or None when it was extended before."""
-    if line.guarantee_extended_months:
+    if line.guarantee_extended_months or utcnow().date() < EXTENSION_FROM:
         return None
     before = assessment_for(unit).guarantee_ends_on
     line.guarantee_extended_months = REPAIR_EXTENSION_MONTHS

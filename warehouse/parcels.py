@@ -17,11 +17,10 @@ from warehouse.models import CustomerParcel, ParcelPurpose, ParcelStatus, Produc
 def new_parcel(
     session: Session, unit: Unit, purpose: ParcelPurpose, product: Product | None = None
 ) -> CustomerParcel:
-    """A waiting parcel to the customer of `unit`'s order (their own item unless `product`)."""
+    """A waiting parcel to the customer of `unit`'s order with `product` (default: the unit's
+    own product, the item itself going back)."""
     rma = unit.return_request
-    line = unit.return_line
-    if product is None:
-        product = line.exchange_product if purpose == ParcelPurpose.EXCHANGE else unit.product
+    product = product or unit.product
     parcel = CustomerParcel(
         code=_free_code(session),
         purpose=purpose,

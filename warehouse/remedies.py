@@ -33,6 +33,7 @@ from warehouse.errors import InvalidInput
 from warehouse.mail import queue_mail
 from warehouse.models import (
     GUARANTEE_REASONS,
+    PARTNER_PORTAL_STATION,
     CustomerParcel,
     OrderLine,
     ParcelPurpose,
@@ -53,7 +54,7 @@ REMEDY_LABELS = {
     Remedy.REPLACEMENT: "Replace it with a new one",
     Remedy.EXCHANGE: "Exchange it for another size or colour",
 }
-_PURPOSE_OF = {
+PURPOSE_OF = {
     Remedy.REPAIR: ParcelPurpose.REPAIR,
     Remedy.REPLACEMENT: ParcelPurpose.REPLACEMENT,
     Remedy.EXCHANGE: ParcelPurpose.EXCHANGE,
@@ -161,31 +162,36 @@ def grant(
 ) -> Granted:
     """Grant the remedy the customer asked for on `unit`'s line, or say why not.
 
-    Repair and replacement need the legal guarantee to cover the return (a lack of conformity
-    within the guarantee, Directive (EU) 2019/771 Art. 10 and 13); an exchange takes the place
-    of a full refund only. A replacement or exchange needs one in stock (else a refund, Art.
-    13(4)(a)), and takes it now into the customer's parcel.
+    A remedy takes the place of a refund the rules (or the partner, deciding its case) approve
+    in full: repair and replacement need the legal guarantee to cover the return (a lack of
+    conformity within the guarantee, Directive (EU) 2019/771 Art. 10 and 13); an item that came
+    back incomplete or worn goes to the partner as a case first. A replacement or exchange needs
+    one in stock (else a refund, Art. 13(4)(a)) and takes it now into the customer's parcel. A
+    unit the partner received itself stays there: the partner repairs or sends it (no parcel,
+    no warehouse stock).
     """
     line = unit.return_line
     remedy = line.remedy
     if remedy in (Remedy.REPAIR, Remedy.REPLACEMENT) and verdict != Verdict.GUARANTEE:
         return _refused(session, actor, unit, f"no {remedy.value}: the guarantee does not cover it")
-    if remedy == Remedy.EXCHANGE and not full_refund:
+    if not full_refund:
         return _refused(
-            session,
-            actor,
-            unit,
-            "no exchange: it came back in a state that is not refunded in full",
+            session, actor, unit, f"no {remedy.value}: it is not refunded in full as it came back"
         )
-    product = line.exchange_product if remedy == Remedy.EXCHANGE else unit.product
-    if remedy in (Remedy.REPLACEMENT, Remedy.EXCHANGE) and not _take_from_stock(
-        session, product, unit, remedy
+    at_partner = unit.received_station == PARTNER_PORTAL_STATION
+    product = sent_product(unit)
+    if (
+        remedy in (Remedy.REPLACEMENT, Remedy.EXCHANGE)
+        and not at_partner
+        and not _take_from_stock(session, product, unit, remedy)
     ):
         return _refused(session, actor, unit, f"no {remedy.value}: {product.title} is out of stock")
     before = unit.refund_state
     unit.refund_state, unit.refund_minor = RefundState.REMEDY, 0
     unit.refund_decided_at = utcnow()
-    parcel = None if remedy == Remedy.REPAIR else new_parcel(session, unit, _PURPOSE_OF[remedy])
+    parcel = None
+    if remedy != Remedy.REPAIR and not at_partner:
+        parcel = new_parcel(session, unit, PURPOSE_OF[remedy], product)
     events.record(
         session,
         actor,
@@ -208,6 +214,10 @@ def grant(
         "product": unit.product.title,
         "sent_product": product.title,
         "customer_name": rma.order.customer_name,
+        "at_partner": at_partner,
+        # Once per line, for repairs from 31 July 2026 (warehouse.dispatch.extend_guarantee).
+        "extends_guarantee": remedy == Remedy.REPAIR
+        and not line.order_line.guarantee_extended_months,
     }
     queue_mail(
         session,
@@ -227,6 +237,13 @@ def grant(
     )
     close_if_done(session, unit, actor)
     return Granted(True, f"{remedy.value} granted", parcel)
+
+
+def sent_product(unit: Unit) -> Product:
+    """What goes to the customer for the unit's remedy: the variant chosen for an exchange, the
+    same product otherwise (the unit itself, repaired, or a new one)."""
+    line = unit.return_line
+    return line.exchange_product if line.remedy == Remedy.EXCHANGE else unit.product
 
 
 def _refused(session: Session, actor: events.Actor, unit: Unit, why: str) -> Granted:

@@ -184,6 +184,23 @@ def to_customer(unit: Unit) -> str | None:
     return None
 
 
+def on_hold(unit: Unit) -> str | None:
+    """Why a unit must wait before it is routed: its refund is still with the partner and, if
+    the partner refuses it, the goods go back to the customer (they are still theirs), so they
+    may not be restocked, sold or destroyed meanwhile."""
+    if (
+        unit.refund_state == RefundState.OPEN
+        and unit.partner.rejected_returns == RejectedReturns.SEND_BACK
+        and unit.return_line is not None
+        and unit.exception not in NO_REFUND_FLAGS
+    ):
+        return (
+            f"The refund of {unit.lpn} is still with {unit.partner.name}: keep it on the hold "
+            "shelf until they decide (refused, it goes back to the customer)."
+        )
+    return None
+
+
 def quarantine(session: Session, actor: Actor, unit: Unit) -> None:
     """Send `unit` to quarantine: its next route scan puts it in a quarantine bin, whatever the
     rules say. A closed unit has left the flow and cannot be."""
@@ -238,6 +255,9 @@ def _graded_route(session: Session, unit: Unit) -> tuple[rules.Route, LocationKi
             f"Unit {unit.lpn} is not graded yet: grade it at the grading station first.",
             field="code",
         )
+    held = on_hold(unit)
+    if held:
+        raise Conflict(held, field="code")
     route = route_for(session, unit)
     if route.outcome == Disposition.DESTROY:
         refused = espr.destroy_refused(session, unit, local_date(utcnow(), unit.site.timezone))
@@ -491,6 +511,19 @@ def facts_value(unit: Unit) -> int:
     return price.price_minor if price else 0
 
 
+def parcel_waiting(session: Session, unit: Unit) -> bool:
+    """Whether the unit's parcel to its customer (the item going back, or its replacement or
+    exchange) has still to leave; a unit going back without its parcel yet counts as waiting."""
+    if unit.disposition != Disposition.TO_CUSTOMER and unit.refund_state != RefundState.REMEDY:
+        return False
+    status = session.scalar(
+        sa.select(CustomerParcel.status).where(CustomerParcel.unit_id == unit.id)
+    )
+    if status is None:
+        return unit.disposition == Disposition.TO_CUSTOMER
+    return status != ParcelStatus.SHIPPED
+
+
 def close_if_done(session: Session, unit: Unit, actor: Actor) -> bool:
     """Close the unit when it is routed AND its refund is decided; then its RMA if all are.
 
@@ -502,14 +535,8 @@ def close_if_done(session: Session, unit: Unit, actor: Actor) -> bool:
         return False
     if unit.refund_state not in SETTLED_REFUND_STATES:
         return False
-    if (
-        unit.disposition == Disposition.TO_CUSTOMER
-        and session.scalar(
-            sa.select(CustomerParcel.status).where(CustomerParcel.unit_id == unit.id)
-        )
-        != ParcelStatus.SHIPPED
-    ):
-        return False  # it closes when its parcel leaves
+    if parcel_waiting(session, unit):
+        return False  # it closes when its parcel to the customer has left
     now = utcnow()
     unit.status = UnitStatus.CLOSED
     unit.closed_at = now

@@ -434,3 +434,38 @@ def test_one_order_guessed_from_many_addresses_is_still_stopped(app, client, ord
         response = _find(app.test_client(), order.number, f"guess{n}@example.org")
         assert response.status_code == 404
     assert _find(client, order.number, "kim@example.org").status_code == 429
+
+
+def test_a_nul_character_anywhere_is_refused_before_any_view(client, app):
+    """PostgreSQL cannot store NUL: a form field, a query value, a URL part or a JSON body with
+    one is a 400 naming where it was, never a 500 (the stations, the To customer station, the
+    API)."""
+    from tests import factories
+    from tests.helpers import csrf_from, login_as
+    from warehouse.db import db
+    from warehouse.models import Role
+
+    operator = factories.user(Role.OPERATOR)
+    token = factories.token(Role.ADMIN)
+    db.session.commit()
+    login_as(client, operator)
+    csrf = csrf_from(client.get("/route/").get_data(as_text=True))
+    headers = {"X-CSRFToken": csrf, "HX-Request": "true"}
+    for path, data in [
+        ("/route/scan", {"code": "LP\x00"}),
+        ("/dispatch/scan", {"code": "CP-\x00"}),
+        ("/dispatch/CP-%00/ship", {"tracking_number": "3S1"}),
+        ("/dispatch/CP-1/ship", {"repair_note": "fixed\x00"}),
+    ]:
+        answer = client.post(path, data=data, headers=headers)
+        assert answer.status_code == 400, (path, answer.status_code)
+        assert "NUL character" in answer.get_data(as_text=True)
+    assert client.get("/dispatch/?code=%00").status_code == 400
+    assert client.get("/dispatch/CP-%00/label.pdf").status_code == 400
+    api = client.post(
+        "/api/v1/returns",
+        data=b'{"order_number": "MP\\u0000", "lines": []}',
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    assert api.status_code == 400
+    assert api.get_json()["field"] == "body"

@@ -91,7 +91,7 @@ def test_a_repair_routes_the_unit_back_and_extends_the_guarantee_by_12_months(ap
     assert unit.status == UnitStatus.ROUTED  # it closes when its parcel leaves
 
     with pytest.raises(InvalidInput, match="say what was repaired"):
-        dispatch.ship(db.session, factories.operator_actor(), parcel.code)
+        dispatch.ship(db.session, factories.operator_actor(), parcel.code, tracking_number="3S01")
     dispatch.ship(
         db.session,
         factories.operator_actor(),
@@ -152,8 +152,15 @@ def test_a_replacement_takes_one_from_stock_into_a_parcel(app):
     assert routing.plan(db.session, unit.lpn, factories.operator_actor()).route.outcome != (
         Disposition.TO_CUSTOMER
     )
-    dispatch.ship(db.session, factories.operator_actor(), parcel.code)
-    assert parcel.tracking_number == parcel.code  # no carrier number given: the parcel's own
+    with pytest.raises(InvalidInput, match="scan the carrier's tracking number"):
+        dispatch.ship(db.session, factories.operator_actor(), parcel.code)
+    # Routed by the rules, the returned unit stays open until its replacement has left.
+    cage = factories.location(LocationKind.DESTROY)  # defective home goods: the default
+    routing.put_away(db.session, unit.lpn, cage.code, factories.operator_actor())
+    assert unit.status == UnitStatus.ROUTED
+    dispatch.ship(db.session, factories.operator_actor(), parcel.code, tracking_number="3SNEW1")
+    assert parcel.tracking_number == "3SNEW1"
+    assert unit.status == UnitStatus.CLOSED
     assert parcel.return_request.lines[0].sent_back_quantity == 1
 
 
@@ -314,7 +321,13 @@ def test_a_customers_own_item_leaves_only_from_the_shelf(app):
     parcel = _put_away(unit).parcel
     unit.disposition = None  # as if it had not been put away
     with pytest.raises(Conflict, match="to-customer shelf"):
-        dispatch.ship(db.session, factories.operator_actor(), parcel.code, repair_note="fixed it")
+        dispatch.ship(
+            db.session,
+            factories.operator_actor(),
+            parcel.code,
+            repair_note="fixed it",
+            tracking_number="3S02",
+        )
     assert parcel.status == ParcelStatus.WAITING
 
 
@@ -335,9 +348,62 @@ def test_bad_shipping_input_changes_nothing(app):
     for fields, message in [
         ({"tracking_number": "3S 12"}, "letters, digits or dashes"),
         ({"tracking_number": "x" * 65}, "letters, digits or dashes"),
-        ({"repair_note": "x" * 1001}, "limited to 1000"),
+        ({"tracking_number": "-"}, "letters, digits or dashes"),
+        ({"tracking_number": "3SOK1", "repair_note": "x" * 1001}, "limited to 1000"),
     ]:
         with pytest.raises(InvalidInput, match=message):
             dispatch.ship(db.session, factories.operator_actor(), parcel.code, **fields)
     assert parcel.status == ParcelStatus.WAITING
     assert parcel.tracking_number is None
+
+
+def test_a_partner_deciding_by_case_grants_the_remedy_by_approving(app):
+    """An incomplete item (or a partner deciding every refund) goes to the partner as a case
+    first; approving it grants the repair instead of paying, adjusting it pays money."""
+    from warehouse.cases import decide_case
+    from warehouse.models import ApprovalMode, Case, CaseStatus
+
+    unit = _unit_with_remedy(Remedy.REPLACEMENT, stock=1, approval_mode=ApprovalMode.CONSULT)
+    factories.grade(unit, Grade.DEFECTIVE)
+    case = db.session.query(Case).filter_by(unit_id=unit.id).one()
+    assert case.status == CaseStatus.OPEN
+    assert "the customer asks for a replacement" in case.grounds[0]
+    assert unit.product.stock == 1  # nothing taken before the partner agrees
+    decide_case(
+        db.session, CHANNEL, case.id, action="approve", via="portal", today=unit.received_at.date()
+    )
+    assert unit.refund_state == RefundState.REMEDY
+    assert case.approved_minor == 0
+    assert unit.product.stock == 0
+    assert db.session.query(LedgerEntry).filter_by(unit_id=unit.id).count() == 0
+
+
+def test_a_repair_at_a_partner_that_receives_its_own_returns_is_the_partners_to_do(app):
+    """The unit is with the partner: the remedy is granted, no warehouse parcel or stock."""
+    from warehouse.models import Destination, Partner, Role
+    from warehouse.partner_receipt import grade_and_keep, receive
+
+    seller = factories.partner(destination=Destination.PARTNER, address="Werkstraat 1")
+    item = factories.product(seller, stock=3, category=Category.HOME)
+    sold = factories.order([(item, 1)], delivered_days_ago=200)
+    rma = factories.return_request(sold, [(sold.lines[0], 1, Reason.DEFECTIVE)])
+    rma.lines[0].remedy = Remedy.REPLACEMENT
+    person = factories.user(Role.PARTNER, seller)
+    actor = Actor(label=person.email, user_id=person.id, station="portal", partner_id=seller.id)
+    partner = db.session.get(Partner, seller.id)
+    unit = receive(db.session, actor, partner, rma.rma, {rma.lines[0].id: 1})[0]
+    grade_and_keep(
+        db.session,
+        actor,
+        partner,
+        unit.id,
+        grade="defective",
+        checklist=factories.COMPLETE,
+        links=factories.LINKS,
+    )
+    assert unit.refund_state == RefundState.REMEDY
+    assert unit.status == UnitStatus.CLOSED
+    assert item.stock == 3
+    assert dispatch.waiting_parcels(db.session, None) == []
+    partner_mail = factories.mails("remedy_granted_partner")[-1].payload["context"]
+    assert partner_mail["at_partner"] is True

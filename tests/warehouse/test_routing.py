@@ -23,6 +23,7 @@ from warehouse.models import (
     LocationKind,
     Placement,
     RefundState,
+    RejectedReturns,
     ReturnStatus,
     StockEntry,
     UnitException,
@@ -244,7 +245,8 @@ def test_a_partner_actor_cannot_see_another_partners_unit(app):
 
 def test_unit_closes_when_routed_and_decided_and_the_rma_when_all_units_are(app):
     bins = factories.bins_for_every_kind()
-    product = factories.product(factories.partner())
+    # A partner that keeps refused goods: its units may be routed before the refund is decided.
+    product = factories.product(factories.partner(rejected_returns=RejectedReturns.KEEP))
     order = factories.order([(product, 2)])
     rma = factories.return_request(order)
     first = factories.graded_unit(rma.lines[0], Grade.NEW, slot=1)
@@ -264,6 +266,23 @@ def test_unit_closes_when_routed_and_decided_and_the_rma_when_all_units_are(app)
     assert rma.status == ReturnStatus.CLOSED
     assert rma.closed_at is not None
     assert [e.kind for e in history(db.session, rma)] == ["return.closed"]
+
+
+def test_a_unit_whose_refund_is_undecided_waits_when_refused_goods_go_back(app):
+    """Refused, the goods are still the customer's: they are not restocked, sold or destroyed
+    while the partner decides; a partner that keeps refused goods has its units routed."""
+    bins = factories.bins_for_every_kind()
+    unit = factories.graded(Grade.NEW)
+    unit.refund_state = RefundState.OPEN
+    actor = factories.operator_actor()
+    before = row_counts(*TOUCHED)
+    with pytest.raises(Conflict, match="keep it on the hold shelf"):
+        routing.plan(db.session, unit.lpn, actor)
+    with pytest.raises(Conflict, match="keep it on the hold shelf"):
+        routing.put_away(db.session, unit.lpn, bins["restock"].code, actor)
+    assert row_counts(*TOUCHED) == before
+    unit.refund_state = RefundState.REJECTED
+    assert routing.plan(db.session, unit.lpn, actor).route.outcome == Disposition.TO_CUSTOMER
 
 
 def test_a_scan_takes_few_queries(app, count_queries):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from tests import factories
 from tests.helpers import row_counts
 from tests.zbar import decode_pdf
-from warehouse.db import db
+from warehouse.db import db, utcnow
 from warehouse.models import Event, Outbox, ReturnLine, ReturnRequest, Role
 
 
@@ -320,19 +322,24 @@ def test_the_carriers_first_scan_is_proof_of_dispatch(client, world):
         headers=first,
     )
     assert naive.status_code == 400
+    when = (utcnow() + dt.timedelta(seconds=5)).replace(microsecond=0)
+    local = when.astimezone(dt.timezone(dt.timedelta(hours=1)))
     scanned = client.post(
         path,
-        json={"tracking_number": "3SRET0005555", "first_scan_at": "2026-11-30T09:15:00+01:00"},
+        json={"tracking_number": "3SRET0005555", "first_scan_at": local.isoformat()},
         headers=first,
     )
     assert scanned.status_code == 200, scanned.json
     assert scanned.json["refund_may_be_withheld"] is False
-    assert scanned.json["dispatch_proof_at"].startswith("2026-11-30T08:15:00")
-    # A later scan told again does not move the proof; an earlier one does.
+    assert scanned.json["dispatch_proof_at"].startswith(when.strftime("%Y-%m-%dT%H:%M:%S"))
+    assert (
+        scanned.json["refund_due_on"]
+        == scanned.json["announced_on"][:8] + (scanned.json["refund_due_on"][8:])
+    )
+    # A later scan told again does not move the proof.
+    later = (when + dt.timedelta(minutes=2)).isoformat()
     client.post(
-        path,
-        json={"tracking_number": "3SRET0005555", "first_scan_at": "2026-11-30T18:00:00Z"},
-        headers=first,
+        path, json={"tracking_number": "3SRET0005555", "first_scan_at": later}, headers=first
     )
     proofs = db.session.query(Event).filter_by(kind="return.dispatch_proved").count()
     assert proofs == 1

@@ -71,7 +71,7 @@ def test_route_then_ship_a_repaired_unit(client, count_queries):
 
     before = row_counts(Event)
     refused = client.post(
-        f"/dispatch/{parcel.code}/ship", data={"tracking_number": "3S1"}, headers=headers
+        f"/dispatch/{parcel.code}/ship", data={"tracking_number": "3S0001"}, headers=headers
     )
     assert refused.status_code == 422
     assert "say what was repaired" in refused.get_data(as_text=True)
