@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from warehouse import events, ledger
 from warehouse.errors import InvalidInput, NotFound
-from warehouse.models import DocumentCounter, Invoice, Partner
+from warehouse.models import DocumentCounter, Invoice, LedgerEntry, Partner
 
 COUNTER = "invoice"
 
@@ -79,9 +79,10 @@ def issue(
     currency: str,
     *,
     today: dt.date,
-) -> Invoice:
+) -> tuple[Invoice, bool]:
     """Issue (and commit) the commission invoice of a partner's month in one currency; the one
-    issued already when there is one. Only for a month that has ended, with commission in it.
+    issued already when there is one. Answers (invoice, issued now). Only for a month that has
+    ended, with commission in it.
 
     Commits itself: the number and the invoice are one transaction, and losing a race for the
     same invoice rolls that transaction back (giving the number back) before reading the winner's.
@@ -92,7 +93,7 @@ def issue(
         raise NotFound("no such partner", field="partner")
     existing = find(session, partner_id, start, currency)
     if existing is not None:
-        return existing
+        return existing, False
     if end >= today:
         raise InvalidInput(
             f"{start:%Y-%m} has not ended yet: invoice it from {end + dt.timedelta(days=1)}",
@@ -137,8 +138,30 @@ def issue(
         existing = find(session, partner_id, start, currency)
         if existing is None:  # pragma: no cover - a constraint other than the period's
             raise
-        return existing
-    return invoice
+        return existing, False
+    return invoice, True
+
+
+def issue_month(
+    session: Session, actor: events.Actor, year: int, month: int, *, today: dt.date
+) -> list[Invoice]:
+    """Issue the invoices of a month for every partner and currency with commission booked or
+    credited in it (the ones issued before come back as they were)."""
+    start, end = ledger.month_bounds(year, month)
+    pairs = session.execute(
+        sa.select(LedgerEntry.partner_id, LedgerEntry.currency)
+        .where(
+            LedgerEntry.booked_on >= start,
+            LedgerEntry.booked_on <= end,
+            LedgerEntry.kind.in_((*ledger.COMMISSION_KINDS, ledger.COMMISSION_CREDIT)),
+        )
+        .distinct()
+        .order_by(LedgerEntry.partner_id, LedgerEntry.currency)
+    ).all()
+    return [
+        issue(session, actor, partner_id, year, month, currency, today=today)[0]
+        for partner_id, currency in pairs
+    ]
 
 
 def of_partner(session: Session, partner_id: int | None, limit: int = 120) -> list[Invoice]:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from warehouse.errors import InvalidInput
 from warehouse.models import LedgerEntry, Listing, Order, Partner, Shipment, Unit
 from warehouse.money import basis_points_of, to_decimal_string
 
@@ -421,3 +422,16 @@ def statement_csv(result: Statement) -> str:
             ]
         )
     return buffer.getvalue()
+
+
+def parse_month(text: str) -> tuple[int, int]:
+    """A month as people and URLs write it, YYYY-MM; refuses anything else, naming it."""
+    raw = (text or "").strip()
+    try:
+        year, month = (int(part) for part in raw.split("-", 1))
+        month_bounds(year, month)
+    except (ValueError, OverflowError):
+        raise InvalidInput(f"“{raw}” is not a month (use YYYY-MM)", field="month") from None
+    if not 2000 <= year <= 2100:
+        raise InvalidInput(f"“{raw}” is not a month (use YYYY-MM)", field="month")
+    return year, month

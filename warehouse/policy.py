@@ -97,7 +97,11 @@ def update_policy(
     escalate = _whole(form, "consult_escalate_days", "Escalation", 1, MAX_ESCALATE_DAYS, errors)
     approval = _choice(form, "approval_mode", "Approval mode", ApprovalMode, errors)
     late = _choice(form, "out_of_window", "Out-of-window handling", OutOfWindowPolicy, errors)
-    refused = _choice(form, "rejected_returns", "Refused returns", RejectedReturns, errors)
+    refused = (
+        _choice(form, "rejected_returns", "Refused returns", RejectedReturns, errors)
+        if "rejected_returns" in form  # a form without the field keeps the partner's choice
+        else partner.rejected_returns
+    )
     defective = _choice(form, "defective_handling", "Defective handling", DefectiveHandling, errors)
     destination = _choice(form, "destination", "Destination", Destination, errors)
     deductions: dict[str, int] = {}

@@ -5,6 +5,7 @@ imports them all, so registering `bp` registers the whole API.
 """
 
 from stations.api import (
+    accounting,
     cases,
     dashboard,
     disclosure,
@@ -29,6 +30,7 @@ RESOURCES = (
     returns,
     cases,
     resale_listings,
+    accounting,
     dashboard,
     disclosure,
     exceptions,

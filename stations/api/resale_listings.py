@@ -1,4 +1,5 @@
-"""`GET /api/v1/resale-listings`: the resale export for channels and partners, streamed."""
+"""`GET /api/v1/resale-listings`: the resale export for channels and partners, streamed; and
+`POST /api/v1/resale-listings/<lpn>/sale`: a channel reports a sale."""
 
 from __future__ import annotations
 
@@ -6,17 +7,19 @@ import datetime as dt
 import enum
 
 from flask import current_app, stream_with_context
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 
-from stations.api.blueprint import bp, token_required
+from stations.api.blueprint import answer, api_actor, bp, token_required
 from stations.api.openapi import Answer, operation
 from stations.auth import partner_scope
 from stations.htmx import file_response
-from warehouse import exports
+from warehouse import exports, listings
 from warehouse.db import db
 from warehouse.errors import InvalidInput
 from warehouse.models import Role
+from warehouse.money import Currency, basis_points_of
 from warehouse.reference import Language
+from warehouse.validation import Input, Text
 
 ExportFormat = enum.StrEnum("ExportFormat", [(name, name) for name in exports.FORMATS])
 ExportFormat.__doc__ = "eBay-style CSV, a generic CSV, or a JSON feed."
@@ -96,4 +99,67 @@ def resale_listings(query: ListingQuery):
         stream_with_context(exports.stream(fmt, selection, items)),
         exports.MEDIA_TYPES[fmt],
         exports.filename(fmt, selection),
+    )
+
+
+class SaleIn(Input):
+    """A channel's report that a listed unit sold."""
+
+    price_minor: StrictInt = Field(gt=0, le=10**10, description="What it sold for, minor units")
+    currency: Currency
+    channel: Text(40) = Field(description="Where it sold: ebay, own_shop, b2b_outlet, ...")
+    sold_at: AwareDatetime = Field(description="When it sold, with its time zone")
+
+
+class SaleOut(BaseModel):
+    """The listing as sold, and what the partner is credited."""
+
+    lpn: str
+    status: str
+    sold_minor: int
+    currency: str
+    sold_at: dt.datetime
+    partner_credited_minor: int = Field(description="Proceeds less the commission")
+
+
+@bp.post("/resale-listings/<lpn>/sale")
+@token_required(Role.SUPERVISOR, Role.PARTNER)
+@operation(
+    "Report that a listed unit sold",
+    operation_id="reportResaleSale",
+    description=(
+        "The listing is sold and the partner credited the proceeds less its commission (on its "
+        "statement and in the journal). The same sale reported again answers 200 and books "
+        "nothing; a different sale of the same unit is a 409."
+    ),
+    body=SaleIn,
+    answers={201: Answer("Booked", SaleOut), 200: Answer("Reported before", SaleOut)},
+    errors=(400, 401, 403, 404, 409),
+)
+def report_sale(lpn: str, body: SaleIn):
+    """Book a channel's sale of a returned unit."""
+    listing, changed = listings.record_sale(
+        db.session,
+        api_actor(),
+        lpn,
+        price_minor=body.price_minor,
+        currency=str(body.currency),
+        channel=body.channel,
+        sold_at=body.sold_at,
+        partner_id=partner_scope(),
+    )
+    credited = listing.sold_minor - basis_points_of(
+        listing.sold_minor, listing.unit.partner.commission_rate_bp
+    )
+    db.session.commit()
+    return answer(
+        SaleOut(
+            lpn=listing.unit.lpn,
+            status=listing.status.value,
+            sold_minor=listing.sold_minor,
+            currency=listing.currency,
+            sold_at=listing.sold_at,
+            partner_credited_minor=credited,
+        ),
+        201 if changed else 200,
     )

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from flask import Flask
 
-from stations.cli import background, bench, cases, catalogue, demo, exports, figures, orders, users
+from stations.cli import (
+    accounting,
+    background,
+    bench,
+    cases,
+    catalogue,
+    demo,
+    exports,
+    figures,
+    orders,
+    users,
+)
 
 COMMANDS = (
     users.create_user_command,
@@ -19,6 +30,9 @@ COMMANDS = (
     catalogue.create_site_command,
     catalogue.import_products_command,
     exports.export_resale_command,
+    accounting.export_accounting_command,
+    accounting.check_money_command,
+    accounting.issue_invoices_command,
     cases.escalate_cases_command,
     figures.refresh_figures_command,
     bench.bench_data_command,

@@ -241,9 +241,12 @@ def _grade(unit_id: int, grade: Grade):
             hold_case_mail_until=_undo_deadline(),
         )
         unit = grading.get_unit(db.session, unit_id, site_id=current_user.site_id)
-        plan = routing.plan(db.session, unit.lpn, current_actor("route"))
+        held = routing.on_hold(unit)
+        plan = None if held else routing.plan(db.session, unit.lpn, current_actor("route"))
         message = f"{unit.lpn} graded {grading.GRADE_LABELS[grade]}: {settlement.note}."
-        if plan.target is not None:
+        if held:
+            message += f" {held}"
+        elif plan.target is not None:
             message += f" Put it in {plan.target.code} (scan the bin) or scan the next unit."
     except DomainError as error:
         db.session.rollback()

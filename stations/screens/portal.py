@@ -38,7 +38,9 @@ nav.register("Dashboard", "portal.dashboard", {Role.PARTNER}, "Your returns in f
 nav.register("Cases", "portal.cases", {Role.PARTNER}, "Refunds waiting for your decision", 10)
 nav.register("Returns", "portal.returns", {Role.PARTNER}, "Your customers' returns", 11)
 nav.register("Units", "portal.units", {Role.PARTNER}, "Every returned item and its grade", 12)
-nav.register("Statement", "portal.statement", {Role.PARTNER}, "Refunds and commission", 13)
+nav.register(
+    "Statement", "portal.statement", {Role.PARTNER}, "Sales, refunds, commission, balance", 13
+)
 nav.register("Return policy", "portal.policy_page", {Role.PARTNER}, "Window, grace, deductions", 14)
 
 
@@ -329,18 +331,15 @@ def statement():
     problem = None
     if raw:
         try:
-            year, month = (int(part) for part in raw.split("-", 1))
-            ledger.month_bounds(year, month)
-        except (ValueError, OverflowError):
-            problem = f"“{raw}” is not a month (use YYYY-MM); showing this month"
-            year, month = today.year, today.month
+            year, month = ledger.parse_month(raw)
+        except DomainError as refused:
+            problem = f"{refused.message}; showing this month"
     result = ledger.statement(db.session, pid, year, month)
     return render_template(
         "portal/statement.html",
         statement=result,
         month=f"{year:04d}-{month:02d}",
         problem=problem,
-        kind_labels=ledger.KIND_LABELS,
     )
 
 

@@ -341,12 +341,13 @@ def test_an_invoice_bills_the_net_commission_of_an_ended_month(app):
         invoices.issue(
             db.session, ACTOR, seller.id, last_month.year, last_month.month, "GBP", today=today
         )
-    first = invoices.issue(
+    first, issued = invoices.issue(
         db.session, ACTOR, seller.id, last_month.year, last_month.month, "EUR", today=today
     )
-    again = invoices.issue(
+    again, issued_again = invoices.issue(
         db.session, ACTOR, seller.id, last_month.year, last_month.month, "EUR", today=today
     )
+    assert (issued, issued_again) == (True, False)
     assert again.id == first.id
     assert (first.commission_minor, first.credited_minor, first.net_minor) == (1000, 500, 500)
     assert first.number == f"INV-{first.sequence:06d}"

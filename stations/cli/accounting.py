@@ -1,0 +1,100 @@
+"""`flask --app wsgi export-accounting`, `check-money` and `issue-invoices`: the journal to a
+file or stdout (streamed), the reconciliation report, and the month's commission invoices."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import sqlalchemy as sa
+
+from stations.cli.common import find_partner
+from warehouse import accounting, invoices, ledger, reconciliation
+from warehouse.db import db, utcnow
+from warehouse.deadlines import local_date
+from warehouse.errors import DomainError
+from warehouse.events import Actor
+from warehouse.models import Site
+
+ACTOR = Actor(label="cli", station="cli")
+
+
+@click.command("export-accounting")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), required=True)
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), required=True)
+@click.option("--format", "fmt", type=click.Choice(accounting.FORMATS), default="csv")
+@click.option("--partner", "partner_code", default=None, help="Only this partner's entries.")
+@click.option("--site", "site_code", default=None, help="Only orders returned to this site.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="File to write (default: standard output).",
+)
+def export_accounting_command(start, end, fmt, partner_code, site_code, out):
+    """Write the double-entry journal of a period (booking days, inclusive)."""
+    partner = find_partner(partner_code)
+    site = None
+    if site_code:
+        site = db.session.scalar(sa.select(Site).where(Site.code == site_code.strip().upper()))
+        if site is None:
+            raise click.ClickException(f"no site {site_code!r}")
+    try:
+        first, last = accounting.period(start.date(), end.date())
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    scope = {"partner_id": partner.id if partner else None, "site_id": site.id if site else None}
+    total = accounting.count(db.session, first, last, **scope)
+    lines = accounting.lines(db.session, first, last, **scope)
+    if fmt == "json":
+        meta = {"from": first.isoformat(), "to": last.isoformat(), "accounts": accounting.ACCOUNTS}
+        chunks = accounting.as_json(lines, meta)
+    else:
+        chunks = accounting.as_csv(lines)
+    if out is None:
+        for chunk in chunks:
+            sys.stdout.write(chunk)
+        return
+    with open(out, "w", encoding="utf-8", newline="") as handle:
+        for chunk in chunks:
+            handle.write(chunk)
+    click.echo(f"wrote {total} entries ({2 * total} journal lines) to {out}", err=True)
+
+
+@click.command("check-money")
+@click.option("--partner", "partner_code", default=None, help="Only this partner's records.")
+def check_money_command(partner_code):
+    """List every place where the money records disagree; exit 1 when there is one."""
+    partner = find_partner(partner_code)
+    found = reconciliation.differences(db.session, partner_id=partner.id if partner else None)
+    for difference in found:
+        click.echo(
+            f"{difference.check}: {difference.subject} "
+            f"[{difference.partner}] expected {difference.expected}, found {difference.found}"
+        )
+    if found:
+        raise click.exceptions.Exit(1)
+    click.echo("the money records agree")
+
+
+@click.command("issue-invoices")
+@click.option("--month", required=True, help="YYYY-MM, a month that has ended.")
+def issue_invoices_command(month):
+    """Issue every partner's commission invoice of a month (per currency); idempotent."""
+    try:
+        year, number = (int(part) for part in month.split("-"))
+        ledger.month_bounds(year, number)
+    except ValueError:
+        raise click.ClickException(f"{month!r} is not a month (YYYY-MM)") from None
+    site = db.session.scalar(sa.select(Site).order_by(Site.id))
+    today = local_date(utcnow(), site.timezone if site else "UTC")
+    try:
+        issued = invoices.issue_month(db.session, ACTOR, year, number, today=today)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    for invoice in issued:
+        click.echo(
+            f"{invoice.number} {invoice.partner.code} {invoice.currency} net {invoice.net_minor}"
+        )
+    if not issued:
+        click.echo(f"no commission booked in {month}")

@@ -1,0 +1,188 @@
+"""Money screens: the partner's statement as CSV and PDF and its commission invoices; for admins
+and supervisors the accounting page (the journal download, invoices, reconciliation)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+
+from labels.money_documents import money_pdf
+from stations import nav
+from stations.auth import current_actor, partner_scope, roles_required
+from stations.htmx import file_response
+from warehouse import accounting as books
+from warehouse import invoices, ledger, reconciliation
+from warehouse.db import db, utcnow
+from warehouse.deadlines import local_date
+from warehouse.documents import invoice_document, statement_document
+from warehouse.errors import DomainError, InvalidInput, NotFound
+from warehouse.models import Partner, Role, Site
+
+bp = Blueprint("money", __name__)
+STAFF = (Role.ADMIN, Role.SUPERVISOR)
+nav.register("Invoices", "money.partner_invoices", {Role.PARTNER}, "Commission invoices", 14)
+nav.register("Accounting", "money.accounting", set(STAFF), "Journal, invoices, reconciliation", 70)
+
+
+def _today() -> dt.date:
+    site = db.session.scalar(sa.select(Site).order_by(Site.id))
+    return local_date(utcnow(), site.timezone if site else "UTC")
+
+
+def _month_arg() -> tuple[int, int]:
+    raw = request.args.get("month", "").strip()
+    if not raw:
+        today = _today()
+        return today.year, today.month
+    return ledger.parse_month(raw)
+
+
+def _issuer() -> invoices.Issuer:
+    return invoices.Issuer.from_settings(current_app.config)
+
+
+def _partner_for_statement() -> Partner:
+    """The partner whose statement is asked for: a partner's own, or `?partner=` for staff."""
+    scope = partner_scope()
+    if scope is not None:
+        return db.session.get(Partner, scope)
+    code = request.args.get("partner", "").strip().upper()
+    partner = db.session.scalar(sa.select(Partner).where(Partner.code == code)) if code else None
+    if partner is None:
+        raise NotFound("name the partner", field="partner")
+    return partner
+
+
+@bp.get("/portal/statement.csv")
+@bp.get("/accounting/statement.csv")
+@roles_required(Role.PARTNER, *STAFF)
+def statement_csv():
+    """The month's statement as CSV, one row per entry in words."""
+    partner = _partner_for_statement()
+    year, month = _month_arg()
+    result = ledger.statement(db.session, partner.id, year, month)
+    name = f"statement-{partner.code}-{year:04d}-{month:02d}.csv"
+    return file_response(ledger.statement_csv(result), "text/csv", name)
+
+
+@bp.get("/portal/statement.pdf")
+@bp.get("/accounting/statement.pdf")
+@roles_required(Role.PARTNER, *STAFF)
+def statement_pdf():
+    """The month's statement as a PDF."""
+    partner = _partner_for_statement()
+    year, month = _month_arg()
+    result = ledger.statement(db.session, partner.id, year, month)
+    pdf = money_pdf(statement_document(result, partner, _issuer()))
+    name = f"statement-{partner.code}-{year:04d}-{month:02d}.pdf"
+    return file_response(pdf, "application/pdf", name, inline=True)
+
+
+@bp.get("/portal/invoices")
+@roles_required(Role.PARTNER)
+def partner_invoices():
+    """The partner's commission invoices."""
+    rows = invoices.of_partner(db.session, partner_scope())
+    return render_template("money/partner_invoices.html", invoices=rows)
+
+
+@bp.get("/portal/invoices/<number>.pdf")
+@bp.get("/accounting/invoices/<number>.pdf")
+@roles_required(Role.PARTNER, *STAFF)
+def invoice_pdf(number: str):
+    """One invoice as a PDF (another partner's is not found)."""
+    invoice = invoices.get(db.session, number, partner_id=partner_scope())
+    pdf = money_pdf(invoice_document(invoice, _issuer()))
+    return file_response(pdf, "application/pdf", f"{invoice.number}.pdf", inline=True)
+
+
+@bp.get("/accounting")
+@roles_required(*STAFF)
+def accounting():
+    """The journal download, the invoices and what does not reconcile."""
+    today = _today()
+    last_month = today.replace(day=1) - dt.timedelta(days=1)
+    return render_template(
+        "money/accounting.html",
+        today=today,
+        month_start=today.replace(day=1),
+        last_month=f"{last_month:%Y-%m}",
+        partners=list(db.session.scalars(sa.select(Partner).order_by(Partner.name))),
+        sites=list(db.session.scalars(sa.select(Site).order_by(Site.code))),
+        invoices=invoices.of_partner(db.session, None, limit=50),
+        differences=reconciliation.differences(db.session, limit=100),
+        accounts=books.ACCOUNTS,
+    )
+
+
+@bp.get("/accounting/journal")
+@roles_required(*STAFF)
+def journal():
+    """The journal of the chosen period, streamed as CSV or JSON."""
+    try:
+        start = dt.date.fromisoformat(request.args.get("from", ""))
+        end = dt.date.fromisoformat(request.args.get("to", ""))
+    except ValueError:
+        raise InvalidInput("give the period as two days, YYYY-MM-DD", field="from") from None
+    start, end = books.period(start, end)
+    partner_id = site_id = None
+    if request.args.get("partner"):
+        partner = db.session.scalar(
+            sa.select(Partner).where(Partner.code == request.args["partner"].strip().upper())
+        )
+        if partner is None:
+            raise NotFound("no such partner", field="partner")
+        partner_id = partner.id
+    if request.args.get("site"):
+        site = db.session.scalar(
+            sa.select(Site).where(Site.code == request.args["site"].strip().upper())
+        )
+        if site is None:
+            raise NotFound("no such site", field="site")
+        site_id = site.id
+    lines = books.lines(db.session, start, end, partner_id=partner_id, site_id=site_id)
+    name = f"journal-{start}-{end}"
+    if request.args.get("format") == "json":
+        meta = {"from": start.isoformat(), "to": end.isoformat(), "accounts": books.ACCOUNTS}
+        return file_response(
+            stream_with_context(books.as_json(lines, meta)), "application/json", f"{name}.json"
+        )
+    return file_response(stream_with_context(books.as_csv(lines)), "text/csv", f"{name}.csv")
+
+
+@bp.post("/accounting/invoices")
+@roles_required(Role.ADMIN)
+def issue_invoices():
+    """Issue the commission invoices of an ended month, for every partner with commission."""
+    try:
+        year, month = ledger.parse_month(request.form.get("month", ""))
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("money.accounting"), 303)
+    try:
+        issued = invoices.issue_month(
+            db.session, current_actor("accounting"), year, month, today=_today()
+        )
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("money.accounting"), 303)
+    if issued:
+        flash(
+            f"{len(issued)} invoices for {year:04d}-{month:02d}: "
+            + ", ".join(i.number for i in issued),
+            "ok",
+        )
+    else:
+        flash(f"No commission was booked in {year:04d}-{month:02d}: nothing to invoice.", "warn")
+    return redirect(url_for("money.accounting"), 303)
