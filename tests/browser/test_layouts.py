@@ -138,6 +138,7 @@ def test_every_screen_fits_a_tablet_and_every_target_a_thumb(page, warehouse, ou
             ("/admin/tokens", None),
             ("/admin/sites", None),
             ("/admin/catalogue", None),
+            ("/accounting", None),
         ],
         "volt@partners.example": [
             ("/portal/cases", None),
@@ -147,6 +148,7 @@ def test_every_screen_fits_a_tablet_and_every_target_a_thumb(page, warehouse, ou
             ("/portal/units", None),
             (f"/portal/units/{warehouse['unit']}", None),
             ("/portal/statement", None),
+            ("/portal/invoices", None),
             ("/portal/policy", None),
             ("/portal/dashboard", None),
             ("/portal/catalogue", None),
