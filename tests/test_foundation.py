@@ -140,6 +140,22 @@ def test_the_migrations_run_on_a_sqlite_database_holding_data(tmp_path):
                 "INSERT INTO product (id, partner_id, sku, gtin, title, category, stock) "
                 "VALUES (1, 1, 'S-1', '4006381333931', 'Shoe', 'fashion', 0)"
             )
+            # A shipment delivered before sales were booked (0012 books its sale).
+            for statement in (
+                "INSERT INTO site (id, code, name, timezone, country_code, address) "
+                "VALUES (1, 'WAL', 'Waalwijk', 'Europe/Amsterdam', 'NL', '')",
+                "INSERT INTO country (code, name, currency, language, site_id, return_address) "
+                "VALUES ('NL', 'Netherlands', 'EUR', 'nl', 1, 'Retour 1')",
+                'INSERT INTO "order" (id, number, channel, customer_name, customer_email, '
+                "customer_postcode, customer_address, country_code, currency, language, "
+                "placed_at, withdrawal_informed) VALUES (1, 'MP-1', 'marketplace', 'Ann', "
+                "'a@x.example', '1011', '', 'NL', 'EUR', 'nl', '2026-10-01 10:00:00', 1)",
+                "INSERT INTO shipment (id, order_id, partner_id, delivered_at) "
+                "VALUES (1, 1, 1, '2026-10-03 10:00:00')",
+                "INSERT INTO order_line (id, order_id, shipment_id, product_id, quantity, "
+                "unit_price_minor, serial_numbers) VALUES (1, 1, 1, 1, 3, 1999, '[]')",
+            ):
+                connection.exec_driver_sql(statement)
         upgrade()
         with db.engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
@@ -147,5 +163,12 @@ def test_the_migrations_run_on_a_sqlite_database_holding_data(tmp_path):
             row = connection.exec_driver_sql("SELECT active, currencies FROM partner").one()
             assert bool(row[0]) is True
             assert "SEK" in row[1]
+            booked = connection.exec_driver_sql(
+                "SELECT kind, amount_minor, rate_bp, booked_on FROM ledger_entry ORDER BY kind"
+            ).all()
+            assert [tuple(r) for r in booked] == [
+                ("commission", -600, 1000, "2026-10-03"),
+                ("sale", 5997, None, "2026-10-03"),
+            ]
         db.session.remove()
         db.engine.dispose()

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from warehouse.db import lock_row
 from warehouse.errors import InvalidInput
 from warehouse.models import LedgerEntry, Listing, Order, Partner, Shipment, Unit
 from warehouse.money import basis_points_of, to_decimal_string
@@ -69,7 +70,9 @@ def commission_credit(refunded_minor: int, commission_rate_bp: int) -> int:
 
 def book_sale(session: Session, shipment: Shipment, *, booked_on: dt.date) -> list[LedgerEntry]:
     """Book a delivered shipment once: the sale of its lines and the commission on it, at the
-    partner's rate now."""
+    partner's rate now, on `booked_on` (the day it is recorded: a month already invoiced or
+    stated is never changed afterwards). Two deliveries reported at once book it once."""
+    lock_row(session, Shipment, shipment.id)
     booked = session.scalar(
         sa.select(LedgerEntry.id).where(
             LedgerEntry.shipment_id == shipment.id, LedgerEntry.kind == SALE
@@ -136,6 +139,8 @@ def book_refund(
     if amount_minor <= 0:
         return []
     rma = unit.return_request
+    # Two refunds of one shipment at once: the second reads the first's before crediting.
+    lock_row(session, Shipment, rma.shipment_id)
     refund_kind = (
         REFUND_BY_MARKETPLACE if partner.refund_paid_by == "marketplace" else (REFUND_BY_PARTNER)
     )
@@ -178,8 +183,22 @@ def book_refund(
     return entries
 
 
+def resale_credit(session: Session, unit_id: int) -> int:
+    """What the partner was credited for a unit's resale: the proceeds less the commission, as
+    booked."""
+    return int(
+        session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount_minor), 0)).where(
+                LedgerEntry.unit_id == unit_id,
+                LedgerEntry.kind.in_((RESALE_PROCEEDS, RESALE_COMMISSION)),
+            )
+        )
+        or 0
+    )
+
+
 def book_resale(
-    session: Session, listing: Listing, *, proceeds_minor: int, booked_on: dt.date
+    session: Session, listing: Listing, *, proceeds_minor: int, channel: str, booked_on: dt.date
 ) -> list[LedgerEntry]:
     """Credit the partner what a channel sold a returned unit for, less the commission."""
     unit = listing.unit
@@ -199,7 +218,7 @@ def book_resale(
         LedgerEntry(
             kind=RESALE_PROCEEDS,
             amount_minor=proceeds_minor,
-            memo=f"resale of {unit.lpn} on {listing.channel}"[:250],
+            memo=f"resale of {unit.lpn} on {channel}"[:250],
             **common,
         ),
         LedgerEntry(

@@ -74,11 +74,33 @@ def record_sale(
         raise InvalidInput("the sale cannot be in the future", field="sold_at")
     if sold_at < listing.created_at:
         raise InvalidInput("the sale is before the unit was listed", field="sold_at")
+    claimed = session.execute(
+        sa.update(Listing)
+        .where(Listing.id == listing.id, Listing.status == ListingStatus.LISTED)
+        .values(status=ListingStatus.SOLD)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:  # another report of a sale won just now: judge this one against it
+        session.expire(listing)
+        return record_sale(
+            session,
+            actor,
+            lpn,
+            price_minor=price_minor,
+            currency=currency,
+            channel=channel,
+            sold_at=sold_at,
+            partner_id=partner_id,
+            now=now,
+        )
     listing.status = ListingStatus.SOLD
     listing.sold_at = sold_at.astimezone(dt.UTC)
     listing.sold_minor = price_minor
-    booked_on = local_date(sold_at, listing.unit.site.timezone)
-    ledger.book_resale(session, listing, proceeds_minor=price_minor, booked_on=booked_on)
+    # Booked the day it is reported (a month already stated or invoiced never changes).
+    booked_on = local_date(now, listing.unit.site.timezone)
+    ledger.book_resale(
+        session, listing, proceeds_minor=price_minor, channel=channel, booked_on=booked_on
+    )
     events.record(
         session,
         actor,

@@ -754,7 +754,24 @@ class LedgerEntry(db.Model):
     """A money movement booked to a partner: refund, commission credit, resale proceeds."""
 
     __tablename__ = "ledger_entry"
-    __table_args__ = (sa.Index("ix_ledger_partner_booked", "partner_id", "booked_on"),)
+    __table_args__ = (
+        sa.Index("ix_ledger_partner_booked", "partner_id", "booked_on"),
+        # A shipment's sale and a unit's resale are booked once, whatever races.
+        sa.Index(
+            "uq_ledger_sale_per_shipment",
+            "shipment_id",
+            unique=True,
+            postgresql_where=sa.text("kind = 'sale'"),
+            sqlite_where=sa.text("kind = 'sale'"),
+        ),
+        sa.Index(
+            "uq_ledger_resale_per_unit",
+            "unit_id",
+            unique=True,
+            postgresql_where=sa.text("kind = 'resale_proceeds'"),
+            sqlite_where=sa.text("kind = 'resale_proceeds'"),
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     partner_id: Mapped[int] = mapped_column(sa.ForeignKey("partner.id"))
     kind: Mapped[str] = mapped_column(sa.String(32))

@@ -615,5 +615,5 @@ def apply_tracking(
         changed = True
         if first:  # delivered: the sale and its commission are booked (corrections are not)
             timezone = shipment.order.country.site.timezone
-            ledger.book_sale(session, shipment, booked_on=local_date(delivered, timezone))
+            ledger.book_sale(session, shipment, booked_on=local_date(utcnow(), timezone))
     return changed

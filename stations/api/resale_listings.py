@@ -13,11 +13,11 @@ from stations.api.blueprint import answer, api_actor, bp, token_required
 from stations.api.openapi import Answer, operation
 from stations.auth import partner_scope
 from stations.htmx import file_response
-from warehouse import exports, listings
+from warehouse import exports, ledger, listings
 from warehouse.db import db
 from warehouse.errors import InvalidInput
 from warehouse.models import Role
-from warehouse.money import Currency, basis_points_of
+from warehouse.money import Currency
 from warehouse.reference import Language
 from warehouse.validation import Input, Text
 
@@ -123,14 +123,15 @@ class SaleOut(BaseModel):
 
 
 @bp.post("/resale-listings/<lpn>/sale")
-@token_required(Role.SUPERVISOR, Role.PARTNER)
+@token_required(Role.SUPERVISOR)
 @operation(
     "Report that a listed unit sold",
     operation_id="reportResaleSale",
     description=(
-        "The listing is sold and the partner credited the proceeds less its commission (on its "
-        "statement and in the journal). The same sale reported again answers 200 and books "
-        "nothing; a different sale of the same unit is a 409."
+        "For the resale channels' integration (a supervisor or admin token; a partner cannot "
+        "report sales that credit itself). The listing is sold and the partner credited the "
+        "proceeds less its commission (on its statement and in the journal). The same sale "
+        "reported again answers 200 and books nothing; a different sale of the unit is a 409."
     ),
     body=SaleIn,
     answers={201: Answer("Booked", SaleOut), 200: Answer("Reported before", SaleOut)},
@@ -146,11 +147,8 @@ def report_sale(lpn: str, body: SaleIn):
         currency=str(body.currency),
         channel=body.channel,
         sold_at=body.sold_at,
-        partner_id=partner_scope(),
     )
-    credited = listing.sold_minor - basis_points_of(
-        listing.sold_minor, listing.unit.partner.commission_rate_bp
-    )
+    credited = ledger.resale_credit(db.session, listing.unit_id)
     db.session.commit()
     return answer(
         SaleOut(

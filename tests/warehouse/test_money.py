@@ -327,7 +327,10 @@ def test_an_invoice_bills_the_net_commission_of_an_ended_month(app):
         [(factories.product(seller, prices={"EUR": 5000}), 2)], delivered_days_ago=None
     )
     last_month = (_today().replace(day=1) - dt.timedelta(days=1)).replace(day=15)
-    _deliver(order, dt.datetime.combine(last_month, dt.time(12), tzinfo=dt.UTC))
+    _deliver(order)
+    # Booked last month (a sale books on the day its delivery is recorded).
+    for row in _entries(seller.id):
+        row.booked_on = last_month
     rma = factories.return_request(order, [(order.lines[0], 1, factories.Reason.CHANGED_MIND)])
     unit = factories.received_unit(rma.lines[0])
     ledger.book_refund(

@@ -48,6 +48,8 @@ def books(app):
     when = dt.datetime.combine(last_month, dt.time(12), tzinfo=dt.UTC)
     acme_order = _delivered_order(first, when=when)
     bolt_order = _delivered_order(second, price=3999, quantity=1, when=when)
+    for entry in db.session.query(LedgerEntry):  # recorded last month
+        entry.booked_on = last_month
     tokens = {
         "admin": factories.token(Role.ADMIN),
         "acme": factories.token(Role.PARTNER, first),
@@ -200,7 +202,8 @@ def test_a_channel_reports_a_resale_and_the_partner_is_credited(client, app):
     path = f"/api/v1/resale-listings/{lpn}/sale"
     sold_at = (utcnow() + dt.timedelta(seconds=1)).isoformat()
     body = {"price_minor": 2000, "currency": "EUR", "channel": "own_shop", "sold_at": sold_at}
-    assert client.post(path, json=body, headers=_auth(tokens["other"])).status_code == 404
+    # A partner may not report sales that credit itself (nor another partner's).
+    assert client.post(path, json=body, headers=_auth(tokens["other"])).status_code == 403
     naive = {**body, "sold_at": "2026-11-30T10:00:00"}
     assert client.post(path, json=naive, headers=_auth(tokens["admin"])).status_code == 400
     zero = {**body, "price_minor": 0}

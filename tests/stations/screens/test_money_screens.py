@@ -12,7 +12,7 @@ from tests.helpers import csrf_from, login_as, pdf_text
 from warehouse import orders
 from warehouse.db import db, utcnow
 from warehouse.events import Actor
-from warehouse.models import Invoice, Role, User
+from warehouse.models import Invoice, LedgerEntry, Role, User
 
 
 def _books():
@@ -30,6 +30,8 @@ def _books():
             carrier=None,
             delivered_at=dt.datetime.combine(last_month, dt.time(12), tzinfo=dt.UTC),
         )
+    for entry in db.session.query(LedgerEntry):  # recorded last month
+        entry.booked_on = last_month
     person = factories.user(Role.PARTNER, acme)
     db.session.commit()
     return acme, other, person, f"{last_month:%Y-%m}"
