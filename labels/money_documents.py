@@ -15,7 +15,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 LEFT = 16 * mm
 RIGHT = A4[0] - 16 * mm
-ROWS_PER_PAGE = 38
+BOTTOM = 18 * mm
 
 
 @dataclass(frozen=True)
@@ -44,11 +44,12 @@ class MoneyDocument:
     balance_column: bool = False
 
 
-def _block(canvas: Canvas, text: str, x: float, y: float, size: int = 9) -> float:
+def _block(canvas: Canvas, text: str, x: float, y: float, size: int = 9, width: int = 60) -> float:
     canvas.setFont("Helvetica", size)
     for line in text.splitlines():
-        canvas.drawString(x, y, line[:70])
-        y -= size * 1.35
+        for part in _wrapped(line, width):
+            canvas.drawString(x, y, part)
+            y -= size * 1.35
     return y
 
 
@@ -74,7 +75,7 @@ def _columns(canvas: Canvas, doc: MoneyDocument, y: float) -> float:
     canvas.setFont("Helvetica-Bold", 8)
     canvas.drawString(LEFT, y, "Date")
     canvas.drawString(LEFT + 20 * mm, y, "Order")
-    canvas.drawString(LEFT + 45 * mm, y, "What happened")
+    canvas.drawString(LEFT + 50 * mm, y, "What happened")
     amount_x = RIGHT - (28 * mm if doc.balance_column else 0)
     canvas.drawRightString(amount_x, y, "Amount")
     if doc.balance_column:
@@ -83,21 +84,72 @@ def _columns(canvas: Canvas, doc: MoneyDocument, y: float) -> float:
     return y - 13
 
 
+def _wrapped(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` characters, broken at spaces."""
+    lines, current = [], ""
+    for word in text.split():
+        if current and len(current) + 1 + len(word) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = f"{current} {word}" if current else word
+    lines.append(current)
+    return [line[:width] for line in lines]
+
+
+def _text_width(doc: MoneyDocument) -> int:
+    return 58 if doc.balance_column else 80
+
+
+REFERENCE_WIDTH = 18  # characters of an order number per printed line (they run to 40)
+
+
+def _reference(line: DocumentLine) -> list[str]:
+    ref = line.reference
+    return [ref[i : i + REFERENCE_WIDTH] for i in range(0, len(ref), REFERENCE_WIDTH)] or [""]
+
+
+def _height(doc: MoneyDocument, line: DocumentLine) -> float:
+    rows = max(len(_wrapped(line.text, _text_width(doc))), len(_reference(line)))
+    return 10 * rows + 4
+
+
 def _line(canvas: Canvas, doc: MoneyDocument, line: DocumentLine, y: float) -> float:
     canvas.setFont("Helvetica", 7.5)
     canvas.drawString(LEFT, y, line.day)
-    canvas.drawString(LEFT + 20 * mm, y, line.reference[:16])
-    words = line.text
-    width = 92 if doc.balance_column else 112
-    canvas.drawString(LEFT + 45 * mm, y, words[:width])
     amount_x = RIGHT - (28 * mm if doc.balance_column else 0)
     canvas.drawRightString(amount_x, y, line.amount)
     if doc.balance_column:
         canvas.drawRightString(RIGHT, y, line.balance)
-    if len(words) > width:
+    top = y
+    for part in _reference(line):
+        canvas.drawString(LEFT + 20 * mm, y, part)
         y -= 10
-        canvas.drawString(LEFT + 45 * mm, y, words[width : width * 2])
-    return y - 12
+    bottom, y = y, top
+    for part in _wrapped(line.text, _text_width(doc)):
+        canvas.drawString(LEFT + 50 * mm, y, part)
+        y -= 10
+    return min(y, bottom) - 4
+
+
+def _pages(doc: MoneyDocument, first_y: float) -> list[tuple[DocumentLine, ...]]:
+    """The lines split into pages by the height they take (the last page keeps room for the
+    totals and the note)."""
+    pages, page, y = [], [], first_y
+    for line in doc.lines:
+        need = _height(doc, line)
+        if page and y - need < BOTTOM:
+            pages.append(tuple(page))
+            page, y = [], first_y
+        page.append(line)
+        y -= need
+    note_lines = sum(len(_wrapped(part, 120)) for part in doc.note.splitlines())
+    room = 16 * len(doc.totals) + 11 * (note_lines + 1)
+    if page and y - room < BOTTOM:
+        pages.append(tuple(page))
+        page = []
+    pages.append(tuple(page))
+    return pages
 
 
 def money_pdf(doc: MoneyDocument) -> bytes:
@@ -105,11 +157,13 @@ def money_pdf(doc: MoneyDocument) -> bytes:
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4)
     canvas.setTitle(f"{doc.title} {doc.number}")
-    chunks = [doc.lines[i : i + ROWS_PER_PAGE] for i in range(0, len(doc.lines), ROWS_PER_PAGE)]
-    chunks = chunks or [()]
+    # Every page starts the same way: the header's height does not depend on the page.
+    probe = Canvas(io.BytesIO(), pagesize=A4)
+    first_y = _columns(probe, doc, _header(probe, doc, 1, 1))
+    chunks = _pages(doc, first_y)
     for page, chunk in enumerate(chunks, 1):
         y = _columns(canvas, doc, _header(canvas, doc, page, len(chunks)))
-        if not chunk and page == 1:
+        if not doc.lines and page == 1:
             canvas.setFont("Helvetica", 9)
             canvas.drawString(LEFT, y, "Nothing was booked in this period.")
             y -= 14
@@ -120,11 +174,11 @@ def money_pdf(doc: MoneyDocument) -> bytes:
             canvas.setFont("Helvetica-Bold", 9)
             for label, value in doc.totals:
                 y -= 4
-                canvas.drawString(LEFT + 45 * mm, y, label)
+                canvas.drawString(LEFT + 50 * mm, y, label)
                 canvas.drawRightString(RIGHT, y, value)
                 y -= 10
             if doc.note:
-                _block(canvas, doc.note, LEFT, y - 8, size=8)
+                _block(canvas, doc.note, LEFT, y - 8, size=8, width=120)
         canvas.showPage()
     canvas.save()
     return buffer.getvalue()

@@ -127,13 +127,6 @@ def _issuer_block(issuer: Issuer) -> str:
     return "\n".join([issuer.name, *issuer.address.splitlines(), f"VAT {issuer.vat_id}"])
 
 
-WHO = {
-    "marketplace": "the marketplace owes you",
-    "partner": "you owe the marketplace",
-    "settled": "settled by you directly",
-}
-
-
 def statement_document(result: Statement, partner: Partner, issuer: Issuer) -> MoneyDocument:
     """A partner's monthly statement as printed: every entry in words with its running balance
     and, per currency, the opening balance, the month's movements and the closing balance."""
@@ -172,7 +165,7 @@ def statement_document(result: Statement, partner: Partner, issuer: Issuer) -> M
             DocumentLine(
                 day=line.booked_on.isoformat(),
                 reference=line.reference,
-                text=f"{line.text} ({WHO[line.owed_by]})" if line.owed_by in WHO else line.text,
+                text=line.text,  # says who owes whom
                 amount=format_minor(line.amount_minor, line.currency),
                 balance=format_minor(line.balance_minor, line.currency),
             )
