@@ -174,9 +174,9 @@ def statement_document(result: Statement, partner: Partner, issuer: Issuer) -> M
         totals=tuple(totals),
         note=(
             "Amounts are seen from you: a positive amount is owed to you by the marketplace, a "
-            "negative one you owe the marketplace.\nA positive balance is paid out to you; a "
-            "negative balance is settled with your next payout. Refunds you pay your customers "
-            "directly are listed but not in the balance."
+            "negative one you owe the marketplace.\nThe balance adds them up (payouts are settled "
+            "outside this statement). Refunds you pay your customers directly are listed but not "
+            "in the balance."
         ),
         balance_column=True,
     )

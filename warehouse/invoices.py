@@ -158,10 +158,13 @@ def issue_month(
         .distinct()
         .order_by(LedgerEntry.partner_id, LedgerEntry.currency)
     ).all()
-    return [
-        issue(session, actor, partner_id, year, month, currency, today=today)[0]
-        for partner_id, currency in pairs
-    ]
+    issued = []
+    for partner_id, currency in pairs:
+        totals = ledger.statement(session, partner_id, year, month).totals.get(currency)
+        if totals is None or (totals.commission_minor == 0 and totals.commission_credit_minor == 0):
+            continue  # entries that add up to nothing (a tiny sale's commission rounds to 0)
+        issued.append(issue(session, actor, partner_id, year, month, currency, today=today)[0])
+    return issued
 
 
 def of_partner(session: Session, partner_id: int | None, limit: int = 120) -> list[Invoice]:

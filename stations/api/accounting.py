@@ -176,7 +176,7 @@ def statement(query: StatementQuery):
     partner_id, _ = _scope(query.partner, None)
     if partner_id is None:
         raise InvalidInput("name the partner", field="partner")
-    year, month = (int(part) for part in query.month.split("-"))
+    year, month = ledger.parse_month(query.month)
     result = ledger.statement(db.session, partner_id, year, month)
     partner = db.session.get(Partner, partner_id)
     return answer(
@@ -272,7 +272,7 @@ class InvoiceList(BaseModel):
 def issue_invoice(body: InvoiceIn):
     """Issue (or find) the invoice."""
     partner_id, _ = _scope(body.partner, None)
-    year, month = (int(part) for part in body.month.split("-"))
+    year, month = ledger.parse_month(body.month)
     site = db.session.query(Site).order_by(Site.id).first()
     today = local_date(utcnow(), site.timezone if site else "UTC")
     invoice, issued = invoices.issue(

@@ -82,10 +82,9 @@ def check_money_command(partner_code):
 def issue_invoices_command(month):
     """Issue every partner's commission invoice of a month (per currency); idempotent."""
     try:
-        year, number = (int(part) for part in month.split("-"))
-        ledger.month_bounds(year, number)
-    except ValueError:
-        raise click.ClickException(f"{month!r} is not a month (YYYY-MM)") from None
+        year, number = ledger.parse_month(month)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
     site = db.session.scalar(sa.select(Site).order_by(Site.id))
     today = local_date(utcnow(), site.timezone if site else "UTC")
     try:

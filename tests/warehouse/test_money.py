@@ -361,3 +361,69 @@ def test_an_invoice_bills_the_net_commission_of_an_ended_month(app):
     assert "EUR 10.00" in text
     assert "EUR -5.00" in text
     assert "EUR 5.00" in text
+
+
+def test_reconciliation_lists_every_difference_and_only_the_partners_own(app):
+    """A missing sale, a commission off its rate, a refund booked for the wrong amount, a
+    credit off by a minor unit and an invoice that differs from its month: each is listed."""
+    from warehouse import reconciliation
+    from warehouse.models import Invoice, RefundState
+
+    seller = factories.partner(code="ACME", commission_rate_bp=1000)
+    other = factories.partner(code="BOLT", commission_rate_bp=1000)
+    fine = factories.order(
+        [(factories.product(seller, prices={"EUR": 1000}), 1)], delivered_days_ago=None
+    )
+    _deliver(fine)
+    assert reconciliation.differences(db.session) == []
+
+    missing = factories.order([(factories.product(other, prices={"EUR": 2000}), 1)])
+    missing.shipments[0].delivered_at = utcnow()  # delivered without its sale booked
+    off = factories.order(
+        [(factories.product(seller, prices={"EUR": 3000}), 1)], delivered_days_ago=None
+    )
+    _deliver(off)
+    commission = next(
+        e for e in _entries(seller.id, shipment_id=off.shipments[0].id) if e.kind == "commission"
+    )
+    commission.amount_minor = -299
+    rma = factories.return_request(fine, [(fine.lines[0], 1, factories.Reason.CHANGED_MIND)])
+    unit = factories.received_unit(rma.lines[0])
+    ledger.book_refund(
+        db.session, unit, seller, amount_minor=1000, currency="EUR", booked_on=_today()
+    )
+    unit.refund_state, unit.refund_minor = RefundState.APPROVED, 900  # not what was booked
+    credit = next(e for e in _entries(seller.id, unit_id=unit.id) if e.kind == "commission_credit")
+    credit.amount_minor += 1
+    db.session.add(
+        Invoice(
+            sequence=1,
+            number="INV-000001",
+            partner_id=seller.id,
+            period_start=_today().replace(day=1),
+            period_end=_today(),
+            currency="EUR",
+            commission_minor=0,
+            credited_minor=0,
+            net_minor=12345,
+            partner_details="Acme",
+            issued_by="test",
+        )
+    )
+    db.session.flush()
+    found = reconciliation.differences(db.session)
+    checks = sorted((d.check, d.partner) for d in found)
+    assert checks == sorted(
+        [
+            ("sale booked for a delivered shipment", "BOLT"),
+            ("commission 10 % of the sale", "ACME"),
+            ("approved refund booked", "ACME"),
+            ("commission 10 % credited on refunds", "ACME"),
+            ("invoice net = commission booked - credited", "ACME"),
+        ]
+    ), found
+    sale = next(d for d in found if d.partner == "BOLT")
+    assert (sale.expected, sale.found) == ("EUR 20.00", "nothing")
+    assert {d.partner for d in reconciliation.differences(db.session, partner_id=other.id)} == {
+        "BOLT"
+    }

@@ -220,3 +220,19 @@ def test_a_channel_reports_a_resale_and_the_partner_is_credited(client, app):
     seller_id = db.session.query(Listing.partner_id).filter_by(id=listing_id).scalar()
     kinds = sorted(e.kind for e in db.session.query(LedgerEntry).filter_by(partner_id=seller_id))
     assert kinds.count("resale_proceeds") == 1
+
+
+@pytest.mark.parametrize("month", ["0000-01", "2026-13", "26-01", "2026-1x"])
+def test_a_month_that_is_no_month_is_refused(client, books, month):
+    admin = _auth(books["tokens"]["admin"])
+    statement = client.get(
+        f"/api/v1/accounting/statement?month={month}&partner=ACME", headers=admin
+    )
+    assert statement.status_code == 400
+    assert statement.get_json()["field"] == "month"
+    invoice = client.post(
+        "/api/v1/accounting/invoices",
+        json={"partner": "ACME", "month": month, "currency": "EUR"},
+        headers=admin,
+    )
+    assert invoice.status_code == 400
