@@ -38,6 +38,13 @@ class NotFound(DomainError):
     code = "not_found"
 
 
+class NotAllowed(DomainError):
+    """The caller may see the record but not do this to it (e.g. confirm another's payment)."""
+
+    status = 403
+    code = "not_allowed"
+
+
 class Conflict(DomainError):
     """The request clashes with the current state (duplicate, already done, claimed elsewhere)."""
 

@@ -38,6 +38,7 @@ from warehouse.models import (
     NO_REFUND_FLAGS,
     OPEN_UNIT,
     PARTNER_PORTAL_STATION,
+    UNPAID_REFUND,
     Case,
     CaseStatus,
     Category,
@@ -214,7 +215,8 @@ def refund_due_risk(
     limit: int | None = None,
 ) -> list[AtRisk]:
     """Every unit of a received return due for its refund by `today + within_days` (or past)
-    whose refund is not decided: still ungraded, or its case open. Soonest due first.
+    whose refund is not decided (still ungraded, or its case open) or approved and not paid out
+    yet. Soonest due first.
 
     The open units are found first, through the ix_unit_open partial index, and materialized: the
     work grows with the backlog, not with the returns whose due date passed long ago (left
@@ -274,7 +276,34 @@ def refund_due_risk(
         else:
             stage = "case_escalated" if escalated is not None else "case_open"
         rows.append(AtRisk(rma, lpn, due, stage, return_id, unit_id, partner))
-    return rows
+    # Approved and not paid out yet: the clock runs until the customer has the money (through
+    # the ix_unit_refund_unpaid partial index: the few refunds waiting, not every one paid).
+    unpaid = (
+        sa.select(
+            ReturnRequest.rma,
+            Unit.lpn,
+            ReturnRequest.refund_due_on,
+            ReturnRequest.id,
+            Unit.id,
+            Unit.partner_id,
+        )
+        .join(ReturnRequest, ReturnRequest.id == Unit.return_id)
+        .where(
+            UNPAID_REFUND,
+            Unit.refund_minor > 0,
+            ReturnRequest.refund_due_on <= today + dt.timedelta(days=within_days),
+        )
+        .order_by(ReturnRequest.refund_due_on, Unit.id)
+    )
+    unpaid = _scoped(unpaid, Unit.site_id, Unit.partner_id, site_id, partner_id)
+    if limit is not None:
+        unpaid = unpaid.limit(limit)
+    rows += [
+        AtRisk(rma, lpn, due, "approved_not_paid", return_id, unit_id, partner)
+        for rma, lpn, due, return_id, unit_id, partner in session.execute(unpaid)
+    ]
+    rows.sort(key=lambda row: (row.refund_due_on, row.unit_id))
+    return rows[:limit] if limit is not None else rows
 
 
 STATION_OF = {

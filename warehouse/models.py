@@ -137,6 +137,9 @@ PARTNER_PORTAL_STATION = "portal"
 # value is written into the SQL, not bound: a planner proves a query matches a partial index's
 # condition only from what it can read in the statement.
 OPEN_UNIT_SQL = "status != 'closed'"
+# Approved refunds not paid out yet (the refund-due clock watches them too), in the SQL for the
+# ix_unit_refund_unpaid partial index.
+UNPAID_REFUND_SQL = "refund_state = 'approved' AND refund_paid_at IS NULL"
 
 
 class RefundState(enum.StrEnum):
@@ -530,6 +533,12 @@ class Unit(db.Model):
         # The open part of the flow (refund-due risk, overdue sweep): a partial index holds only
         # units not closed yet, so a planner sees how few they are at any database size.
         sa.Index(
+            "ix_unit_refund_unpaid",
+            "return_id",
+            sqlite_where=sa.text(UNPAID_REFUND_SQL),
+            postgresql_where=sa.text(UNPAID_REFUND_SQL),
+        ),
+        sa.Index(
             "ix_unit_open",
             "site_id",
             "status",
@@ -566,6 +575,11 @@ class Unit(db.Model):
     refund_state: Mapped[RefundState | None] = mapped_column(_enum(RefundState, "refund_state"))
     refund_minor: Mapped[int | None]  # in the order's currency
     refund_decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The approved refund paid out to the customer: when, by whom (partner or marketplace, as
+    # the partner's agreement says) and the payment's reference.
+    refund_paid_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    refund_paid_by: Mapped[str | None] = mapped_column(sa.String(16))
+    refund_payment_ref: Mapped[str | None] = mapped_column(sa.String(80))
     disposition: Mapped[str | None] = mapped_column(sa.String(16))
     routed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -579,6 +593,7 @@ class Unit(db.Model):
 
 # The open part of the flow as a query condition, its value in the SQL (see OPEN_UNIT_SQL).
 OPEN_UNIT = Unit.__table__.c.status != sa.literal_column(f"'{UnitStatus.CLOSED.value}'")
+UNPAID_REFUND = sa.text(UNPAID_REFUND_SQL)
 
 
 class Event(db.Model):

@@ -52,7 +52,7 @@ class AtRisk(BaseModel):
     rma: str
     lpn: str
     refund_due_on: dt.date
-    stage: Literal["received_not_graded", "case_open", "case_escalated"]
+    stage: Literal["received_not_graded", "case_open", "case_escalated", "approved_not_paid"]
 
 
 class Rate(BaseModel):

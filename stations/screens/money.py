@@ -22,7 +22,7 @@ from stations import nav
 from stations.auth import current_actor, partner_scope, roles_required
 from stations.htmx import file_response
 from warehouse import accounting as books
-from warehouse import invoices, ledger, reconciliation
+from warehouse import invoices, ledger, payments, reconciliation
 from warehouse.db import db, utcnow
 from warehouse.deadlines import local_date
 from warehouse.documents import invoice_document, statement_document
@@ -32,6 +32,9 @@ from warehouse.models import Partner, Role, Site
 bp = Blueprint("money", __name__)
 STAFF = (Role.ADMIN, Role.SUPERVISOR)
 nav.register("Invoices", "money.partner_invoices", {Role.PARTNER}, "Commission invoices", 14)
+nav.register(
+    "Refunds to pay", "money.partner_refunds", {Role.PARTNER}, "Approved refunds you pay", 15
+)
 nav.register("Accounting", "money.accounting", set(STAFF), "Journal, invoices, reconciliation", 70)
 
 
@@ -95,6 +98,40 @@ def partner_invoices():
     """The partner's commission invoices."""
     rows = invoices.of_partner(db.session, partner_scope())
     return render_template("money/partner_invoices.html", invoices=rows)
+
+
+@bp.get("/portal/refunds")
+@roles_required(Role.PARTNER)
+def partner_refunds():
+    """Approved refunds not paid out yet; the partner confirms each payment here."""
+    partner = db.session.get(Partner, partner_scope())
+    return render_template(
+        "money/partner_refunds.html",
+        partner=partner,
+        refunds=payments.unpaid(db.session, partner.id),
+        today=_today(),
+    )
+
+
+@bp.post("/portal/refunds/<lpn>/paid")
+@roles_required(Role.PARTNER)
+def partner_refund_paid(lpn: str):
+    """The partner paid this refund to its customer."""
+    try:
+        unit, _ = payments.mark_paid(
+            db.session,
+            current_actor("portal"),
+            lpn,
+            reference=request.form.get("reference", ""),
+            partner_id=partner_scope(),
+        )
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("money.partner_refunds"), 303)
+    flash(f"The refund of {unit.lpn} is recorded as paid.", "ok")
+    return redirect(url_for("money.partner_refunds"), 303)
 
 
 @bp.get("/portal/invoices/<number>.pdf")

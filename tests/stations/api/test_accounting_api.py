@@ -15,7 +15,7 @@ from tests.helpers import row_counts
 from warehouse import orders
 from warehouse.db import db, utcnow
 from warehouse.events import Actor
-from warehouse.models import Event, Invoice, LedgerEntry, Listing, Role
+from warehouse.models import Event, Grade, Invoice, LedgerEntry, Listing, Role
 
 ACTOR = Actor(label="test")
 
@@ -236,3 +236,25 @@ def test_a_month_that_is_no_month_is_refused(client, books, month):
         headers=admin,
     )
     assert invoice.status_code == 400
+
+
+def test_a_partner_token_confirms_its_customers_refund_as_paid(client, app):
+    unit = factories.received(refund_paid_by="partner")
+    factories.grade(unit, Grade.NEW)
+    own = factories.token(Role.PARTNER, unit.partner)
+    other = factories.token(Role.PARTNER, factories.partner())
+    admin = factories.token(Role.ADMIN)
+    lpn = unit.lpn
+    db.session.commit()
+    path = f"/api/v1/refunds/{lpn}/paid"
+    assert client.post(path, json={}, headers=_auth(other)).status_code == 404
+    assert client.post(path, json={}, headers=_auth(admin)).status_code == 403
+    bad = client.post(path, json={"paid_at": "2026-01-01T10:00:00"}, headers=_auth(own))
+    assert bad.status_code == 400
+    paid = client.post(path, json={"reference": "SEPA-9"}, headers=_auth(own))
+    assert paid.status_code == 201, paid.get_json()
+    assert paid.get_json()["paid_by"] == "partner"
+    assert paid.get_json()["amount_minor"] == 4999
+    again = client.post(path, json={"reference": "SEPA-9"}, headers=_auth(own))
+    assert again.status_code == 200
+    assert client.post(path, json={"reference": "OTHER"}, headers=_auth(own)).status_code == 409

@@ -90,3 +90,33 @@ def test_an_admin_issues_the_months_invoices_and_the_partner_sees_its_own(client
     pdf = client.get(f"/portal/invoices/{numbers[acme_id]}.pdf")
     assert "Commission invoice" in pdf_text(pdf.data)
     assert client.get(f"/portal/invoices/{numbers[other_id]}.pdf").status_code == 404
+
+
+def test_the_partner_confirms_a_refund_it_paid_in_the_portal(client, app):
+    from warehouse.models import Grade, Unit
+
+    unit = factories.received(refund_paid_by="partner")
+    factories.grade(unit, Grade.NEW)
+    person = factories.user(Role.PARTNER, unit.partner)
+    other = factories.user(Role.PARTNER, factories.partner())
+    unit_id, lpn = unit.id, unit.lpn
+    db.session.commit()
+    login_as(client, db.session.get(User, other.id))
+    page = client.get("/portal/refunds")
+    assert lpn not in page.get_data(as_text=True)
+    token = csrf_from(page.get_data(as_text=True))
+    client.post(f"/portal/refunds/{lpn}/paid", data={"csrf_token": token})
+    assert db.session.get(Unit, unit_id).refund_paid_at is None  # not another partner's
+    client.post("/logout", data={"csrf_token": token})
+    login_as(client, db.session.get(User, person.id))
+    page = client.get("/portal/refunds")
+    assert lpn in page.get_data(as_text=True)
+    token = csrf_from(page.get_data(as_text=True))
+    done = client.post(
+        f"/portal/refunds/{lpn}/paid", data={"csrf_token": token, "reference": "TRX-1"}
+    )
+    assert done.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Unit, unit_id).refund_payment_ref == "TRX-1"
+    waiting = client.get("/portal/refunds").get_data(as_text=True)
+    assert f'data-lpn="{lpn}"' not in waiting  # only the flash names it now
