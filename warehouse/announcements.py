@@ -24,7 +24,7 @@ from pydantic import AwareDatetime, Field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from warehouse import codes, guarantees, remedies
+from warehouse import codes, guarantees, remedies, webhooks
 from warehouse.db import lock_row, utcnow
 from warehouse.deadlines import assess, local_date, refund_due_on
 from warehouse.errors import Conflict, InvalidInput, NotFound
@@ -293,6 +293,28 @@ def announce(
                 }
                 for _, r in by_shipment[shipment_id]
             ],
+        )
+        webhooks.emit(
+            session,
+            "return.announced",
+            channel=order.channel,
+            key=rma.rma,
+            data={
+                "rma": rma.rma,
+                "order_number": order.number,
+                "partner": rma.partner.code,
+                "source": source,
+                "announced_on": rma.announced_on.isoformat(),
+                "lines": [
+                    {
+                        "sku": line.order_line.product.sku,
+                        "quantity": line.quantity,
+                        "reason": line.reason.value,
+                        "remedy": line.remedy.value,
+                    }
+                    for line in rma.lines
+                ],
+            },
         )
         result.returns.append(rma)
 

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session, joinedload
 
-from warehouse import events, ledger, outbox, remedies
+from warehouse import events, ledger, outbox, remedies, webhooks
 from warehouse.db import lock_row, utcnow
 from warehouse.errors import Conflict, DomainError, InvalidInput, NotFound
 from warehouse.jobs import periodic
@@ -286,6 +286,21 @@ def _approve(
         amount_minor,
         currency,
         reason,
+    )
+    webhooks.emit(
+        session,
+        "refund.approved",
+        channel=rma.order.channel,
+        key=unit.lpn,
+        data={
+            "rma": rma.rma,
+            "order_number": rma.order.number,
+            "lpn": unit.lpn,
+            "amount_minor": amount_minor,
+            "currency": currency,
+            "paid_by": unit.partner.refund_paid_by,
+            "refund_due_on": (rma.refund_due_on or today).isoformat(),
+        },
     )
     # Routing never waits for the refund: a unit already put away closes now.
     close_if_done(session, unit, actor)

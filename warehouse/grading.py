@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from warehouse import cases, events, outbox
+from warehouse import cases, events, outbox, webhooks
 from warehouse.checklists import checklist_for
 from warehouse.db import lock_row, utcnow
 from warehouse.deadlines import Assessment, local_date
@@ -245,6 +245,21 @@ def grade_unit(
         checklist=cleaned,
         notes=notes,
         previous=previous,
+    )
+    rma = unit.return_request
+    webhooks.emit(
+        session,
+        "unit.graded",
+        channel=rma.order.channel,
+        key=f"{unit.lpn}:{unit.graded_at.isoformat()}",
+        data={
+            "rma": rma.rma,
+            "order_number": rma.order.number,
+            "lpn": unit.lpn,
+            "sku": unit.product.sku if unit.product else None,
+            "grade": grade.value,
+            "regraded": previous["grade"] is not None,
+        },
     )
     today = today or local_date(utcnow(), unit.return_request.site.timezone)
     return cases.settle_after_grading(

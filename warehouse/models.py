@@ -1455,3 +1455,41 @@ class CustomerParcel(db.Model):
     return_request: Mapped[ReturnRequest] = relationship()
     partner: Mapped[Partner] = relationship()
     site: Mapped[Site] = relationship()
+
+
+# --- The marketplace hears without polling: signed webhooks per sales channel ----------------
+
+
+class WebhookEndpoint(db.Model):
+    """Where a sales channel (the marketplace, a shop) wants to hear of return events, signed
+    with its own secret (HMAC-SHA256)."""
+
+    __tablename__ = "webhook_endpoint"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(sa.String(40), index=True)
+    url: Mapped[str] = mapped_column(sa.String(500))
+    secret: Mapped[str] = mapped_column(sa.String(64))
+    events: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(sa.String(120), default="")
+
+
+class WebhookDelivery(db.Model):
+    """One event for one endpoint: what was sent and how each attempt went (the delivery log)."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (sa.Index("ix_webhook_delivery_endpoint", "endpoint_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    endpoint_id: Mapped[int] = mapped_column(sa.ForeignKey("webhook_endpoint.id"))
+    event: Mapped[str] = mapped_column(sa.String(48))
+    payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_status_code: Mapped[int | None]
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    endpoint: Mapped[WebhookEndpoint] = relationship()

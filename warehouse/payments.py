@@ -12,7 +12,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session, joinedload
 
-from warehouse import codes, events
+from warehouse import codes, events, webhooks
 from warehouse.db import lock_row, utcnow
 from warehouse.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from warehouse.models import UNPAID_REFUND, RefundState, ReturnRequest, Unit
@@ -101,6 +101,22 @@ def mark_paid(
         currency=unit.return_request.order.currency,
         paid_by=by,
         reference=reference,
+    )
+    rma = unit.return_request
+    webhooks.emit(
+        session,
+        "refund.paid",
+        channel=rma.order.channel,
+        key=unit.lpn,
+        data={
+            "rma": rma.rma,
+            "order_number": rma.order.number,
+            "lpn": unit.lpn,
+            "amount_minor": unit.refund_minor,
+            "currency": rma.order.currency,
+            "paid_by": by,
+            "paid_at": unit.refund_paid_at.isoformat(),
+        },
     )
     session.flush()
     return unit, True

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from warehouse import codes, exceptions, guarantees
+from warehouse import codes, exceptions, guarantees, webhooks
 from warehouse.db import utcnow
 from warehouse.deadlines import Assessment, Verdict, assess, local_date, refund_due_on
 from warehouse.errors import Conflict, InvalidInput, NotFound, UnitAlreadyClaimed, UnknownBarcode
@@ -419,6 +419,20 @@ def _mark_received(session: Session, rma: ReturnRequest, actor: Actor, now: dt.d
             "refund_due_on": rma.refund_due_on.isoformat(),
         },
         key=f"received:{rma.rma}",
+    )
+    webhooks.emit(
+        session,
+        "return.received",
+        channel=order.channel,
+        key=rma.rma,
+        data={
+            "rma": rma.rma,
+            "order_number": order.number,
+            "partner": rma.partner.code,
+            "received_on": rma.received_on.isoformat(),
+            "refund_due_on": rma.refund_due_on.isoformat(),
+            "verdict": verdict.verdict.value,
+        },
     )
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from warehouse import events
+from warehouse import events, webhooks
 from warehouse.db import utcnow
 from warehouse.deadlines import Verdict
 from warehouse.errors import InvalidInput
@@ -235,6 +235,21 @@ def grant(
         context=context | {"sku": product.sku},
         key=f"remedy-granted-partner:{unit.id}",
     )
+    if remedy == Remedy.EXCHANGE:
+        webhooks.emit(
+            session,
+            "exchange.created",
+            channel=rma.order.channel,
+            key=unit.lpn,
+            data={
+                "rma": rma.rma,
+                "order_number": rma.order.number,
+                "lpn": unit.lpn,
+                "returned_sku": unit.product.sku,
+                "sent_sku": product.sku,
+                "parcel": parcel.code if parcel else None,
+            },
+        )
     close_if_done(session, unit, actor)
     return Granted(True, f"{remedy.value} granted", parcel)
 

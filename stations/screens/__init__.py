@@ -16,6 +16,7 @@ from stations.screens import (
     admin_partners,
     admin_people,
     admin_sites,
+    admin_webhooks,
     batches,
     caselinks,
     cases,
@@ -73,6 +74,7 @@ SCREENS = (
     catalogue,
     admin_sites,
     admin_people,
+    admin_webhooks,
     account,
 )
 

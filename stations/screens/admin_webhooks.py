@@ -1,0 +1,73 @@
+"""Webhooks (admins): per sales channel, the endpoints that hear of return events, their secret
+(shown once) and the log of every delivery."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from stations.auth import current_actor, roles_required
+from stations.params import as_id
+from warehouse import webhooks
+from warehouse.db import db
+from warehouse.errors import DomainError
+from warehouse.models import Order, Role, WebhookEndpoint
+
+bp = Blueprint("admin_webhooks", __name__, url_prefix="/admin/webhooks")
+
+
+def _page(error: DomainError | None = None, form=None, secret=None, status: int = 200):
+    endpoints = list(
+        db.session.scalars(
+            sa.select(WebhookEndpoint).order_by(WebhookEndpoint.active.desc(), WebhookEndpoint.id)
+        )
+    )
+    channels = sorted(
+        set(db.session.scalars(sa.select(Order.channel).distinct().limit(50))) | {"marketplace"}
+    )
+    return render_template(
+        "admin/webhooks.html",
+        endpoints=endpoints,
+        deliveries={e.id: webhooks.recent(db.session, e.id) for e in endpoints},
+        events=webhooks.EVENTS,
+        channels=channels,
+        error=error,
+        form=form or {},
+        secret=secret,
+    ), status
+
+
+@bp.get("")
+@roles_required(Role.ADMIN)
+def index():
+    """The endpoints and their latest deliveries."""
+    return _page()
+
+
+@bp.post("")
+@roles_required(Role.ADMIN)
+def add():
+    """Register an endpoint; its secret is shown once."""
+    try:
+        endpoint, secret = webhooks.register(
+            db.session,
+            current_actor("admin"),
+            channel=request.form.get("channel", ""),
+            url=request.form.get("url", ""),
+            events=request.form.getlist("events"),
+        )
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        return _page(error, request.form, status=400)
+    return _page(secret=(endpoint, secret))
+
+
+@bp.post("/<endpoint_id>/deactivate")
+@roles_required(Role.ADMIN)
+def deactivate(endpoint_id: str):
+    """Stop sending to an endpoint."""
+    webhooks.deactivate(db.session, current_actor("admin"), as_id(endpoint_id))
+    db.session.commit()
+    flash("The webhook is deactivated; its log stays.", "ok")
+    return redirect(url_for("admin_webhooks.index"), 303)

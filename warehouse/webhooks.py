@@ -1,0 +1,214 @@
+"""Webhooks: a sales channel hears of its returns without polling.
+
+An admin registers endpoints per channel (the order's `channel`, e.g. "marketplace"): a URL, the
+events it wants and a secret shown once. Each event is written, in the transaction of the state
+change, as one delivery row per endpoint and one outbox message, so it is never lost; the
+`send_webhook` job POSTs it, retried with the jobs' backoff (visible on the Jobs screen), and
+every attempt is kept in the delivery log.
+
+The request: `POST <url>` with the JSON body `{"id", "event", "created_at", "data"}` and headers
+`X-Returnyard-Event`, `X-Returnyard-Delivery` (the id, the same on every retry: receivers drop
+repeats by it) and `X-Returnyard-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>"
+with the endpoint's secret>`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import urllib.error
+import urllib.request
+from typing import Any
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from warehouse import events as event_log
+from warehouse.db import db, utcnow
+from warehouse.errors import InvalidInput, NotFound
+from warehouse.jobs import JobContext, job_kind
+from warehouse.models import WebhookDelivery, WebhookEndpoint
+from warehouse.outbox import enqueue
+
+SEND_WEBHOOK = "send_webhook"
+EVENTS = (
+    "return.announced",
+    "return.received",
+    "unit.graded",
+    "refund.approved",
+    "refund.paid",
+    "exchange.created",
+)
+TIMEOUT_SECONDS = 10
+URL_MAX = 500
+
+
+class DeliveryFailed(RuntimeError):
+    """The receiver did not answer 2xx: the job fails and is retried with backoff."""
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    """The signature header's value for a body sent at `timestamp`."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+def register(
+    session: Session, actor: event_log.Actor, *, channel: str, url: str, events: list[str]
+) -> tuple[WebhookEndpoint, str]:
+    """Add an endpoint; answers it and its secret (shown once to the admin)."""
+    channel = (channel or "").strip()
+    if not channel or len(channel) > 40:
+        raise InvalidInput("name the sales channel (1 to 40 characters)", field="channel")
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if len(url) > URL_MAX or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInput("the URL must be an http or https address", field="url")
+    unknown = sorted(set(events) - set(EVENTS))
+    if unknown or not events:
+        raise InvalidInput(
+            f"choose the events among: {', '.join(EVENTS)}"
+            + (f" ({', '.join(unknown)} is not one)" if unknown else ""),
+            field="events",
+        )
+    secret = secrets.token_hex(24)
+    endpoint = WebhookEndpoint(
+        channel=channel,
+        url=url,
+        secret=secret,
+        events=[e for e in EVENTS if e in events],
+        created_by=actor.label[:120],
+    )
+    session.add(endpoint)
+    session.flush()
+    event_log.record(
+        session, actor, "webhook.registered", endpoint, after=url, channel=channel, events=events
+    )
+    return endpoint, secret
+
+
+def deactivate(session: Session, actor: event_log.Actor, endpoint_id: int) -> WebhookEndpoint:
+    """Stop sending to an endpoint (its log stays)."""
+    endpoint = session.get(WebhookEndpoint, endpoint_id)
+    if endpoint is None:
+        raise NotFound("no such webhook", field="endpoint")
+    if endpoint.active:
+        endpoint.active = False
+        event_log.record(session, actor, "webhook.deactivated", endpoint, before=endpoint.url)
+    return endpoint
+
+
+def emit(session: Session, event: str, *, channel: str, key: str, data: dict[str, Any]) -> int:
+    """Queue `event` for every active endpoint of `channel` that wants it, in the current
+    transaction; `key` names the occurrence so it is sent once. Answers how many."""
+    if event not in EVENTS:
+        raise ValueError(f"unknown webhook event {event!r}")
+    endpoints = session.scalars(
+        sa.select(WebhookEndpoint).where(
+            WebhookEndpoint.channel == channel, WebhookEndpoint.active.is_(True)
+        )
+    ).all()
+    sent = 0
+    for endpoint in endpoints:
+        if event not in (endpoint.events or []):
+            continue
+        delivery = WebhookDelivery(
+            delivery_id=secrets.token_hex(16),
+            endpoint_id=endpoint.id,
+            event=event,
+            payload=data,
+        )
+        session.add(delivery)
+        enqueue(
+            session,
+            SEND_WEBHOOK,
+            {"delivery": delivery.delivery_id},
+            f"webhook:{endpoint.id}:{event}:{key}"[:160],
+        )
+        sent += 1
+    return sent
+
+
+def _attempted(delivery_id: int, *, status: str, code: int | None, error: str | None) -> None:
+    """Log an attempt in its own transaction: a failed attempt stays logged when the job's own
+    transaction rolls back for the retry."""
+    with db.engine.begin() as connection:
+        connection.execute(
+            sa.update(WebhookDelivery)
+            .where(WebhookDelivery.id == delivery_id)
+            .values(
+                status=status,
+                attempts=WebhookDelivery.attempts + 1,
+                last_status_code=code,
+                last_error=error,
+                delivered_at=utcnow() if status == "delivered" else None,
+            )
+        )
+
+
+@job_kind(SEND_WEBHOOK, timeout=60)
+def send_webhook(job: JobContext, payload: dict[str, Any]) -> str:
+    """POST one delivery, signed; a non-2xx answer or no answer fails the job (retried)."""
+    delivery = job.session.scalar(
+        sa.select(WebhookDelivery).where(WebhookDelivery.delivery_id == payload["delivery"])
+    )
+    if delivery is None:
+        return "no such delivery"
+    if delivery.status == "delivered":
+        return f"delivered already at {delivery.delivered_at.isoformat()}"
+    endpoint = delivery.endpoint
+    if not endpoint.active:
+        return "the endpoint was deactivated"
+    body = json.dumps(
+        {
+            "id": delivery.delivery_id,
+            "event": delivery.event,
+            "created_at": delivery.created_at.isoformat(),
+            "data": delivery.payload,
+        },
+        sort_keys=True,
+    ).encode()
+    timestamp = int(job.now.timestamp())
+    if urlsplit(endpoint.url).scheme not in ("http", "https"):
+        return f"not an http(s) URL: {endpoint.url}"  # refused at registration; never opened
+    request = urllib.request.Request(  # noqa: S310 - the scheme is checked just above
+        endpoint.url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "Returnyard-Webhooks/1",
+            "X-Returnyard-Event": delivery.event,
+            "X-Returnyard-Delivery": delivery.delivery_id,
+            "X-Returnyard-Signature": signature(endpoint.secret, timestamp, body),
+        },
+    )
+    code, error = None, None
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as answer:  # noqa: S310
+            code = answer.status
+    except urllib.error.HTTPError as refused:
+        code, error = refused.code, f"answered {refused.code}"
+    except (urllib.error.URLError, OSError) as failed:
+        error = f"no answer: {failed}"[:500]
+    if code is not None and 200 <= code < 300:
+        _attempted(delivery.id, status="delivered", code=code, error=None)
+        job.session.refresh(delivery)
+        return f"delivered {delivery.event} to {endpoint.url} ({code})"
+    _attempted(delivery.id, status="failed", code=code, error=error)
+    raise DeliveryFailed(f"{endpoint.url}: {error}")
+
+
+def recent(session: Session, endpoint_id: int, limit: int = 20) -> list[WebhookDelivery]:
+    """An endpoint's latest deliveries, newest first."""
+    return list(
+        session.scalars(
+            sa.select(WebhookDelivery)
+            .where(WebhookDelivery.endpoint_id == endpoint_id)
+            .order_by(WebhookDelivery.id.desc())
+            .limit(limit)
+        )
+    )
