@@ -36,6 +36,7 @@ from warehouse.models import (
 )
 from warehouse.money import to_decimal_string
 from warehouse.outbox import enqueue
+from warehouse.photos import PictureLinks
 
 FORMATS = ("ebay", "csv", "json")
 EXTENSIONS = {"ebay": "csv", "csv": "csv", "json": "json"}
@@ -104,7 +105,12 @@ def check_format(fmt: str) -> str:
 
 
 def rows(
-    session: Session, selection: Selection, *, public_url: str = "", yield_per: int = 500
+    session: Session,
+    selection: Selection,
+    *,
+    public_url: str = "",
+    pictures: PictureLinks | None = None,
+    yield_per: int = 500,
 ) -> Iterator[dict]:
     """The listings as plain dicts, fetched `yield_per` at a time (never all at once)."""
     first_photo = (
@@ -170,7 +176,16 @@ def rows(
             "currency": row.currency,
             "channel": row.channel,
             "listed_at": row.created_at.isoformat(timespec="seconds"),
-            "picture_url": f"{base}/photos/{row.photo_id}" if row.photo_id else "",
+            # A public signed link a channel can fetch (the login-only one without `pictures`).
+            "picture_url": (
+                (
+                    base + pictures.path(row.photo_id)
+                    if pictures
+                    else f"{base}/photos/{row.photo_id}"
+                )
+                if row.photo_id
+                else ""
+            ),
         }
 
 
@@ -290,6 +305,7 @@ def run_export(
     directory: Path,
     *,
     public_url: str = "",
+    pictures: PictureLinks | None = None,
     progress_every: int = 500,
     yield_per: int = 500,
     on_progress: Callable[[int], None] | None = None,
@@ -330,7 +346,9 @@ def run_export(
 
     try:
         with partial.open("w", encoding="utf-8", newline="") as out:
-            items = rows(session, selection, public_url=public_url, yield_per=yield_per)
+            items = rows(
+                session, selection, public_url=public_url, pictures=pictures, yield_per=yield_per
+            )
             for chunk in stream(export.format, selection, counted(items)):
                 out.write(chunk)
         partial.replace(path)
@@ -357,5 +375,6 @@ def export_resale(job, payload: dict) -> str:
         int(payload["export_id"]),
         Path(job.settings["INSTANCE_PATH"]) / "exports",
         public_url=job.settings["PUBLIC_URL"],
+        pictures=PictureLinks.from_settings(job.settings),
     )
     return export.file_path or ""

@@ -8,14 +8,17 @@ from __future__ import annotations
 import io
 import secrets
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
+import sqlalchemy as sa
+from itsdangerous import BadSignature, URLSafeSerializer
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy.orm import Session
 
 from warehouse import events
 from warehouse.errors import InvalidInput, NotFound
-from warehouse.models import Unit, UnitPhoto
+from warehouse.models import Listing, Unit, UnitPhoto
 
 ACCEPTED_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP", "MPO": "JPEG"}
 MAX_BYTES = 8 * 1024 * 1024
@@ -117,6 +120,41 @@ def get_photo(session: Session, photo_id: int, *, partner_id: int | None = None)
     return photo
 
 
+def is_listed(session: Session, unit_id: int) -> bool:
+    """Whether the unit is (or was) listed for resale: only such photos have public links."""
+    return session.scalar(sa.select(Listing.id).where(Listing.unit_id == unit_id)) is not None
+
+
 def photos_of(session: Session, unit_id: int) -> list[UnitPhoto]:
     """A unit's photos, oldest first."""
     return list(session.query(UnitPhoto).filter_by(unit_id=unit_id).order_by(UnitPhoto.id))
+
+
+@dataclass(frozen=True)
+class PictureLinks:
+    """Public links to the photos of listed units, for resale channels to fetch without a login:
+    the photo id signed with the app's secret (a guessed or altered link names nothing)."""
+
+    secret: str
+
+    @classmethod
+    def from_settings(cls, settings) -> PictureLinks:
+        """The links signed with SECRET_KEY."""
+        return cls(settings["SECRET_KEY"])
+
+    def _serializer(self) -> URLSafeSerializer:
+        return URLSafeSerializer(self.secret, salt="listing-picture")
+
+    def path(self, photo_id: int) -> str:
+        """The public path of a photo."""
+        return f"/photos/public/{self._serializer().dumps(photo_id)}.jpg"
+
+    def read(self, token: str) -> int:
+        """The photo id a link was signed for."""
+        try:
+            photo_id = self._serializer().loads(token)
+        except BadSignature:
+            raise NotFound("no such picture", field="picture") from None
+        if not isinstance(photo_id, int):
+            raise NotFound("no such picture", field="picture")
+        return photo_id

@@ -18,6 +18,7 @@ from warehouse.db import db
 from warehouse.errors import InvalidInput
 from warehouse.models import Role
 from warehouse.money import Currency
+from warehouse.photos import PictureLinks
 from warehouse.reference import Language
 from warehouse.validation import Input, Text
 
@@ -94,7 +95,12 @@ def resale_listings(query: ListingQuery):
     language = query.language.value if query.language else None
     selection = exports.Selection(channel, partner_scope(), language)
     exports.require_listings(db.session, selection)
-    items = exports.rows(db.session, selection, public_url=current_app.config["PUBLIC_URL"])
+    items = exports.rows(
+        db.session,
+        selection,
+        public_url=current_app.config["PUBLIC_URL"],
+        pictures=PictureLinks.from_settings(current_app.config),
+    )
     return file_response(
         stream_with_context(exports.stream(fmt, selection, items)),
         exports.MEDIA_TYPES[fmt],

@@ -11,6 +11,7 @@ from stations.cli.common import find_partner
 from warehouse import exports
 from warehouse.db import db
 from warehouse.errors import DomainError
+from warehouse.photos import PictureLinks
 from warehouse.reference import LANGUAGES
 
 
@@ -39,7 +40,12 @@ def export_resale_command(fmt, channel, partner_code, language, out):
         total = exports.require_listings(db.session, selection)
     except DomainError as error:
         raise click.ClickException(error.message) from None
-    items = exports.rows(db.session, selection, public_url=current_app.config["PUBLIC_URL"])
+    items = exports.rows(
+        db.session,
+        selection,
+        public_url=current_app.config["PUBLIC_URL"],
+        pictures=PictureLinks.from_settings(current_app.config),
+    )
     chunks = exports.stream(fmt, selection, items)
     if out is None:
         for chunk in chunks:

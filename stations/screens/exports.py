@@ -29,6 +29,7 @@ from warehouse import exports
 from warehouse.db import db
 from warehouse.errors import DomainError, InvalidInput
 from warehouse.models import Export, ExportStatus, Role
+from warehouse.photos import PictureLinks
 from warehouse.reference import LANGUAGES
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
@@ -103,7 +104,12 @@ def start():
     chunks = exports.stream(
         fmt,
         selection,
-        exports.rows(db.session, selection, public_url=current_app.config["PUBLIC_URL"]),
+        exports.rows(
+            db.session,
+            selection,
+            public_url=current_app.config["PUBLIC_URL"],
+            pictures=PictureLinks.from_settings(current_app.config),
+        ),
     )
     return file_response(
         stream_with_context(chunks), exports.MEDIA_TYPES[fmt], exports.filename(fmt, selection)

@@ -11,6 +11,7 @@ from flask_login import login_required
 from stations.auth import partner_scope
 from warehouse import photos
 from warehouse.db import db
+from warehouse.errors import NotFound
 
 bp = Blueprint("photos", __name__, url_prefix="/photos")
 
@@ -35,6 +36,20 @@ def _send(photo_id: int, *, thumb: bool):
 def photo(photo_id: int):
     """A photo at full size."""
     return _send(photo_id, thumb=False)
+
+
+@bp.get("/public/<token>.jpg")
+def public_picture(token: str):
+    """A listed unit's photo for a resale channel, by its signed link (no login)."""
+    photo_id = photos.PictureLinks.from_settings(current_app.config).read(token)
+    photo = photos.get_photo(db.session, photo_id)
+    if not photos.is_listed(db.session, photo.unit_id):
+        raise NotFound("no such picture", field="picture")
+    path = photos.photo_path(photo_dir(), photo, thumb=False)
+    response = Response(path.read_bytes(), mimetype="image/jpeg")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @bp.get("/<int:photo_id>/thumb")

@@ -134,3 +134,51 @@ def test_the_resale_listings_api_streams_a_partners_own_listings(client):
     bad = client.get("/api/v1/resale-listings?format=xml", headers=headers)
     assert bad.get_json()["field"] == "format"
     assert client.get("/api/v1/resale-listings").status_code == 401
+
+
+def test_listed_units_pictures_are_public_signed_links_a_channel_can_fetch(client, app):
+    """The export's picture_url opens without a login; an altered link, or the photo of a unit
+    that is not listed, is a 404."""
+    import io as _io
+    from pathlib import Path
+
+    from PIL import Image
+
+    from warehouse import exports, photos
+    from warehouse.events import Actor
+    from warehouse.models import Listing
+
+    image = _io.BytesIO()
+    Image.new("RGB", (40, 40), "blue").save(image, "PNG")
+    directory = Path(app.instance_path) / "photos"
+    listed, unlisted = factories.received(), factories.received()
+    photo = photos.store_photo(db.session, Actor(), listed, image.getvalue(), directory=directory)
+    other = photos.store_photo(db.session, Actor(), unlisted, image.getvalue(), directory=directory)
+    db.session.add(
+        Listing(
+            unit_id=listed.id,
+            partner_id=listed.partner_id,
+            channel="ebay",
+            title="Shoe",
+            condition_id=1500,
+            condition_description="",
+            original_minor=4999,
+            discount_bp=0,
+            price_minor=4999,
+            currency="EUR",
+        )
+    )
+    db.session.commit()
+    links = photos.PictureLinks.from_settings(app.config)
+    [row] = list(
+        exports.rows(
+            db.session, exports.Selection("ebay", None, None), public_url="", pictures=links
+        )
+    )
+    assert row["picture_url"] == links.path(photo.id)
+    fetched = client.get(row["picture_url"])
+    assert fetched.status_code == 200
+    assert fetched.mimetype == "image/jpeg"
+    assert fetched.headers["Cache-Control"].startswith("public")
+    assert client.get(row["picture_url"].replace(".jpg", "x.jpg")).status_code == 404
+    assert client.get(links.path(other.id)).status_code == 404
