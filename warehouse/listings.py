@@ -1,18 +1,22 @@
 """What resale channels report back: a listed unit sold (the partner is credited the proceeds,
-less commission, `warehouse.ledger.book_resale`)."""
+less commission, `warehouse.ledger.book_resale`), one by one (the API) or as a channel's sold
+report (CSV)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
 from warehouse import codes, events, ledger
+from warehouse.csvfiles import read_csv
 from warehouse.db import utcnow
 from warehouse.deadlines import local_date
-from warehouse.errors import Conflict, InvalidInput, NotFound
+from warehouse.errors import Conflict, DomainError, InvalidInput, NotFound
 from warehouse.models import Listing, ListingStatus, Unit
+from warehouse.money import MoneyError, parse_amount
 
 MAX_PRICE_MINOR = 10**10
 CLOCK_SKEW = dt.timedelta(minutes=10)
@@ -116,3 +120,72 @@ def record_sale(
     )
     session.flush()
     return listing, True
+
+
+SALES_COLUMNS = ("lpn", "price", "currency", "channel", "sold_at")
+MAX_SALES_ROWS = 100_000
+
+
+@dataclass
+class SalesImport:
+    """What a channel's sold report did: rows booked, rows reported before, refused rows."""
+
+    booked: int = 0
+    repeated: int = 0
+    problems: list[tuple[int, str | None, str]] = field(default_factory=list)
+
+
+def import_sales(
+    session: Session,
+    actor: events.Actor,
+    data: bytes,
+    *,
+    now: dt.datetime | None = None,
+) -> SalesImport:
+    """Book a channel's sold report (CSV: lpn, price as 12.34, currency, channel, sold_at in
+    ISO 8601 with its zone). A bad row is reported with its row and column and left out; the
+    others are booked (each in a savepoint); the same report again books nothing."""
+    report = SalesImport()
+    rows, problems = read_csv(data, SALES_COLUMNS, SALES_COLUMNS, max_rows=MAX_SALES_ROWS)
+    if problems:
+        report.problems = problems
+        return report
+    for line, values, problem in rows:
+        if problem:
+            report.problems.append((line, None, problem))
+            continue
+        try:
+            currency = values["currency"].upper()
+            try:
+                price = parse_amount(values["price"], currency)
+            except (MoneyError, KeyError) as error:
+                raise InvalidInput(f"the price is not valid: {error}", field="price") from None
+            try:
+                sold_at = dt.datetime.fromisoformat(values["sold_at"])
+            except ValueError:
+                raise InvalidInput(
+                    "sold_at is not a date and time (2026-11-30T14:05:00+01:00)", field="sold_at"
+                ) from None
+            if sold_at.tzinfo is None:
+                raise InvalidInput("give sold_at with its time zone", field="sold_at")
+            if not values["channel"] or len(values["channel"]) > 40:
+                raise InvalidInput("name the channel (1 to 40 characters)", field="channel")
+            with session.begin_nested():
+                _, changed = record_sale(
+                    session,
+                    actor,
+                    values["lpn"],
+                    price_minor=price,
+                    currency=currency,
+                    channel=values["channel"],
+                    sold_at=sold_at,
+                    now=now,
+                )
+        except DomainError as error:
+            report.problems.append((line, error.field, error.message))
+            continue
+        if changed:
+            report.booked += 1
+        else:
+            report.repeated += 1
+    return report

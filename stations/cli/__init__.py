@@ -33,6 +33,7 @@ COMMANDS = (
     accounting.export_accounting_command,
     accounting.check_money_command,
     accounting.issue_invoices_command,
+    accounting.import_sales_command,
     cases.escalate_cases_command,
     figures.refresh_figures_command,
     bench.bench_data_command,

@@ -1,5 +1,6 @@
-"""`flask --app wsgi export-accounting`, `check-money` and `issue-invoices`: the journal to a
-file or stdout (streamed), the reconciliation report, and the month's commission invoices."""
+"""`flask --app wsgi export-accounting`, `check-money`, `issue-invoices` and `import-sales`: the
+journal to a file or stdout (streamed), the reconciliation report, the month's commission
+invoices, and a resale channel's sold report."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import click
 import sqlalchemy as sa
 
 from stations.cli.common import find_partner
-from warehouse import accounting, invoices, ledger, reconciliation
+from warehouse import accounting, invoices, ledger, listings, reconciliation
 from warehouse.db import db, utcnow
 from warehouse.deadlines import local_date
 from warehouse.errors import DomainError
@@ -97,3 +98,19 @@ def issue_invoices_command(month):
         )
     if not issued:
         click.echo(f"no commission booked in {month}")
+
+
+@click.command("import-sales")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def import_sales_command(path):
+    """Book a resale channel's sold report (CSV: lpn, price, currency, channel, sold_at); bad
+    rows are listed by row and column (exit code 1), the others booked."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    report = listings.import_sales(db.session, ACTOR, data)
+    db.session.commit()
+    for line, column, message in report.problems:
+        click.echo(f"row {line}{f' ({column})' if column else ''}: {message}", err=True)
+    click.echo(f"{report.booked} sales booked, {report.repeated} reported before")
+    if report.problems:
+        raise click.exceptions.Exit(1)

@@ -22,7 +22,7 @@ from stations import nav
 from stations.auth import current_actor, partner_scope, roles_required
 from stations.htmx import file_response
 from warehouse import accounting as books
-from warehouse import invoices, ledger, payments, reconciliation
+from warehouse import invoices, ledger, listings, payments, reconciliation
 from warehouse.db import db, utcnow
 from warehouse.deadlines import local_date
 from warehouse.documents import invoice_document, statement_document
@@ -199,6 +199,27 @@ def journal():
             stream_with_context(books.as_json(lines, meta)), "application/json", f"{name}.json"
         )
     return file_response(stream_with_context(books.as_csv(lines)), "text/csv", f"{name}.csv")
+
+
+@bp.post("/accounting/sales")
+@roles_required(*STAFF)
+def import_sales():
+    """Book a resale channel's sold report (CSV upload)."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash("Choose the channel's sold report (a CSV file).", "error")
+        return redirect(url_for("money.accounting"), 303)
+    report = listings.import_sales(db.session, current_actor("accounting"), upload.read())
+    db.session.commit()
+    flash(
+        f"{report.booked} sales booked, {report.repeated} reported before"
+        + (f", {len(report.problems)} rows refused" if report.problems else "")
+        + ".",
+        "warn" if report.problems else "ok",
+    )
+    for line, column, message in report.problems[:20]:
+        flash(f"Row {line}{f' ({column})' if column else ''}: {message}", "error")
+    return redirect(url_for("money.accounting"), 303)
 
 
 @bp.post("/accounting/invoices")

@@ -427,3 +427,34 @@ def test_reconciliation_lists_every_difference_and_only_the_partners_own(app):
     assert {d.partner for d in reconciliation.differences(db.session, partner_id=other.id)} == {
         "BOLT"
     }
+
+
+def test_a_channels_sold_report_books_good_rows_and_names_bad_ones(app):
+    """The CSV import: each good row booked once, each bad row named by row and column."""
+    seller = factories.listed_units(2)
+    lpns = [
+        row.unit.lpn
+        for row in db.session.query(Listing).filter_by(partner_id=seller.id).order_by(Listing.id)
+    ]
+    db.session.commit()
+    now = utcnow().isoformat()
+    report_csv = (
+        "lpn,price,currency,channel,sold_at\n"
+        f"{lpns[0]},25.00,EUR,own_shop,{now}\n"
+        f"{lpns[1]},twenty,EUR,own_shop,{now}\n"
+        f"LPNOPE,25.00,EUR,own_shop,{now}\n"
+        f"{lpns[1]},25.00,EUR,own_shop,2026-11-30T10:00:00\n"
+    ).encode()
+    report = listings.import_sales(db.session, ACTOR, report_csv)
+    assert report.booked == 1
+    assert [(line, column) for line, column, _ in report.problems] == [
+        (3, "price"),
+        (4, "lpn"),
+        (5, "sold_at"),
+    ]
+    again = listings.import_sales(db.session, ACTOR, report_csv)
+    assert (again.booked, again.repeated) == (0, 1)
+    kinds = [e.kind for e in _entries(seller.id)]
+    assert kinds.count("resale_proceeds") == 1
+    header = listings.import_sales(db.session, ACTOR, b"lpn,amount\n1,2\n")
+    assert header.problems[0][0] == 1
