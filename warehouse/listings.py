@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
-from warehouse import codes, events, ledger
+from warehouse import channels, codes, events, ledger
 from warehouse.csvfiles import read_csv
 from warehouse.db import utcnow
 from warehouse.deadlines import local_date
@@ -51,6 +51,7 @@ def record_sale(
     """A channel sold a listed unit: the listing is sold and the partner credited. Returns
     (listing, changed); the same sale reported again changes nothing, another one is refused."""
     listing = listing_of(session, lpn, partner_id=partner_id)
+    channel = channels.check_channel(session, channel)
     now = now or utcnow()
     if listing.status == ListingStatus.SOLD:
         same = (listing.sold_minor, listing.currency, listing.sold_at) == (

@@ -1493,3 +1493,14 @@ class WebhookDelivery(db.Model):
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     endpoint: Mapped[WebhookEndpoint] = relationship()
+
+
+class SalesChannel(db.Model):
+    """A channel the marketplace sells through (eBay, its own shop, a B2B outlet, ...): where
+    resale listings go (the default one) and whose sales it reports back."""
+
+    __tablename__ = "sales_channel"
+    code: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    resale_default: Mapped[bool] = mapped_column(default=False, server_default=sa.false())

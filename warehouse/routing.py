@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
-from warehouse import espr, parcels, resale, rules
+from warehouse import channels, espr, parcels, resale, rules
 from warehouse.batches import add_unit, open_batch
 from warehouse.checklists import missing_before_sale
 from warehouse.db import utcnow
@@ -475,7 +475,7 @@ def _list_for_resale(session: Session, unit: Unit, route: rules.Route) -> Listin
     listing = Listing(
         unit_id=unit.id,
         partner_id=unit.partner_id,
-        channel="ebay",
+        channel=channels.resale_channel(session),
         language=language,
         title=(unit.product.title if unit.product else unit.lpn)[:200],
         condition_id=condition,

@@ -13,7 +13,7 @@ from stations.api.blueprint import answer, api_actor, bp, token_required
 from stations.api.openapi import Answer, operation
 from stations.auth import partner_scope
 from stations.htmx import file_response
-from warehouse import exports, ledger, listings
+from warehouse import channels, exports, ledger, listings
 from warehouse.db import db
 from warehouse.errors import InvalidInput
 from warehouse.models import Role
@@ -32,7 +32,9 @@ class ListingQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     format: ExportFormat = ExportFormat("json")
-    channel: str = Field("ebay", max_length=40, description="The sales channel of the listings")
+    channel: str | None = Field(
+        None, max_length=40, description="The sales channel (default: the resale channel)"
+    )
     language: Language | None = Field(
         None, description="Condition descriptions in this language (default: as listed)"
     )
@@ -89,7 +91,7 @@ class ListingFeed(BaseModel):
 def resale_listings(query: ListingQuery):
     """Listed units of a channel as JSON feed, generic CSV or eBay CSV (a partner: its own)."""
     fmt = query.format.value
-    channel = query.channel.strip()
+    channel = (query.channel or "").strip() or channels.resale_channel(db.session)
     if not channel:
         raise InvalidInput("Name the sales channel, e.g. ebay.", field="channel")
     language = query.language.value if query.language else None

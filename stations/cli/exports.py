@@ -8,7 +8,7 @@ import click
 from flask import current_app
 
 from stations.cli.common import find_partner
-from warehouse import exports
+from warehouse import channels, exports
 from warehouse.db import db
 from warehouse.errors import DomainError
 from warehouse.photos import PictureLinks
@@ -17,7 +17,9 @@ from warehouse.reference import LANGUAGES
 
 @click.command("export-resale")
 @click.option("--format", "fmt", type=click.Choice(exports.FORMATS), default="ebay")
-@click.option("--channel", default="ebay", show_default=True, help="Sales channel of the listings.")
+@click.option(
+    "--channel", default=None, help="Sales channel of the listings (default: the resale one)."
+)
 @click.option("--partner", "partner_code", default=None, help="Only this partner's listings.")
 @click.option(
     "--language",
@@ -35,6 +37,7 @@ from warehouse.reference import LANGUAGES
 def export_resale_command(fmt, channel, partner_code, language, out):
     """Export units listed for resale as an eBay CSV, a generic CSV or a JSON feed."""
     partner = find_partner(partner_code)
+    channel = channel or channels.resale_channel(db.session)
     selection = exports.Selection(channel, partner.id if partner else None, language)
     try:
         total = exports.require_listings(db.session, selection)

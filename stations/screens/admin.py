@@ -20,7 +20,7 @@ AREAS = (
     ("admin_sites.index", "Sites", "Returns centres and each country's return address"),
     ("admin_people.users", "Users", "Logins, roles, invitations, password resets"),
     ("admin_people.tokens", "API tokens", "Create, see last use, revoke"),
-    ("admin_webhooks.index", "Webhooks", "Signed event messages per sales channel, delivery log"),
+    ("admin_webhooks.index", "Channels", "Sales channels, the resale channel, signed webhooks"),
 )
 
 

@@ -1,5 +1,6 @@
-"""Webhooks (admins): per sales channel, the endpoints that hear of return events, their secret
-(shown once) and the log of every delivery."""
+"""Sales channels and their webhooks (admins): the channels (the resale default among them),
+per channel the endpoints that hear of return events, their secret (shown once) and the log of
+every delivery."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from stations.auth import current_actor, roles_required
 from stations.params import as_id
-from warehouse import webhooks
+from warehouse import channels, webhooks
 from warehouse.db import db
 from warehouse.errors import DomainError
 from warehouse.models import Order, Role, WebhookEndpoint
@@ -22,15 +23,19 @@ def _page(error: DomainError | None = None, form=None, secret=None, status: int 
             sa.select(WebhookEndpoint).order_by(WebhookEndpoint.active.desc(), WebhookEndpoint.id)
         )
     )
-    channels = sorted(
-        set(db.session.scalars(sa.select(Order.channel).distinct().limit(50))) | {"marketplace"}
+    known = channels.all_channels(db.session)
+    names = sorted(
+        set(db.session.scalars(sa.select(Order.channel).distinct().limit(50)))
+        | {"marketplace"}
+        | {c.code for c in known}
     )
     return render_template(
         "admin/webhooks.html",
         endpoints=endpoints,
         deliveries={e.id: webhooks.recent(db.session, e.id) for e in endpoints},
         events=webhooks.EVENTS,
-        channels=channels,
+        channels=names,
+        sales_channels=known,
         error=error,
         form=form or {},
         secret=secret,
@@ -61,6 +66,40 @@ def add():
         db.session.rollback()
         return _page(error, request.form, status=400)
     return _page(secret=(endpoint, secret))
+
+
+@bp.post("/channels")
+@roles_required(Role.ADMIN)
+def add_channel():
+    """Add a sales channel (optionally the one returned units are listed on)."""
+    try:
+        channels.add_channel(
+            db.session,
+            current_actor("admin"),
+            request.form.get("code", ""),
+            request.form.get("name", ""),
+            resale_default=bool(request.form.get("resale_default")),
+        )
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        return _page(error, request.form, status=400)
+    flash("The sales channel is added.", "ok")
+    return redirect(url_for("admin_webhooks.index"), 303)
+
+
+@bp.post("/channels/<code>/resale-default")
+@roles_required(Role.ADMIN)
+def resale_default(code: str):
+    """List returned units on this channel from now on."""
+    try:
+        channels.make_resale_default(db.session, current_actor("admin"), code)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        return _page(error, status=400)
+    flash(f"Returned units are listed on {code} from now on.", "ok")
+    return redirect(url_for("admin_webhooks.index"), 303)
 
 
 @bp.post("/<endpoint_id>/deactivate")

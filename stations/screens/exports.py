@@ -25,7 +25,7 @@ from stations.auth import current_actor, partner_scope, roles_required
 from stations.extensions import htmx
 from stations.htmx import file_response
 from stations.nav import register
-from warehouse import exports
+from warehouse import channels, exports
 from warehouse.db import db
 from warehouse.errors import DomainError, InvalidInput
 from warehouse.models import Export, ExportStatus, Role
@@ -68,6 +68,7 @@ def _page(form, error=None, status=200):
             languages=("", *LANGUAGES),
             recent=_recent(),
             threshold=threshold(),
+            channels=channels.all_channels(db.session),
         ),
         status,
     )
@@ -76,7 +77,8 @@ def _page(form, error=None, status=200):
 @bp.get("/")
 @roles_required(Role.SUPERVISOR, Role.PARTNER)
 def index():
-    return _page({"format": "ebay", "channel": "ebay", "language": ""})[0]
+    resale = channels.resale_channel(db.session)
+    return _page({"format": "ebay", "channel": resale, "language": ""})[0]
 
 
 @bp.post("/")

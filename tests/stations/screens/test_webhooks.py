@@ -156,3 +156,34 @@ def test_the_admin_registers_an_endpoint_and_sees_its_secret_once(client, app):
     )
     assert bad.status_code == 400
     assert "http or https" in bad.get_data(as_text=True)
+
+
+def test_sales_channels_are_data_the_admin_adds_and_resale_follows(client, app):
+    """Returned units are listed on the resale channel an admin chose; sales reported for an
+    unknown channel are refused."""
+    from warehouse import channels, routing
+    from warehouse.models import Grade, Listing, LocationKind, SalesChannel
+
+    admin = factories.user(Role.ADMIN)
+    db.session.commit()
+    login_as(client, admin)
+    token = csrf_from(client.get("/admin/webhooks").get_data(as_text=True))
+    bad = client.post(
+        "/admin/webhooks/channels", data={"csrf_token": token, "code": "Bad Code", "name": "x"}
+    )
+    assert bad.status_code == 400
+    assert "lower-case letters" in bad.get_data(as_text=True)
+    added = client.post(
+        "/admin/webhooks/channels",
+        data={"csrf_token": token, "code": "outlet_nl", "name": "Outlet NL", "resale_default": "1"},
+    )
+    assert added.status_code == 303
+    assert channels.resale_channel(db.session) == "outlet_nl"
+    assert db.session.get(SalesChannel, "ebay").resale_default is False
+    unit = factories.graded(Grade.OPENED, category=factories.Category.ELECTRONICS)
+    resale_bin = factories.location(LocationKind.RESALE)
+    done = routing.put_away(db.session, unit.lpn, resale_bin.code, factories.operator_actor())
+    assert done.listing.channel == "outlet_nl"
+    with pytest.raises(InvalidInput, match="not a sales channel here"):
+        channels.check_channel(db.session, "marktplaats")
+    assert db.session.query(Listing).count() == 1
