@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from warehouse import events
 from warehouse.accounts import hash_password, issue_token
 from warehouse.cases import CaseLinks
+from warehouse.channels import ensure_channels
 from warehouse.checklists import checklist_for
 from warehouse.db import db, utcnow
 from warehouse.events import Actor
@@ -48,9 +49,10 @@ PASSWORD = "correct horse battery staple"
 
 
 def site(code: str = "WAL"):
-    """The test site, with every served country returning to it."""
+    """The test site, with every served country returning to it (and the sales channels)."""
     found = ensure_site(db.session, code=code)
     ensure_countries(db.session, found)
+    ensure_channels(db.session)  # the starter sales channels, as migration 0015 writes them
     return found
 
 
