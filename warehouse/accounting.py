@@ -15,7 +15,9 @@ account "Payable to partners" nets, per partner, to the partner's statement bala
 
 A refund the partner pays its customer directly never passes the marketplace: it is kept on memo
 accounts so the journal still lists every entry. The journal is read in id order in batches and
-written as it is read (CSV or JSON), so its size does not grow the memory it needs.
+written as it is read (CSV or JSON), so its size does not grow the memory it needs; a period
+with more entries than a browser should wait for is written in the background (`export_journal`,
+with progress, downloaded from its export page).
 """
 
 from __future__ import annotations
@@ -26,14 +28,18 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from warehouse import ledger
+from warehouse import events, ledger
 from warehouse.errors import InvalidInput
-from warehouse.models import Country, LedgerEntry, Order, Partner
+from warehouse.exports import write_export
+from warehouse.jobs import job_kind
+from warehouse.models import Country, Export, ExportStatus, LedgerEntry, Order, Partner
 from warehouse.money import to_decimal_string
+from warehouse.outbox import enqueue
 
 ACCOUNTS = {
     "1000": "Bank: refunds paid",
@@ -219,3 +225,78 @@ def as_json(journal: Iterator[JournalLine], meta: dict) -> Iterator[str]:
         yield ("" if first else ",") + json.dumps(asdict(line))
         first = False
     yield "]}"
+
+
+JOURNAL_JOB = "export_journal"
+
+
+def request_background(
+    session: Session,
+    actor: events.Actor,
+    start: dt.date,
+    end: dt.date,
+    fmt: str,
+    *,
+    partner_id: int | None,
+    site_id: int | None,
+    total: int,
+) -> Export:
+    """Queue a journal export too large to stream to a browser (through the outbox, in the
+    caller's transaction); its page shows the progress and the download."""
+    if fmt not in FORMATS:
+        raise InvalidInput(f"the format is one of {', '.join(FORMATS)}", field="format")
+    export = Export(
+        kind="journal",
+        format=fmt,
+        period_start=start,
+        period_end=end,
+        partner_id=partner_id,
+        site_id=site_id,
+        total=2 * total,
+        requested_by_id=actor.user_id,
+    )
+    session.add(export)
+    session.flush()
+    enqueue(session, JOURNAL_JOB, {"export_id": export.id}, f"export:{export.id}")
+    events.record(
+        session,
+        actor,
+        "export.requested",
+        export,
+        after=ExportStatus.QUEUED.value,
+        export="journal",
+        period=f"{start}..{end}",
+        entries=total,
+    )
+    return export
+
+
+def journal_filename(export: Export) -> str:
+    """The file name of a journal export."""
+    return f"journal-{export.period_start}-{export.period_end}-{export.id}.{export.format}"
+
+
+@job_kind(JOURNAL_JOB, queue="exports", timeout=3600)
+def export_journal(job, payload: dict) -> str:
+    """Write the file of one journal export, with progress (lines written)."""
+    session = job.session
+    export = session.get(Export, int(payload["export_id"]))
+    if export is None or export.status == ExportStatus.DONE:
+        return "nothing to do"
+    start, end = export.period_start, export.period_end
+    scope = {"partner_id": export.partner_id, "site_id": export.site_id}
+    meta = {"from": start.isoformat(), "to": end.isoformat(), "accounts": ACCOUNTS}
+
+    def chunks(counted):
+        journal = counted(lines(session, start, end, **scope))
+        return as_json(journal, meta) if export.format == "json" else as_csv(journal)
+
+    directory = Path(job.settings["INSTANCE_PATH"]) / "exports"
+    written = write_export(
+        session,
+        export,
+        directory / journal_filename(export),
+        2 * count(session, start, end, **scope),
+        chunks,
+    )
+    return written.file_path or ""

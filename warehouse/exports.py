@@ -322,19 +322,56 @@ def run_export(
     if export.status == ExportStatus.DONE:
         return export
     selection = Selection(export.channel, export.partner_id, export.language)
+    path = directory / filename(export.format, selection, export.id)
+    return write_export(
+        session,
+        export,
+        path,
+        count(session, selection),
+        lambda counted: stream(
+            export.format,
+            selection,
+            counted(
+                rows(
+                    session,
+                    selection,
+                    public_url=public_url,
+                    pictures=pictures,
+                    yield_per=yield_per,
+                )
+            ),
+        ),
+        progress_every=progress_every,
+        on_progress=on_progress,
+    )
+
+
+def write_export(
+    session: Session,
+    export: Export,
+    path: Path,
+    total: int,
+    chunks: Callable[[Callable[[Iterator], Iterator]], Iterator[str]],
+    *,
+    progress_every: int = 500,
+    on_progress: Callable[[int], None] | None = None,
+) -> Export:
+    """Write an export's file from `chunks(counted)` (the file's text, its rows passed through
+    `counted`), stamping progress on a separate connection as rows go by; the file appears
+    whole or not at all (written as `.part`, then renamed). Shared by every kind of export."""
+    export_id = export.id
     engine = session.get_bind()
 
     def stamp(**values) -> None:
         with engine.begin() as connection:
             connection.execute(sa.update(Export).where(Export.id == export_id).values(**values))
 
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / filename(export.format, selection, export.id)
+    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(path.suffix + ".part")
-    stamp(status=ExportStatus.RUNNING, progress=0, total=count(session, selection))
+    stamp(status=ExportStatus.RUNNING, progress=0, total=total)
     done = 0
 
-    def counted(items: Iterator[dict]) -> Iterator[dict]:
+    def counted(items: Iterator) -> Iterator:
         nonlocal done
         for item in items:
             yield item
@@ -346,10 +383,7 @@ def run_export(
 
     try:
         with partial.open("w", encoding="utf-8", newline="") as out:
-            items = rows(
-                session, selection, public_url=public_url, pictures=pictures, yield_per=yield_per
-            )
-            for chunk in stream(export.format, selection, counted(items)):
+            for chunk in chunks(counted):
                 out.write(chunk)
         partial.replace(path)
     except Exception as error:

@@ -1092,11 +1092,17 @@ class ExportStatus(enum.StrEnum):
 
 
 class Export(db.Model):
-    """A resale export file being written (in the background when large) and its progress."""
+    """An export file being written in the background (a large resale export or accounting
+    journal) and its progress."""
 
     __tablename__ = "export"
     id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(16), default="resale", server_default="resale")
     format: Mapped[str] = mapped_column(sa.String(8))
+    # A journal's period and site (its partner is `partner_id`).
+    period_start: Mapped[dt.date | None]
+    period_end: Mapped[dt.date | None]
+    site_id: Mapped[int | None] = mapped_column(sa.ForeignKey("site.id"))
     channel: Mapped[str | None] = mapped_column(sa.String(40))
     partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partner.id"), index=True)
     # Descriptions rewritten in this language; None keeps each listing's own language.

@@ -191,6 +191,22 @@ def journal():
         if site is None:
             raise NotFound("no such site", field="site")
         site_id = site.id
+    fmt = "json" if request.args.get("format") == "json" else "csv"
+    total = books.count(db.session, start, end, partner_id=partner_id, site_id=site_id)
+    if total > current_app.config["RESALE_EXPORT_BACKGROUND_ROWS"]:
+        # Too long for a browser to wait for: written in the background, with progress.
+        export = books.request_background(
+            db.session,
+            current_actor("accounting"),
+            start,
+            end,
+            fmt,
+            partner_id=partner_id,
+            site_id=site_id,
+            total=total,
+        )
+        db.session.commit()
+        return redirect(url_for("exports.show", export_id=export.id), 303)
     lines = books.lines(db.session, start, end, partner_id=partner_id, site_id=site_id)
     name = f"journal-{start}-{end}"
     if request.args.get("format") == "json":

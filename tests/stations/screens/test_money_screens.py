@@ -7,6 +7,8 @@ import csv
 import datetime as dt
 import io
 
+import pytest
+
 from tests import factories
 from tests.helpers import csrf_from, login_as, pdf_text
 from warehouse import orders
@@ -120,3 +122,34 @@ def test_the_partner_confirms_a_refund_it_paid_in_the_portal(client, app):
     assert db.session.get(Unit, unit_id).refund_payment_ref == "TRX-1"
     waiting = client.get("/portal/refunds").get_data(as_text=True)
     assert f'data-lpn="{lpn}"' not in waiting  # only the flash names it now
+
+
+@pytest.mark.commits  # the worker reads what the request committed
+def test_a_long_journal_is_written_in_the_background_with_progress(client, app, jobs):
+    """Above the background threshold the journal goes through the outbox and a real worker;
+    its export page shows the progress, then the download, which parses back."""
+    from tests.helpers import drain, relay
+    from warehouse.models import Export, ExportStatus
+
+    _, _, _, month = _books()
+    app.config["RESALE_EXPORT_BACKGROUND_ROWS"] = 1
+    admin = factories.user(Role.ADMIN)
+    db.session.commit()
+    login_as(client, admin)
+    started = client.get(f"/accounting/journal?from={month}-01&to={month}-28&format=csv")
+    assert started.status_code == 303
+    export_id = db.session.query(Export.id).filter_by(kind="journal").scalar()
+    assert started.headers["Location"].endswith(f"/exports/{export_id}")
+    relay(app, jobs)
+    drain(app, jobs)
+    db.session.expire_all()
+    export = db.session.get(Export, export_id)
+    assert export.status == ExportStatus.DONE
+    assert export.progress == 8  # four entries, two lines each
+    page = client.get(f"/exports/{export_id}").get_data(as_text=True)
+    assert "accounting journal" in page
+    download = client.get(f"/exports/{export_id}/download")
+    rows = list(csv.DictReader(io.StringIO(download.get_data(as_text=True))))
+    download.close()
+    assert len(rows) == 8
+    assert sum(int(r["debit_minor"]) for r in rows) == sum(int(r["credit_minor"]) for r in rows)
