@@ -4,7 +4,8 @@ Checks (each difference names the record and both numbers):
 - a delivered shipment's booked sale equals the sum of its lines, and its commission equals
   rate x sale (half away from zero);
 - every order line belongs to a shipment of its own order (an order's total is its shipments');
-- every approved refund of a unit is booked once, for its amount;
+- every approved refund of a unit is booked once, for its amount, and only approved refunds are
+  paid (refunds approved = paid + due);
 - commission credited on a shipment is exactly rate x refunds booked on it;
 - an issued invoice's net equals the commission booked less credited in its month.
 
@@ -195,6 +196,29 @@ def differences(
                 f"unit {lpn}",
                 format_minor(amount, currency),
                 format_minor(-int(booked), currency) if booked is not None else "nothing",
+                codes.get(owner, ""),
+            )
+        )
+
+    # Refunds approved = paid + due: nothing is paid that is not an approved refund.
+    paid = (
+        sa.select(Unit.lpn, Unit.partner_id, Unit.refund_state, Unit.refund_paid_by)
+        .where(
+            Unit.refund_paid_at.is_not(None),
+            sa.or_(Unit.refund_state != RefundState.APPROVED, Unit.refund_state.is_(None)),
+        )
+        .order_by(Unit.id)
+        .limit(limit)
+    )
+    if partner_id is not None:
+        paid = paid.where(Unit.partner_id == partner_id)
+    for lpn, owner, state, paid_by in session.execute(paid):
+        found.append(
+            Difference(
+                "refunds paid are approved refunds",
+                f"unit {lpn}",
+                "approved",
+                f"{state.value if state else 'undecided'}, paid by the {paid_by}",
                 codes.get(owner, ""),
             )
         )

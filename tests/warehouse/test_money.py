@@ -393,6 +393,9 @@ def test_reconciliation_lists_every_difference_and_only_the_partners_own(app):
         db.session, unit, seller, amount_minor=1000, currency="EUR", booked_on=_today()
     )
     unit.refund_state, unit.refund_minor = RefundState.APPROVED, 900  # not what was booked
+    paid_wrongly = factories.received_unit(rma.lines[0], slot=2)
+    paid_wrongly.refund_state, paid_wrongly.refund_paid_at = RefundState.REJECTED, utcnow()
+    paid_wrongly.refund_paid_by = "partner"
     credit = next(e for e in _entries(seller.id, unit_id=unit.id) if e.kind == "commission_credit")
     credit.amount_minor += 1
     db.session.add(
@@ -418,6 +421,7 @@ def test_reconciliation_lists_every_difference_and_only_the_partners_own(app):
             ("sale booked for a delivered shipment", "BOLT"),
             ("commission 10 % of the sale", "ACME"),
             ("approved refund booked", "ACME"),
+            ("refunds paid are approved refunds", "ACME"),
             ("commission 10 % credited on refunds", "ACME"),
             ("invoice net = commission booked - credited", "ACME"),
         ]
