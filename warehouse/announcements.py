@@ -299,13 +299,11 @@ def announce(
             "return.announced",
             channel=order.channel,
             key=rma.rma,
-            data={
-                "rma": rma.rma,
-                "order_number": order.number,
-                "partner": rma.partner.code,
-                "source": source,
-                "announced_on": rma.announced_on.isoformat(),
-                "lines": [
+            data=webhooks.about(
+                rma,
+                source=source,
+                announced_on=rma.announced_on.isoformat(),
+                lines=[
                     {
                         "sku": line.order_line.product.sku,
                         "quantity": line.quantity,
@@ -314,7 +312,7 @@ def announce(
                     }
                     for line in rma.lines
                 ],
-            },
+            ),
         )
         result.returns.append(rma)
 

@@ -292,15 +292,14 @@ def _approve(
         "refund.approved",
         channel=rma.order.channel,
         key=unit.lpn,
-        data={
-            "rma": rma.rma,
-            "order_number": rma.order.number,
-            "lpn": unit.lpn,
-            "amount_minor": amount_minor,
-            "currency": currency,
-            "paid_by": unit.partner.refund_paid_by,
-            "refund_due_on": (rma.refund_due_on or today).isoformat(),
-        },
+        data=webhooks.about(
+            rma,
+            unit,
+            amount_minor=amount_minor,
+            currency=currency,
+            paid_by=unit.partner.refund_paid_by,
+            refund_due_on=(rma.refund_due_on or today).isoformat(),
+        ),
     )
     # Routing never waits for the refund: a unit already put away closes now.
     close_if_done(session, unit, actor)

@@ -252,14 +252,13 @@ def grade_unit(
         "unit.graded",
         channel=rma.order.channel,
         key=f"{unit.lpn}:{unit.graded_at.isoformat()}",
-        data={
-            "rma": rma.rma,
-            "order_number": rma.order.number,
-            "lpn": unit.lpn,
-            "sku": unit.product.sku if unit.product else None,
-            "grade": grade.value,
-            "regraded": previous["grade"] is not None,
-        },
+        data=webhooks.about(
+            rma,
+            unit,
+            sku=unit.product.sku if unit.product else None,
+            grade=grade.value,
+            regraded=previous["grade"] is not None,
+        ),
     )
     today = today or local_date(utcnow(), unit.return_request.site.timezone)
     return cases.settle_after_grading(

@@ -125,6 +125,20 @@ def credit_for(refunded_before: int, refund: int, rate_bp: int) -> int:
     )
 
 
+def _unit_links(unit: Unit, currency: str, booked_on: dt.date) -> dict:
+    """What every entry about a returned unit carries: its partner, return, order, shipment."""
+    rma = unit.return_request
+    return {
+        "partner_id": unit.partner_id,
+        "currency": currency,
+        "return_id": unit.return_id,
+        "unit_id": unit.id,
+        "order_id": rma.order_id,
+        "shipment_id": rma.shipment_id,
+        "booked_on": booked_on,
+    }
+
+
 def book_refund(
     session: Session,
     unit: Unit,
@@ -154,15 +168,7 @@ def book_refund(
         or 0
     )
     rate = _sale_rate(session, rma.shipment_id, partner)
-    common = {
-        "partner_id": partner.id,
-        "currency": currency,
-        "return_id": unit.return_id,
-        "unit_id": unit.id,
-        "order_id": rma.order_id,
-        "shipment_id": rma.shipment_id,
-        "booked_on": booked_on,
-    }
+    common = _unit_links(unit, currency, booked_on)
     entries = [
         LedgerEntry(
             kind=refund_kind,
@@ -204,16 +210,7 @@ def book_resale(
     unit = listing.unit
     partner = unit.partner
     rate = partner.commission_rate_bp
-    rma = unit.return_request
-    common = {
-        "partner_id": partner.id,
-        "currency": listing.currency,
-        "return_id": unit.return_id,
-        "unit_id": unit.id,
-        "order_id": rma.order_id,
-        "shipment_id": rma.shipment_id,
-        "booked_on": booked_on,
-    }
+    common = _unit_links(unit, listing.currency, booked_on)
     entries = [
         LedgerEntry(
             kind=RESALE_PROCEEDS,

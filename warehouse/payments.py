@@ -108,15 +108,14 @@ def mark_paid(
         "refund.paid",
         channel=rma.order.channel,
         key=unit.lpn,
-        data={
-            "rma": rma.rma,
-            "order_number": rma.order.number,
-            "lpn": unit.lpn,
-            "amount_minor": unit.refund_minor,
-            "currency": rma.order.currency,
-            "paid_by": by,
-            "paid_at": unit.refund_paid_at.isoformat(),
-        },
+        data=webhooks.about(
+            rma,
+            unit,
+            amount_minor=unit.refund_minor,
+            currency=rma.order.currency,
+            paid_by=by,
+            paid_at=unit.refund_paid_at.isoformat(),
+        ),
     )
     session.flush()
     return unit, True

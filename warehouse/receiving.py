@@ -425,14 +425,12 @@ def _mark_received(session: Session, rma: ReturnRequest, actor: Actor, now: dt.d
         "return.received",
         channel=order.channel,
         key=rma.rma,
-        data={
-            "rma": rma.rma,
-            "order_number": order.number,
-            "partner": rma.partner.code,
-            "received_on": rma.received_on.isoformat(),
-            "refund_due_on": rma.refund_due_on.isoformat(),
-            "verdict": verdict.verdict.value,
-        },
+        data=webhooks.about(
+            rma,
+            received_on=rma.received_on.isoformat(),
+            refund_due_on=rma.refund_due_on.isoformat(),
+            verdict=verdict.verdict.value,
+        ),
     )
 
 

@@ -241,14 +241,13 @@ def grant(
             "exchange.created",
             channel=rma.order.channel,
             key=unit.lpn,
-            data={
-                "rma": rma.rma,
-                "order_number": rma.order.number,
-                "lpn": unit.lpn,
-                "returned_sku": unit.product.sku,
-                "sent_sku": product.sku,
-                "parcel": parcel.code if parcel else None,
-            },
+            data=webhooks.about(
+                rma,
+                unit,
+                returned_sku=unit.product.sku,
+                sent_sku=product.sku,
+                parcel=parcel.code if parcel else None,
+            ),
         )
     close_if_done(session, unit, actor)
     return Granted(True, f"{remedy.value} granted", parcel)

@@ -101,6 +101,14 @@ def deactivate(session: Session, actor: event_log.Actor, endpoint_id: int) -> We
     return endpoint
 
 
+def about(rma, unit=None, **extra) -> dict[str, Any]:
+    """An event's data: the return (RMA, order number, partner), the unit if any, and `extra`."""
+    data = {"rma": rma.rma, "order_number": rma.order.number, "partner": rma.partner.code}
+    if unit is not None:
+        data["lpn"] = unit.lpn
+    return data | extra
+
+
 def emit(session: Session, event: str, *, channel: str, key: str, data: dict[str, Any]) -> int:
     """Queue `event` for every active endpoint of `channel` that wants it, in the current
     transaction; `key` names the occurrence so it is sent once. Answers how many."""

@@ -4,12 +4,10 @@ invoices, and a resale channel's sold report."""
 
 from __future__ import annotations
 
-import sys
-
 import click
 import sqlalchemy as sa
 
-from stations.cli.common import find_partner
+from stations.cli.common import find_partner, write_chunks
 from warehouse import accounting, invoices, ledger, listings, reconciliation
 from warehouse.db import db, utcnow
 from warehouse.deadlines import local_date
@@ -52,14 +50,9 @@ def export_accounting_command(start, end, fmt, partner_code, site_code, out):
         chunks = accounting.as_json(lines, meta)
     else:
         chunks = accounting.as_csv(lines)
-    if out is None:
-        for chunk in chunks:
-            sys.stdout.write(chunk)
-        return
-    with open(out, "w", encoding="utf-8", newline="") as handle:
-        for chunk in chunks:
-            handle.write(chunk)
-    click.echo(f"wrote {total} entries ({2 * total} journal lines) to {out}", err=True)
+    write_chunks(chunks, out)
+    if out is not None:
+        click.echo(f"wrote {total} entries ({2 * total} journal lines) to {out}", err=True)
 
 
 @click.command("check-money")

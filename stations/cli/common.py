@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from warehouse.db import db
@@ -16,3 +18,14 @@ def find_partner(code: str | None) -> Partner | None:
     if partner is None:
         raise click.BadParameter(f"no partner with code {code!r}", param_hint="--partner")
     return partner
+
+
+def write_chunks(chunks, out: str | None) -> None:
+    """Write an export's text chunks to the file `out`, or to standard output."""
+    if out is None:
+        for chunk in chunks:
+            sys.stdout.write(chunk)
+        return
+    with open(out, "w", encoding="utf-8", newline="") as handle:
+        for chunk in chunks:
+            handle.write(chunk)

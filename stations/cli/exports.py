@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 from flask import current_app
 
-from stations.cli.common import find_partner
+from stations.cli.common import find_partner, write_chunks
 from warehouse import channels, exports
 from warehouse.db import db
 from warehouse.errors import DomainError
@@ -50,11 +48,6 @@ def export_resale_command(fmt, channel, partner_code, language, out):
         pictures=PictureLinks.from_settings(current_app.config),
     )
     chunks = exports.stream(fmt, selection, items)
-    if out is None:
-        for chunk in chunks:
-            sys.stdout.write(chunk)
-        return
-    with open(out, "w", encoding="utf-8", newline="") as handle:
-        for chunk in chunks:
-            handle.write(chunk)
-    click.echo(f"wrote {total} listings to {out}", err=True)
+    write_chunks(chunks, out)
+    if out is not None:
+        click.echo(f"wrote {total} listings to {out}", err=True)
