@@ -96,6 +96,9 @@ def from_environment() -> dict:
             "MARKETPLACE_ADDRESS", r"Havenweg 1\n5145 NJ Waalwijk\nNetherlands"
         ).replace(r"\n", "\n"),
         "MARKETPLACE_VAT_ID": os.environ.get("MARKETPLACE_VAT_ID", "NL000000000B01"),
+        # Webhooks may go to private-network addresses (loopback, 10.x, ...): off, so a webhook
+        # never reaches the warehouse's own services; on for tests or an on-premise marketplace.
+        "WEBHOOK_ALLOW_PRIVATE": os.environ.get("WEBHOOK_ALLOW_PRIVATE", "") == "1",
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
         "SQLALCHEMY_ENGINE_OPTIONS": {},

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from warehouse import codes, guarantees, remedies, webhooks
-from warehouse.db import lock_row, utcnow
+from warehouse.db import CLOCK_SKEW, lock_row, utcnow
 from warehouse.deadlines import assess, local_date, refund_due_on
 from warehouse.errors import Conflict, InvalidInput, NotFound
 from warehouse.events import Actor, record
@@ -348,8 +348,6 @@ def return_by_rma(session: Session, rma: str, partner_id: int | None = None) -> 
     return found
 
 
-# A carrier's clock may run a little ahead of ours.
-SCAN_CLOCK_SKEW = dt.timedelta(minutes=10)
 TRACKING_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{3,63}$")
 
 
@@ -383,7 +381,7 @@ def set_return_tracking(
     """
     found = return_by_rma(session, rma, partner_id=partner_id)
     number = tracking_number
-    if first_scan_at is not None and first_scan_at > (now or utcnow()) + SCAN_CLOCK_SKEW:
+    if first_scan_at is not None and first_scan_at > (now or utcnow()) + CLOCK_SKEW:
         raise InvalidInput("the first scan cannot be in the future", field="first_scan_at")
     if found.return_tracking_number == number:
         _record_dispatch_proof(session, found, actor, first_scan_at)

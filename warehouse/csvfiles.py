@@ -25,6 +25,9 @@ def read_csv(
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         return [], [(1, None, f"the file is not UTF-8 text (byte {error.start + 1} is not)")]
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        return [], [(line, None, "the file holds a NUL character, which no text may")]
     first_line = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)

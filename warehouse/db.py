@@ -54,6 +54,10 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value.replace(tzinfo=dt.UTC)
 
 
+# How far ahead of ours another system's clock may run (carriers, channels, payment systems).
+CLOCK_SKEW = dt.timedelta(minutes=10)
+
+
 def utcnow() -> dt.datetime:
     """The current instant, timezone-aware in UTC."""
     return dt.datetime.now(dt.UTC)

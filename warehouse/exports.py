@@ -397,8 +397,8 @@ def write_export(
         file_path=str(path),
         finished_at=utcnow(),
     )
-    session.expire(export)
-    return export
+    # Read again: a writer may have emptied the session to keep its memory flat.
+    return session.get(Export, export_id, populate_existing=True)
 
 
 @job_kind(JOB_KIND, queue="exports", timeout=3600)

@@ -251,7 +251,8 @@ def grade_unit(
         session,
         "unit.graded",
         channel=rma.order.channel,
-        key=f"{unit.lpn}:{unit.graded_at.isoformat()}",
+        key=graded_key(unit),
+        available_at=hold_case_mail_until,  # the station may still take the grade back
         data=webhooks.about(
             rma,
             unit,
@@ -264,6 +265,11 @@ def grade_unit(
     return cases.settle_after_grading(
         session, actor, unit, links=links, today=today, hold_until=hold_case_mail_until
     )
+
+
+def graded_key(unit: Unit) -> str:
+    """What names one grading of a unit (its webhook is sent once, or taken back with it)."""
+    return f"{unit.lpn}:{unit.graded_at.isoformat()}"
 
 
 def undo_grade(session: Session, actor: events.Actor, unit_id: int) -> Unit:
@@ -313,6 +319,12 @@ def undo_grade(session: Session, actor: events.Actor, unit_id: int) -> Unit:
         case_id=case.id,
     )
     session.delete(case)
+    webhooks.withdraw(
+        session,
+        "unit.graded",
+        channel=unit.return_request.order.channel,
+        key=graded_key(unit),
+    )
     unit.status = UnitStatus.RECEIVED
     unit.grade = None
     unit.graded_at = None

@@ -13,12 +13,11 @@ import datetime as dt
 from sqlalchemy.orm import Session, joinedload
 
 from warehouse import codes, events, webhooks
-from warehouse.db import lock_row, utcnow
+from warehouse.db import CLOCK_SKEW, lock_row, utcnow
 from warehouse.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from warehouse.models import UNPAID_REFUND, RefundState, ReturnRequest, Unit
 
 REFERENCE_MAX = 80
-CLOCK_SKEW = dt.timedelta(minutes=10)
 
 
 def unit_for_payment(session: Session, lpn: str, *, partner_id: int | None = None) -> Unit:

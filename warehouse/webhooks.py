@@ -14,10 +14,13 @@ with the endpoint's secret>`.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import json
 import secrets
+import socket
 import urllib.error
 import urllib.request
 from typing import Any
@@ -30,10 +33,20 @@ from warehouse import events as event_log
 from warehouse.db import db, utcnow
 from warehouse.errors import InvalidInput, NotFound
 from warehouse.jobs import JobContext, job_kind
-from warehouse.models import WebhookDelivery, WebhookEndpoint
-from warehouse.outbox import enqueue
+from warehouse.models import Outbox, WebhookDelivery, WebhookEndpoint
+from warehouse.outbox import cancel, enqueue
 
 SEND_WEBHOOK = "send_webhook"
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A receiver's redirect is an answer, never followed (it could point anywhere)."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
 EVENTS = (
     "return.announced",
     "return.received",
@@ -56,17 +69,60 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={mac.hexdigest()}"
 
 
-def register(
-    session: Session, actor: event_log.Actor, *, channel: str, url: str, events: list[str]
-) -> tuple[WebhookEndpoint, str]:
-    """Add an endpoint; answers it and its secret (shown once to the admin)."""
-    channel = (channel or "").strip()
-    if not channel or len(channel) > 40:
-        raise InvalidInput("name the sales channel (1 to 40 characters)", field="channel")
+def check_url(url: str, *, allow_private: bool) -> str:
+    """An http(s) URL whose host is public (resolved now): a webhook never reaches the
+    warehouse's own network (loopback, private, link-local addresses) unless the setting
+    WEBHOOK_ALLOW_PRIVATE allows it (tests, an on-premise marketplace)."""
     url = (url or "").strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise InvalidInput("the URL is not a valid http or https address", field="url") from None
     if len(url) > URL_MAX or parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput("the URL must be an http or https address", field="url")
+    if any(c.isspace() for c in url):
+        raise InvalidInput("the URL may not hold spaces", field="url")
+    if allow_private:
+        return url
+    try:
+        found = socket.getaddrinfo(parts.hostname, port or 443, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        raise InvalidInput(f"the host {parts.hostname!r} cannot be resolved", field="url") from None
+    for *_, address in found:
+        ip = ipaddress.ip_address(address[0].split("%")[0])
+        if not ip.is_global:
+            raise InvalidInput(
+                f"{parts.hostname} is an address of a private network ({ip}); webhooks go to "
+                "public addresses",
+                field="url",
+            )
+    return url
+
+
+def register(
+    session: Session,
+    actor: event_log.Actor,
+    *,
+    channel: str,
+    url: str,
+    events: list[str],
+    allow_private: bool = False,
+) -> tuple[WebhookEndpoint, str]:
+    """Add an endpoint; answers it and its secret (shown once to the admin)."""
+    channel = (channel or "").strip().lower()
+    if not channel or len(channel) > 40:
+        raise InvalidInput("name the sales channel (1 to 40 characters)", field="channel")
+    url = check_url(url, allow_private=allow_private)
+    twin = session.scalar(
+        sa.select(WebhookEndpoint.id).where(
+            WebhookEndpoint.channel == channel,
+            WebhookEndpoint.url == url,
+            WebhookEndpoint.active.is_(True),
+        )
+    )
+    if twin is not None:
+        raise InvalidInput(f"{url} is registered for {channel} already", field="url")
     unknown = sorted(set(events) - set(EVENTS))
     if unknown or not events:
         raise InvalidInput(
@@ -109,14 +165,27 @@ def about(rma, unit=None, **extra) -> dict[str, Any]:
     return data | extra
 
 
-def emit(session: Session, event: str, *, channel: str, key: str, data: dict[str, Any]) -> int:
+def _message_key(endpoint_id: int, event: str, key: str) -> str:
+    return f"webhook:{endpoint_id}:{event}:{key}"[:160]
+
+
+def emit(
+    session: Session,
+    event: str,
+    *,
+    channel: str,
+    key: str,
+    data: dict[str, Any],
+    available_at: dt.datetime | None = None,
+) -> int:
     """Queue `event` for every active endpoint of `channel` that wants it, in the current
-    transaction; `key` names the occurrence so it is sent once. Answers how many."""
+    transaction; `key` names the occurrence so it is sent once; `available_at` holds it back
+    (a grade the station may still take back). Answers how many."""
     if event not in EVENTS:
         raise ValueError(f"unknown webhook event {event!r}")
     endpoints = session.scalars(
         sa.select(WebhookEndpoint).where(
-            WebhookEndpoint.channel == channel, WebhookEndpoint.active.is_(True)
+            WebhookEndpoint.channel == (channel or "").lower(), WebhookEndpoint.active.is_(True)
         )
     ).all()
     sent = 0
@@ -134,10 +203,32 @@ def emit(session: Session, event: str, *, channel: str, key: str, data: dict[str
             session,
             SEND_WEBHOOK,
             {"delivery": delivery.delivery_id},
-            f"webhook:{endpoint.id}:{event}:{key}"[:160],
+            _message_key(endpoint.id, event, key),
+            available_at=available_at,
         )
         sent += 1
     return sent
+
+
+def withdraw(session: Session, event: str, *, channel: str, key: str) -> int:
+    """Take back an event still held in the outbox (its occurrence was undone); its deliveries
+    are logged as withdrawn. Answers how many were taken back."""
+    endpoint_ids = session.scalars(
+        sa.select(WebhookEndpoint.id).where(WebhookEndpoint.channel == (channel or "").lower())
+    ).all()
+    taken = 0
+    for endpoint_id in endpoint_ids:
+        message_key = _message_key(endpoint_id, event, key)
+        message = session.scalar(sa.select(Outbox).where(Outbox.idempotency_key == message_key))
+        if message is None or not cancel(session, message_key, held_only=True):
+            continue
+        session.execute(
+            sa.update(WebhookDelivery)
+            .where(WebhookDelivery.delivery_id == message.payload.get("delivery"))
+            .values(status="withdrawn")
+        )
+        taken += 1
+    return taken
 
 
 def _attempted(delivery_id: int, *, status: str, code: int | None, error: str | None) -> None:
@@ -169,6 +260,7 @@ def send_webhook(job: JobContext, payload: dict[str, Any]) -> str:
         return f"delivered already at {delivery.delivered_at.isoformat()}"
     endpoint = delivery.endpoint
     if not endpoint.active:
+        _attempted(delivery.id, status="skipped", code=None, error="the endpoint was deactivated")
         return "the endpoint was deactivated"
     body = json.dumps(
         {
@@ -196,12 +288,15 @@ def send_webhook(job: JobContext, payload: dict[str, Any]) -> str:
     )
     code, error = None, None
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as answer:  # noqa: S310
+        check_url(endpoint.url, allow_private=job.settings["WEBHOOK_ALLOW_PRIVATE"])
+        with _OPENER.open(request, timeout=TIMEOUT_SECONDS) as answer:
             code = answer.status
     except urllib.error.HTTPError as refused:
         code, error = refused.code, f"answered {refused.code}"
-    except (urllib.error.URLError, OSError) as failed:
-        error = f"no answer: {failed}"[:500]
+    except InvalidInput as refused:
+        error = refused.message
+    except Exception as failed:
+        error = f"no answer: {type(failed).__name__}: {failed}"[:500]
     if code is not None and 200 <= code < 300:
         _attempted(delivery.id, status="delivered", code=code, error=None)
         job.session.refresh(delivery)

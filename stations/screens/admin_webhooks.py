@@ -5,7 +5,16 @@ every delivery."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from stations.auth import current_actor, roles_required
 from stations.params import as_id
@@ -60,12 +69,16 @@ def add():
             channel=request.form.get("channel", ""),
             url=request.form.get("url", ""),
             events=request.form.getlist("events"),
+            allow_private=current_app.config["WEBHOOK_ALLOW_PRIVATE"],
         )
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
         return _page(error, request.form, status=400)
-    return _page(secret=(endpoint, secret))
+    html, status = _page(secret=(endpoint, secret))
+    response = make_response(html, status)
+    response.headers["Cache-Control"] = "no-store"  # the secret is shown this once
+    return response
 
 
 @bp.post("/channels")

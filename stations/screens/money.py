@@ -225,7 +225,12 @@ def import_sales():
     if upload is None or not upload.filename:
         flash("Choose the channel's sold report (a CSV file).", "error")
         return redirect(url_for("money.accounting"), 303)
-    report = listings.import_sales(db.session, current_actor("accounting"), upload.read())
+    report = listings.import_sales(
+        db.session,
+        current_actor("accounting"),
+        upload.read(),
+        max_rows=listings.WEB_SALES_ROWS,
+    )
     db.session.commit()
     flash(
         f"{report.booked} sales booked, {report.repeated} reported before"
@@ -233,8 +238,8 @@ def import_sales():
         + ".",
         "warn" if report.problems else "ok",
     )
-    for line, column, message in report.problems[:20]:
-        flash(f"Row {line}{f' ({column})' if column else ''}: {message}", "error")
+    for line, column, message in report.problems[:10]:  # the rest: the CLI lists them all
+        flash(f"Row {line}{f' ({column})' if column else ''}: {message[:160]}", "error")
     return redirect(url_for("money.accounting"), 303)
 
 

@@ -46,6 +46,8 @@ def public_picture(token: str):
     if not photos.is_listed(db.session, photo.unit_id):
         raise NotFound("no such picture", field="picture")
     path = photos.photo_path(photo_dir(), photo, thumb=False)
+    if not path.is_file():
+        raise NotFound("no such picture", field="picture")
     response = Response(path.read_bytes(), mimetype="image/jpeg")
     response.headers["Cache-Control"] = "public, max-age=86400"
     response.headers["X-Content-Type-Options"] = "nosniff"

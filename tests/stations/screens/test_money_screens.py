@@ -129,7 +129,7 @@ def test_a_long_journal_is_written_in_the_background_with_progress(client, app, 
     """Above the background threshold the journal goes through the outbox and a real worker;
     its export page shows the progress, then the download, which parses back."""
     from tests.helpers import drain, relay
-    from warehouse.models import Export, ExportStatus
+    from warehouse.models import Export, ExportStatus, Outbox
 
     _, _, _, month = _books()
     app.config["RESALE_EXPORT_BACKGROUND_ROWS"] = 1
@@ -146,6 +146,9 @@ def test_a_long_journal_is_written_in_the_background_with_progress(client, app, 
     export = db.session.get(Export, export_id)
     assert export.status == ExportStatus.DONE
     assert export.progress == 8  # four entries, two lines each
+    job = db.session.query(Outbox).filter_by(kind="export_journal").one()
+    assert job.done_at is not None  # the job itself finished, not only the file
+    assert job.attempts <= 1
     page = client.get(f"/exports/{export_id}").get_data(as_text=True)
     assert "accounting journal" in page
     download = client.get(f"/exports/{export_id}/download")

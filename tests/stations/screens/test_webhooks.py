@@ -73,12 +73,14 @@ def _announced_order():
 
 
 def test_an_announcement_reaches_the_channel_signed_and_retried(app, jobs, receiver):
+    app.config["WEBHOOK_ALLOW_PRIVATE"] = True  # the receiver is on loopback
     endpoint, secret = webhooks.register(
         db.session,
         Actor(label="admin"),
-        channel="marketplace",
+        channel="Marketplace",  # channels compare in lower case
         url=receiver.url,
         events=["return.announced"],
+        allow_private=True,
     )
     other, _ = webhooks.register(
         db.session,
@@ -86,6 +88,7 @@ def test_an_announcement_reaches_the_channel_signed_and_retried(app, jobs, recei
         channel="own_shop",
         url=receiver.url,
         events=list(webhooks.EVENTS),
+        allow_private=True,
     )
     order = _announced_order()
     number = order.number
@@ -114,15 +117,39 @@ def test_an_announcement_reaches_the_channel_signed_and_retried(app, jobs, recei
 
 
 def test_a_refused_registration_says_why_and_changes_nothing(app):
-    for fields, field in [
-        ({"channel": "", "url": "https://x.example/h", "events": ["refund.paid"]}, "channel"),
-        ({"channel": "m", "url": "ftp://x.example/h", "events": ["refund.paid"]}, "url"),
-        ({"channel": "m", "url": "https://x.example/h", "events": ["refund.lost"]}, "events"),
-        ({"channel": "m", "url": "https://x.example/h", "events": []}, "events"),
+    paid = ["refund.paid"]
+    for fields, field, message in [
+        ({"channel": "", "url": "https://x.example/h", "events": paid}, "channel", "name"),
+        ({"channel": "m", "url": "ftp://x.example/h", "events": paid}, "url", "http or https"),
+        ({"channel": "m", "url": "http://x.example:abc/h", "events": paid}, "url", "not a valid"),
+        ({"channel": "m", "url": "http://[::1/h", "events": paid}, "url", "not a valid"),
+        ({"channel": "m", "url": "http://127.0.0.1:6379/", "events": paid}, "url", "private"),
+        ({"channel": "m", "url": "http://169.254.169.254/", "events": paid}, "url", "private"),
+        ({"channel": "m", "url": "http://10.1.2.3/h", "events": paid}, "url", "private"),
+        ({"channel": "m", "url": "http://10.1.2.3/h", "events": ["refund.lost"]}, "url", "priv"),
+        ({"channel": "m", "url": "http://10.1.2.3/h", "events": []}, "url", "private"),
     ]:
-        with pytest.raises(InvalidInput) as refused:
+        with pytest.raises(InvalidInput, match=message) as refused:
             webhooks.register(db.session, Actor(label="admin"), **fields)
         assert refused.value.field == field
+    webhooks.register(
+        db.session,
+        Actor(label="admin"),
+        channel="m",
+        url="http://10.1.2.3/h",
+        events=paid,
+        allow_private=True,
+    )
+    with pytest.raises(InvalidInput, match="registered for m already"):
+        webhooks.register(
+            db.session,
+            Actor(label="admin"),
+            channel="M",
+            url="http://10.1.2.3/h",
+            events=paid,
+            allow_private=True,
+        )
+    db.session.rollback()
     assert db.session.query(WebhookEndpoint).count() == 0
 
 
@@ -133,6 +160,7 @@ def test_the_admin_registers_an_endpoint_and_sees_its_secret_once(client, app):
     login_as(client, supervisor)
     assert client.get("/admin/webhooks").status_code == 403
     login_as(client, admin)
+    app.config["WEBHOOK_ALLOW_PRIVATE"] = True  # no DNS in the tests: the host is not resolved
     page = client.get("/admin/webhooks")
     token = csrf_from(page.get_data(as_text=True))
     added = client.post(
@@ -146,6 +174,7 @@ def test_the_admin_registers_an_endpoint_and_sees_its_secret_once(client, app):
     )
     html = added.get_data(as_text=True)
     assert added.status_code == 200
+    assert added.headers["Cache-Control"] == "no-store"
     endpoint = db.session.query(WebhookEndpoint).one()
     assert f">{endpoint.secret}<" in html
     assert endpoint.events == ["return.received", "refund.paid"]
@@ -187,3 +216,38 @@ def test_sales_channels_are_data_the_admin_adds_and_resale_follows(client, app):
     with pytest.raises(InvalidInput, match="not a sales channel here"):
         channels.check_channel(db.session, "marktplaats")
     assert db.session.query(Listing).count() == 1
+
+
+def test_a_grade_taken_back_at_the_station_takes_its_webhook_back(app):
+    """The grade's event waits as long as the station may undo it; undone, it never leaves."""
+    import datetime as dt
+
+    from warehouse.db import utcnow
+    from warehouse.grading import grade_unit, undo_grade
+    from warehouse.models import Grade, Outbox
+
+    webhooks.register(
+        db.session,
+        Actor(label="admin"),
+        channel="marketplace",
+        url="http://127.0.0.1:9/h",
+        events=["unit.graded"],
+        allow_private=True,
+    )
+    unit = factories.received()
+    grade_unit(
+        db.session,
+        factories.OPERATOR,
+        unit.id,
+        grade=Grade.USED,
+        checklist=factories.COMPLETE,
+        links=factories.LINKS,
+        hold_case_mail_until=utcnow() + dt.timedelta(minutes=2),
+    )
+    db.session.flush()
+    held = db.session.query(Outbox).filter_by(kind=webhooks.SEND_WEBHOOK).one()
+    assert held.available_at > utcnow()
+    undo_grade(db.session, factories.OPERATOR, unit.id)
+    db.session.flush()
+    assert db.session.query(Outbox).filter_by(kind=webhooks.SEND_WEBHOOK).count() == 0
+    assert db.session.query(WebhookDelivery).one().status == "withdrawn"
