@@ -302,6 +302,31 @@ def refund_due_risk(
         AtRisk(rma, lpn, due, "approved_not_paid", return_id, unit_id, partner)
         for rma, lpn, due, return_id, unit_id, partner in session.execute(unpaid)
     ]
+    # Sent back with a proof of dispatch, not arrived: the refund may no longer wait for the
+    # goods (Directive 2011/83/EU Art. 13(3)), through the announced returns' partial index.
+    dispatched = (
+        sa.select(
+            ReturnRequest.rma,
+            ReturnRequest.refund_due_on,
+            ReturnRequest.id,
+            ReturnRequest.partner_id,
+        )
+        .where(
+            ANNOUNCED_RETURN,
+            ReturnRequest.dispatch_proof_at.is_not(None),
+            ReturnRequest.refund_due_on <= today + dt.timedelta(days=within_days),
+        )
+        .order_by(ReturnRequest.refund_due_on, ReturnRequest.id)
+    )
+    dispatched = _scoped(
+        dispatched, ReturnRequest.site_id, ReturnRequest.partner_id, site_id, partner_id
+    )
+    if limit is not None:
+        dispatched = dispatched.limit(limit)
+    rows += [
+        AtRisk(rma, "", due, "dispatched_not_received", return_id, 0, partner)
+        for rma, due, return_id, partner in session.execute(dispatched)
+    ]
     rows.sort(key=lambda row: (row.refund_due_on, row.unit_id))
     return rows[:limit] if limit is not None else rows
 

@@ -52,7 +52,13 @@ class AtRisk(BaseModel):
     rma: str
     lpn: str
     refund_due_on: dt.date
-    stage: Literal["received_not_graded", "case_open", "case_escalated", "approved_not_paid"]
+    stage: Literal[
+        "received_not_graded",
+        "case_open",
+        "case_escalated",
+        "approved_not_paid",
+        "dispatched_not_received",
+    ]
 
 
 class Rate(BaseModel):

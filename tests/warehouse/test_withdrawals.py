@@ -181,3 +181,29 @@ def test_a_proof_of_dispatch_before_arrival_fixes_the_refund_date_at_receiving(a
     assert refund_due_of(rma) == notice + dt.timedelta(days=20)
     kinds = [event.kind for event in db.session.query(Event).filter_by(subject_id=rma.id)]
     assert "return.dispatch_proved" in kinds
+
+
+def test_a_return_sent_with_a_proof_of_dispatch_is_on_the_refund_due_list(app):
+    """Art. 13(3): with the carrier's first scan the refund may no longer wait for the goods,
+    so the return is on the refund-due list before it arrives."""
+    from warehouse import figures
+    from warehouse.announcements import set_return_tracking
+
+    order = _order(3)
+    order.placed_at = NOW - dt.timedelta(days=10)
+    _, returns = withdrawals.withdraw(
+        db.session, order, None, actor=ACTOR, channel="customer_page", label_url=_label, now=NOW
+    )
+    rma = returns[0]
+    day = rma.announced_on + dt.timedelta(days=13)
+    assert figures.refund_due_risk(db.session, site_id=None, today=day) == []
+    scanned = NOW + dt.timedelta(days=1)
+    set_return_tracking(
+        db.session, rma.rma, "3SPROOF0002", ACTOR, first_scan_at=scanned, now=scanned
+    )
+    [row] = figures.refund_due_risk(db.session, site_id=None, today=day)
+    assert (row.rma, row.stage, row.refund_due_on) == (
+        rma.rma,
+        "dispatched_not_received",
+        rma.announced_on + dt.timedelta(days=14),
+    )
