@@ -29,6 +29,7 @@ from warehouse.models import (
     ParcelStatus,
     Placement,
     ReturnLine,
+    Shipment,
     Unit,
 )
 from warehouse.receiving import assessment_for
@@ -152,6 +153,8 @@ def ship(
     # The customer has the goods of the line again (their own, or the same new): announceable.
     if parcel.purpose != ParcelPurpose.EXCHANGE:
         line.sent_back_quantity += 1
+    else:
+        exchange_shipment(session, actor, parcel, line.order_line)
     extended = None
     if parcel.purpose == ParcelPurpose.REPAIR:
         extended = extend_guarantee(session, actor, unit, line.order_line)
@@ -195,6 +198,44 @@ def ship(
     session.flush()
     close_if_done(session, unit, actor)
     return parcel
+
+
+def exchange_shipment(
+    session: Session, actor: events.Actor, parcel: CustomerParcel, original: OrderLine
+) -> Shipment:
+    """The exchange on the order flow: a shipment of the order carrying the variant, at the
+    price paid for what it replaces, so its delivery, its withdrawal period and a later return
+    work as for any shipment (nothing is charged or booked as a sale: it replaces a returned
+    unit of a sale booked already)."""
+    order = parcel.order
+    shipment = Shipment(
+        order_id=order.id,
+        partner_id=parcel.partner_id,
+        tracking_number=parcel.tracking_number,
+        exchange_for_unit_id=parcel.unit_id,
+    )
+    session.add(shipment)
+    session.flush()
+    session.add(
+        OrderLine(
+            order_id=order.id,
+            shipment_id=shipment.id,
+            product_id=parcel.product_id,
+            quantity=1,
+            unit_price_minor=original.unit_price_minor,
+        )
+    )
+    events.record(
+        session,
+        actor,
+        "shipment.created",
+        shipment,
+        after="created",
+        order=order.number,
+        exchange_for=parcel.unit.lpn,
+        parcel=parcel.code,
+    )
+    return shipment
 
 
 def extend_guarantee(

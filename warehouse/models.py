@@ -354,8 +354,14 @@ class Order(db.Model):
 
     @property
     def total_minor(self) -> int:
-        """What its lines cost, minor units of the order currency."""
-        return sum(line.total_minor for line in self.lines)
+        """What the customer paid: its shipments' totals (an exchange sent later adds nothing),
+        minor units of the order currency."""
+        return sum(shipment.total_minor for shipment in self.shipments)
+
+    @property
+    def ordered_lines(self) -> list[OrderLine]:
+        """The lines the customer ordered (not those of exchanges sent since)."""
+        return [line for line in self.lines if line.shipment.exchange_for_unit_id is None]
 
     @property
     def postal_address(self) -> str:
@@ -372,7 +378,15 @@ class Shipment(db.Model):
 
     __tablename__ = "shipment"
     __table_args__ = (
-        sa.UniqueConstraint("order_id", "partner_id", name="uq_shipment_order_partner"),
+        # One parcel per partner and order, besides the exchanges sent later.
+        sa.Index(
+            "uq_shipment_order_partner",
+            "order_id",
+            "partner_id",
+            unique=True,
+            sqlite_where=sa.text("exchange_for_unit_id IS NULL"),
+            postgresql_where=sa.text("exchange_for_unit_id IS NULL"),
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("order.id"))
@@ -380,6 +394,11 @@ class Shipment(db.Model):
     tracking_number: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     carrier: Mapped[str | None] = mapped_column(sa.String(40))
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    # An exchange sent to the customer in place of this returned unit (nothing is charged for
+    # it: the sale was booked on the original shipment).
+    exchange_for_unit_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("unit.id", use_alter=True)  # unit -> return -> shipment: a cycle
+    )
 
     order: Mapped[Order] = relationship(back_populates="shipments")
     partner: Mapped[Partner] = relationship()
@@ -389,7 +408,9 @@ class Shipment(db.Model):
 
     @property
     def total_minor(self) -> int:
-        """What its lines cost, minor units of the order currency."""
+        """What its lines cost, minor units of the order currency (an exchange: nothing)."""
+        if self.exchange_for_unit_id is not None:
+            return 0
         return sum(line.total_minor for line in self.lines)
 
 

@@ -476,11 +476,12 @@ def _same_order(order: Order, checked: OrderInput) -> bool:
         checked.language,
         checked.withdrawal_informed,
     )
-    if header != wanted or len(order.lines) != len(checked.lines):
+    ordered = order.ordered_lines
+    if header != wanted or len(ordered) != len(checked.lines):
         return False
     if checked.placed_at is not None and order.placed_at != checked.placed_at:
         return False
-    for stored, line in zip(order.lines, checked.lines, strict=True):
+    for stored, line in zip(ordered, checked.lines, strict=True):
         if (stored.product_id, stored.quantity, tuple(stored.serial_numbers)) != (
             line.product.id,
             line.quantity,

@@ -100,6 +100,7 @@ def _sales(session: Session, partner_id: int | None, limit: int) -> list[Differe
         .outerjoin(commission, commission.c.key == Shipment.id)
         .where(
             Shipment.delivered_at.is_not(None),
+            Shipment.exchange_for_unit_id.is_(None),  # nothing is sold again by an exchange
             sa.or_(
                 sale.c.total.is_(None),
                 sale.c.total != gross.c.gross,

@@ -7,9 +7,9 @@ import pytest
 
 from tests import factories
 from tests.helpers import row_counts
-from warehouse import dispatch, remedies, routing
-from warehouse.announcements import LineRequest, announce, announced_quantities
-from warehouse.db import db
+from warehouse import dispatch, orders, remedies, routing
+from warehouse.announcements import LineRequest, announce, announced_quantities, returnable
+from warehouse.db import db, utcnow
 from warehouse.deadlines import add_months
 from warehouse.errors import Conflict, InvalidInput
 from warehouse.events import Actor, history
@@ -256,6 +256,23 @@ def test_an_exchange_sends_the_variant_when_the_return_is_refunded_in_full(app):
     assert medium.stock == 2
     dispatch.ship(db.session, factories.operator_actor(), parcel.code, tracking_number="3SX1")
     assert rma.lines[0].sent_back_quantity == 0  # the customer has another product now
+    # The exchange is a shipment of the order: nothing charged, nothing sold again, and once
+    # delivered its item can be returned like any other (at the price paid for the first).
+    order = rma.order
+    db.session.refresh(order)
+    exchange = next(s for s in order.shipments if s.exchange_for_unit_id == unit.id)
+    assert exchange.tracking_number == "3SX1"
+    assert [(line.product_id, line.unit_price_minor) for line in exchange.lines] == [
+        (medium.id, 4999)
+    ]
+    assert exchange.total_minor == 0
+    assert order.total_minor == 4999
+    orders.apply_tracking(
+        db.session, exchange, CHANNEL, tracking_number=None, carrier=None, delivered_at=utcnow()
+    )
+    assert db.session.query(LedgerEntry).filter_by(shipment_id=exchange.id).count() == 0
+    assert announced_quantities(db.session, order).get(exchange.lines[0].id, 0) == 0
+    assert returnable(db.session, order)[exchange.lines[0].id] == 1
 
 
 def test_an_exchange_of_a_used_item_falls_back_to_the_refund_rules(app):
