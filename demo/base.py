@@ -559,6 +559,7 @@ def _orders(
                 tracking_number=f"{prefix}{today:%y}{next(tracking_seq):09d}NL",
                 carrier=carrier,
                 delivered_at=delivered_at,
+                booked_on=delivered_on,  # the history's sales on their own days
             )
 
 

@@ -127,31 +127,22 @@ def _issuer_block(issuer: Issuer) -> str:
     return "\n".join([issuer.name, *issuer.address.splitlines(), f"VAT {issuer.vat_id}"])
 
 
+STATEMENT_NOTE = (
+    "Every amount is seen from you: positive, the marketplace owes it to you; negative, you owe "
+    "it to the marketplace. The balance adds them up. Commission is taken off the balance line "
+    "by line; the monthly invoice documents it and is not deducted again.\nPayouts are not on "
+    "this statement. Refunds you pay your customers yourself are listed but not in the balance."
+)
+
+
 def statement_document(result: Statement, partner: Partner, issuer: Issuer) -> MoneyDocument:
     """A partner's monthly statement as printed: every entry in words with its running balance
     and, per currency, the opening balance, the month's movements and the closing balance."""
-    totals = []
-    for currency in result.currencies:
-        month = result.totals.get(currency)
-        totals += [
-            (
-                f"{currency} balance at the start",
-                format_minor(result.opening.get(currency, 0), currency),
-            ),
-            (
-                f"{currency} sold this month",
-                format_minor(month.sold_minor if month else 0, currency),
-            ),
-            (
-                f"{currency} refunded this month",
-                format_minor(month.refunded_minor if month else 0, currency),
-            ),
-            (
-                f"{currency} net commission",
-                format_minor(month.net_commission_minor if month else 0, currency),
-            ),
-            (f"{currency} balance at the end", format_minor(result.closing(currency), currency)),
-        ]
+    totals = [
+        (f"{currency}: {label}", format_minor(amount, currency))
+        for currency in result.currencies
+        for label, amount in result.summary(currency)
+    ]
     return MoneyDocument(
         title="Statement",
         number=f"{result.period_start:%Y-%m}",
@@ -172,12 +163,7 @@ def statement_document(result: Statement, partner: Partner, issuer: Issuer) -> M
             for line in result.lines
         ),
         totals=tuple(totals),
-        note=(
-            "Amounts are seen from you: a positive amount is owed to you by the marketplace, a "
-            "negative one you owe the marketplace.\nThe balance adds them up (payouts are settled "
-            "outside this statement). Refunds you pay your customers directly are listed but not "
-            "in the balance."
-        ),
+        note=STATEMENT_NOTE,
         balance_column=True,
     )
 
@@ -186,8 +172,9 @@ def invoice_document(invoice: Invoice, issuer: Issuer) -> MoneyDocument:
     """A commission invoice as printed: the issuer, the partner, the month's commission, the
     commission credited back on refunds and the net amount billed."""
     currency = invoice.currency
+    credit = invoice.net_minor < 0  # more credited back than charged: a credit note
     return MoneyDocument(
-        title="Commission invoice",
+        title="Commission credit note" if credit else "Commission invoice",
         number=invoice.number,
         issuer=_issuer_block(issuer),
         recipient=invoice.partner_details,
@@ -210,9 +197,13 @@ def invoice_document(invoice: Invoice, issuer: Issuer) -> MoneyDocument:
                 amount=format_minor(-invoice.credited_minor, currency),
             ),
         ),
-        totals=(("Net commission due", format_minor(invoice.net_minor, currency)),),
+        totals=(
+            ("Net commission credited to you", format_minor(-invoice.net_minor, currency))
+            if credit
+            else ("Net commission due", format_minor(invoice.net_minor, currency)),
+        ),
         note=(
-            "The net commission is settled with your payout; its lines are on your statement of "
-            "the period. A negative amount is a credit to you."
+            "The commission is taken off your balance line by line on your statement of the "
+            "period; this invoice documents it and is not deducted again."
         ),
     )

@@ -243,6 +243,16 @@ class CurrencyTotals:
         return -sum(self.by_kind.get(kind, 0) for kind in REFUND_KINDS)
 
     @property
+    def refunded_by_marketplace_minor(self) -> int:
+        """Refunds the marketplace paid for the partner this month (a positive number)."""
+        return -self.by_kind.get(REFUND_BY_MARKETPLACE, 0)
+
+    @property
+    def refunded_by_partner_minor(self) -> int:
+        """Refunds the partner pays its customers itself (listed, not in the balance)."""
+        return -self.by_kind.get(REFUND_BY_PARTNER, 0)
+
+    @property
     def commission_credit_minor(self) -> int:
         """Commission credited back this month, minor units."""
         return self.by_kind.get(COMMISSION_CREDIT, 0)
@@ -306,6 +316,21 @@ class Statement:
         """Every currency with a balance or an entry, sorted."""
         return sorted(set(self.opening) | set(self.totals))
 
+    def summary(self, currency: str) -> list[tuple[str, int]]:
+        """The month in one currency as rows that add up, signed as the lines are: the opening
+        balance, each movement, the closing balance; then the refunds the partner paid
+        directly (listed, not in the balance)."""
+        month = self.totals.get(currency) or CurrencyTotals(currency)
+        return [
+            ("Balance at the start of the month", self.opening.get(currency, 0)),
+            ("+ Sold (sales and resales)", month.sold_minor),
+            ("- Commission charged", -month.commission_minor),
+            ("- Refunds the marketplace paid for you", -month.refunded_by_marketplace_minor),
+            ("+ Commission credited back", month.commission_credit_minor),
+            ("= Balance at the end of the month", self.closing(currency)),
+            ("Refunds you paid directly (not in the balance)", month.refunded_by_partner_minor),
+        ]
+
 
 def describe(entry: LedgerEntry, order_number: str) -> tuple[str, str]:
     """What an entry means for the partner, in words, and who owes it."""
@@ -322,7 +347,8 @@ def describe(entry: LedgerEntry, order_number: str) -> tuple[str, str]:
             "partner",
         ),
         REFUND_BY_PARTNER: (
-            f"Refund to the customer of {on}, paid by you directly; not in the balance",
+            f"Refund to the customer of {on}, which you pay directly: between you and the "
+            "customer, not in the balance",
             "settled",
         ),
         COMMISSION_CREDIT: (

@@ -576,8 +576,11 @@ def apply_tracking(
     tracking_number: str | None,
     carrier: str | None,
     delivered_at: dt.datetime | None,
+    booked_on: dt.date | None = None,
 ) -> bool:
     """Store tracking values that are checked already, with their events; None keeps a value.
+    A first delivery books the sale on `booked_on` (default: today at the site: the day it is
+    recorded; history loaded at once, like the demo's, books on its own days).
 
     `set_tracking` is the checked entry point; this is its second half, also used to put
     whole batches of known-good values in place (demo data) without a query per shipment.
@@ -616,5 +619,7 @@ def apply_tracking(
         changed = True
         if first:  # delivered: the sale and its commission are booked (corrections are not)
             timezone = shipment.order.country.site.timezone
-            ledger.book_sale(session, shipment, booked_on=local_date(utcnow(), timezone))
+            ledger.book_sale(
+                session, shipment, booked_on=booked_on or local_date(utcnow(), timezone)
+            )
     return changed
