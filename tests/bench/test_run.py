@@ -1,0 +1,49 @@
+"""A CI-sized run of `make bench` (a few hundred units, a fraction of a second per endpoint), so
+the benchmark cannot rot: every endpoint answers, the table is written, and every process the
+run started is gone afterwards."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from bench import run
+
+pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
+
+
+def test_a_small_bench_run_writes_the_table_and_stops_what_it_started(tmp_path, monkeypatch):
+    started = []
+    original = run.Processes.start
+
+    def recording(self, args, env, log):
+        process = original(self, args, env, log)
+        started.append(process)
+        return process
+
+    monkeypatch.setattr(run.Processes, "start", recording)
+    out = tmp_path / "benchmarks.md"
+    assert (
+        run.main(["--units", "300", "--seconds", "0.3", "--connections", "2", "--out", str(out)])
+        == 0
+    )
+    text = out.read_text()
+    for name in (
+        "bare Flask, a fragment",
+        "floor:read",
+        "floor:write",
+        "grade scan (look-up)",
+        "route scan (look-up)",
+        "API GET return",
+        "dashboard",
+    ):
+        row = next(line for line in text.splitlines() if line.startswith(f"| {name} |"))
+        assert int(row.split("|")[2].replace(",", "")) > 0, row  # it answered requests
+    assert "SQLite, 300 units" in text
+    assert len(started) == 4  # redis, the app, bare Flask, the floors
+    for process in started:
+        assert process.poll() is not None, process.args
+        with pytest.raises(ProcessLookupError):
+            os.kill(process.pid, 0)
