@@ -34,10 +34,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from warehouse import events, ledger
-from warehouse.errors import InvalidInput
+from warehouse.errors import InvalidInput, NotFound
 from warehouse.exports import write_export
 from warehouse.jobs import job_kind
-from warehouse.models import Country, Export, ExportStatus, LedgerEntry, Order, Partner
+from warehouse.models import Country, Export, ExportStatus, LedgerEntry, Order, Partner, Site
 from warehouse.money import to_decimal_string
 from warehouse.outbox import enqueue
 
@@ -202,6 +202,33 @@ def postings(entry: LedgerEntry, reference: str, partner_code: str) -> tuple[Jou
     )
 
 
+def scope_of(
+    session: Session, partner_code: str | None, site_code: str | None
+) -> tuple[int | None, int | None]:
+    """The partner and site a journal is limited to, named by their codes (None: all)."""
+    partner_id = site_id = None
+    if partner_code:
+        code = partner_code.strip().upper()
+        partner_id = session.scalar(sa.select(Partner.id).where(Partner.code == code))
+        if partner_id is None:
+            raise NotFound(f"no partner {partner_code!r}", field="partner")
+    if site_code:
+        code = site_code.strip().upper()
+        site_id = session.scalar(sa.select(Site.id).where(Site.code == code))
+        if site_id is None:
+            raise NotFound(f"no site {site_code!r}", field="site")
+    return partner_id, site_id
+
+
+def render(journal: Iterator[JournalLine], fmt: str, start: dt.date, end: dt.date):
+    """The journal as the file `fmt` names: CSV, or one JSON document with its period and the
+    accounts; text chunks as they are written."""
+    if fmt == "json":
+        meta = {"from": start.isoformat(), "to": end.isoformat(), "accounts": ACCOUNTS}
+        return as_json(journal, meta)
+    return as_csv(journal)
+
+
 def as_csv(journal: Iterator[JournalLine]) -> Iterator[str]:
     """The journal as CSV text, a chunk at a time (header first)."""
     buffer = io.StringIO()
@@ -285,11 +312,9 @@ def export_journal(job, payload: dict) -> str:
         return "nothing to do"
     start, end = export.period_start, export.period_end
     scope = {"partner_id": export.partner_id, "site_id": export.site_id}
-    meta = {"from": start.isoformat(), "to": end.isoformat(), "accounts": ACCOUNTS}
 
     def chunks(counted):
-        journal = counted(lines(session, start, end, **scope))
-        return as_json(journal, meta) if export.format == "json" else as_csv(journal)
+        return render(counted(lines(session, start, end, **scope)), export.format, start, end)
 
     directory = Path(job.settings["INSTANCE_PATH"]) / "exports"
     written = write_export(

@@ -66,20 +66,12 @@ class JournalOut(BaseModel):
 
 
 def _scope(partner_code: str | None, site_code: str | None) -> tuple[int | None, int | None]:
+    """The journal's partner and site; a partner token: its own partner whatever it names."""
+    partner_id, site_id = accounting.scope_of(db.session, partner_code, site_code)
     scope = partner_scope()
-    partner_id = scope
-    if partner_code:
-        partner = db.session.query(Partner).filter_by(code=partner_code.strip().upper()).first()
-        if partner is None or (scope is not None and partner.id != scope):
-            raise NotFound(f"no partner {partner_code!r}", field="partner")
-        partner_id = partner.id
-    site_id = None
-    if site_code:
-        site = db.session.query(Site).filter_by(code=site_code.strip().upper()).first()
-        if site is None:
-            raise NotFound(f"no site {site_code!r}", field="site")
-        site_id = site.id
-    return partner_id, site_id
+    if scope is not None and partner_id not in (None, scope):
+        raise NotFound(f"no partner {partner_code!r}", field="partner")
+    return (scope if scope is not None else partner_id), site_id
 
 
 @bp.get("/accounting/journal")
@@ -108,15 +100,12 @@ def journal(query: JournalQuery):
     start, end = accounting.period(query.from_, query.to)
     partner_id, site_id = _scope(query.partner, query.site)
     lines = accounting.lines(db.session, start, end, partner_id=partner_id, site_id=site_id)
-    name = f"journal-{start}-{end}"
-    if query.format.value == "json":
-        meta = {"from": start.isoformat(), "to": end.isoformat(), "accounts": accounting.ACCOUNTS}
-        body = accounting.as_json(lines, meta)
-        return file_response(
-            stream_with_context(body), "application/json", f"{name}.json", inline=True
-        )
-    body = accounting.as_csv(lines)
-    return file_response(stream_with_context(body), "text/csv", f"{name}.csv")
+    fmt = query.format.value
+    body = stream_with_context(accounting.render(lines, fmt, start, end))
+    name = f"journal-{start}-{end}.{fmt}"
+    if fmt == "json":
+        return file_response(body, "application/json", name, inline=True)
+    return file_response(body, "text/csv", name)
 
 
 class StatementQuery(BaseModel):

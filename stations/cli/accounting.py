@@ -32,24 +32,14 @@ ACTOR = Actor(label="cli", station="cli")
 )
 def export_accounting_command(start, end, fmt, partner_code, site_code, out):
     """Write the double-entry journal of a period (booking days, inclusive)."""
-    partner = find_partner(partner_code)
-    site = None
-    if site_code:
-        site = db.session.scalar(sa.select(Site).where(Site.code == site_code.strip().upper()))
-        if site is None:
-            raise click.ClickException(f"no site {site_code!r}")
     try:
         first, last = accounting.period(start.date(), end.date())
+        partner_id, site_id = accounting.scope_of(db.session, partner_code, site_code)
     except DomainError as error:
         raise click.ClickException(error.message) from None
-    scope = {"partner_id": partner.id if partner else None, "site_id": site.id if site else None}
+    scope = {"partner_id": partner_id, "site_id": site_id}
     total = accounting.count(db.session, first, last, **scope)
-    lines = accounting.lines(db.session, first, last, **scope)
-    if fmt == "json":
-        meta = {"from": first.isoformat(), "to": last.isoformat(), "accounts": accounting.ACCOUNTS}
-        chunks = accounting.as_json(lines, meta)
-    else:
-        chunks = accounting.as_csv(lines)
+    chunks = accounting.render(accounting.lines(db.session, first, last, **scope), fmt, first, last)
     write_chunks(chunks, out)
     if out is not None:
         click.echo(f"wrote {total} entries ({2 * total} journal lines) to {out}", err=True)

@@ -176,21 +176,9 @@ def journal():
     except ValueError:
         raise InvalidInput("give the period as two days, YYYY-MM-DD", field="from") from None
     start, end = books.period(start, end)
-    partner_id = site_id = None
-    if request.args.get("partner"):
-        partner = db.session.scalar(
-            sa.select(Partner).where(Partner.code == request.args["partner"].strip().upper())
-        )
-        if partner is None:
-            raise NotFound("no such partner", field="partner")
-        partner_id = partner.id
-    if request.args.get("site"):
-        site = db.session.scalar(
-            sa.select(Site).where(Site.code == request.args["site"].strip().upper())
-        )
-        if site is None:
-            raise NotFound("no such site", field="site")
-        site_id = site.id
+    partner_id, site_id = books.scope_of(
+        db.session, request.args.get("partner"), request.args.get("site")
+    )
     fmt = "json" if request.args.get("format") == "json" else "csv"
     total = books.count(db.session, start, end, partner_id=partner_id, site_id=site_id)
     if total > current_app.config["RESALE_EXPORT_BACKGROUND_ROWS"]:
@@ -208,13 +196,9 @@ def journal():
         db.session.commit()
         return redirect(url_for("exports.show", export_id=export.id), 303)
     lines = books.lines(db.session, start, end, partner_id=partner_id, site_id=site_id)
-    name = f"journal-{start}-{end}"
-    if request.args.get("format") == "json":
-        meta = {"from": start.isoformat(), "to": end.isoformat(), "accounts": books.ACCOUNTS}
-        return file_response(
-            stream_with_context(books.as_json(lines, meta)), "application/json", f"{name}.json"
-        )
-    return file_response(stream_with_context(books.as_csv(lines)), "text/csv", f"{name}.csv")
+    body = stream_with_context(books.render(lines, fmt, start, end))
+    media = "application/json" if fmt == "json" else "text/csv"
+    return file_response(body, media, f"journal-{start}-{end}.{fmt}")
 
 
 @bp.post("/accounting/sales")
