@@ -17,8 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from warehouse import events, ledger
+from warehouse.db import utcnow
+from warehouse.deadlines import local_date
 from warehouse.errors import InvalidInput, NotFound
-from warehouse.models import DocumentCounter, Invoice, LedgerEntry, Partner
+from warehouse.models import DocumentCounter, Invoice, LedgerEntry, Partner, Site
 
 COUNTER = "invoice"
 
@@ -39,6 +41,13 @@ class Issuer:
             settings["MARKETPLACE_ADDRESS"],
             settings["MARKETPLACE_VAT_ID"],
         )
+
+
+def invoicing_day(session: Session) -> dt.date:
+    """Today at the marketplace (its first site's time zone): the day invoices are issued on
+    and months are judged ended by."""
+    site = session.scalar(sa.select(Site).order_by(Site.id))
+    return local_date(utcnow(), site.timezone if site else "UTC")
 
 
 def next_number(session: Session, name: str = COUNTER) -> int:

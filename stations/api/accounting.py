@@ -15,9 +15,8 @@ from stations.auth import partner_scope
 from stations.htmx import file_response
 from warehouse import accounting, invoices, ledger, reconciliation
 from warehouse.db import db, utcnow
-from warehouse.deadlines import local_date
 from warehouse.errors import InvalidInput, NotFound
-from warehouse.models import Partner, Role, Site
+from warehouse.models import Partner, Role
 from warehouse.money import Currency
 from warehouse.validation import Input, Text
 
@@ -262,8 +261,7 @@ def issue_invoice(body: InvoiceIn):
     """Issue (or find) the invoice."""
     partner_id, _ = _scope(body.partner, None)
     year, month = ledger.parse_month(body.month)
-    site = db.session.query(Site).order_by(Site.id).first()
-    today = local_date(utcnow(), site.timezone if site else "UTC")
+    today = invoices.invoicing_day(db.session)
     invoice, issued = invoices.issue(
         db.session, api_actor(), partner_id, year, month, str(body.currency), today=today
     )

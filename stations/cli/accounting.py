@@ -5,15 +5,12 @@ invoices, and a resale channel's sold report."""
 from __future__ import annotations
 
 import click
-import sqlalchemy as sa
 
 from stations.cli.common import find_partner, write_chunks
 from warehouse import accounting, invoices, ledger, listings, reconciliation
-from warehouse.db import db, utcnow
-from warehouse.deadlines import local_date
+from warehouse.db import db
 from warehouse.errors import DomainError
 from warehouse.events import Actor
-from warehouse.models import Site
 
 ACTOR = Actor(label="cli", station="cli")
 
@@ -69,8 +66,7 @@ def issue_invoices_command(month):
         year, number = ledger.parse_month(month)
     except DomainError as error:
         raise click.ClickException(error.message) from None
-    site = db.session.scalar(sa.select(Site).order_by(Site.id))
-    today = local_date(utcnow(), site.timezone if site else "UTC")
+    today = invoices.invoicing_day(db.session)
     try:
         issued = invoices.issue_month(db.session, ACTOR, year, number, today=today)
     except DomainError as error:

@@ -23,8 +23,7 @@ from stations.auth import current_actor, partner_scope, roles_required
 from stations.htmx import file_response
 from warehouse import accounting as books
 from warehouse import invoices, ledger, listings, payments, reconciliation
-from warehouse.db import db, utcnow
-from warehouse.deadlines import local_date
+from warehouse.db import db
 from warehouse.documents import invoice_document, statement_document
 from warehouse.errors import DomainError, InvalidInput, NotFound
 from warehouse.models import Partner, Role, Site
@@ -39,8 +38,7 @@ nav.register("Accounting", "money.accounting", set(STAFF), "Journal, invoices, r
 
 
 def _today() -> dt.date:
-    site = db.session.scalar(sa.select(Site).order_by(Site.id))
-    return local_date(utcnow(), site.timezone if site else "UTC")
+    return invoices.invoicing_day(db.session)
 
 
 def _month_arg() -> tuple[int, int]:
