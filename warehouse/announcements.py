@@ -299,7 +299,7 @@ def announce(
             "return.announced",
             channel=order.channel,
             key=rma.rma,
-            data=webhooks.about(
+            data=lambda rma=rma: webhooks.about(  # called within this turn of the loop
                 rma,
                 source=source,
                 announced_on=rma.announced_on.isoformat(),

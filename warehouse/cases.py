@@ -292,7 +292,7 @@ def _approve(
         "refund.approved",
         channel=rma.order.channel,
         key=unit.lpn,
-        data=webhooks.about(
+        data=lambda: webhooks.about(
             rma,
             unit,
             amount_minor=amount_minor,

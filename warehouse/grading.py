@@ -253,7 +253,7 @@ def grade_unit(
         channel=rma.order.channel,
         key=graded_key(unit),
         available_at=hold_case_mail_until,  # the station may still take the grade back
-        data=webhooks.about(
+        data=lambda: webhooks.about(
             rma,
             unit,
             sku=unit.product.sku if unit.product else None,

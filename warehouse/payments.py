@@ -107,7 +107,7 @@ def mark_paid(
         "refund.paid",
         channel=rma.order.channel,
         key=unit.lpn,
-        data=webhooks.about(
+        data=lambda: webhooks.about(
             rma,
             unit,
             amount_minor=unit.refund_minor,

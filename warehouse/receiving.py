@@ -425,7 +425,7 @@ def _mark_received(session: Session, rma: ReturnRequest, actor: Actor, now: dt.d
         "return.received",
         channel=order.channel,
         key=rma.rma,
-        data=webhooks.about(
+        data=lambda: webhooks.about(
             rma,
             received_on=rma.received_on.isoformat(),
             refund_due_on=rma.refund_due_on.isoformat(),

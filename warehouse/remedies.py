@@ -241,7 +241,7 @@ def grant(
             "exchange.created",
             channel=rma.order.channel,
             key=unit.lpn,
-            data=webhooks.about(
+            data=lambda: webhooks.about(
                 rma,
                 unit,
                 returned_sku=unit.product.sku,

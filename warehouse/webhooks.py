@@ -23,6 +23,7 @@ import secrets
 import socket
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -175,12 +176,15 @@ def emit(
     *,
     channel: str,
     key: str,
-    data: dict[str, Any],
+    data: Callable[[], dict[str, Any]],
     available_at: dt.datetime | None = None,
 ) -> int:
     """Queue `event` for every active endpoint of `channel` that wants it, in the current
     transaction; `key` names the occurrence so it is sent once; `available_at` holds it back
-    (a grade the station may still take back). Answers how many."""
+    (a grade the station may still take back). Answers how many.
+
+    `data()` makes the event's data, only when an endpoint wants it: a scan with nobody
+    listening costs the one look-up of the endpoints, nothing more."""
     if event not in EVENTS:
         raise ValueError(f"unknown webhook event {event!r}")
     endpoints = session.scalars(
@@ -188,15 +192,16 @@ def emit(
             WebhookEndpoint.channel == (channel or "").lower(), WebhookEndpoint.active.is_(True)
         )
     ).all()
-    sent = 0
+    sent, payload = 0, None
     for endpoint in endpoints:
         if event not in (endpoint.events or []):
             continue
+        payload = payload if payload is not None else data()
         delivery = WebhookDelivery(
             delivery_id=secrets.token_hex(16),
             endpoint_id=endpoint.id,
             event=event,
-            payload=data,
+            payload=payload,
         )
         session.add(delivery)
         enqueue(
