@@ -87,9 +87,7 @@ def waiting_parcels(session: Session, site_id: int | None, limit: int = 200) -> 
 
 def ready_to_ship(parcel: CustomerParcel) -> str | None:
     """Why the parcel cannot leave yet, or None: a customer's own item must be on the shelf."""
-    if parcel.purpose in (ParcelPurpose.REPAIR, ParcelPurpose.REJECTED) and (
-        parcel.unit.disposition != Disposition.TO_CUSTOMER
-    ):
+    if parcel.own_item and (parcel.unit.disposition != Disposition.TO_CUSTOMER):
         return f"put {parcel.unit.lpn} on a to-customer shelf at the route station first"
     return None
 
@@ -158,7 +156,7 @@ def ship(
     extended = None
     if parcel.purpose == ParcelPurpose.REPAIR:
         extended = extend_guarantee(session, actor, unit, line.order_line)
-    if parcel.purpose in (ParcelPurpose.REPAIR, ParcelPurpose.REJECTED):
+    if parcel.own_item:  # the unit leaves its shelf
         session.execute(
             sa.update(Placement)
             .where(Placement.unit_id == unit.id, Placement.left_at.is_(None))

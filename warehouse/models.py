@@ -1483,6 +1483,11 @@ class CustomerParcel(db.Model):
     partner: Mapped[Partner] = relationship()
     site: Mapped[Site] = relationship()
 
+    @property
+    def own_item(self) -> bool:
+        """Whether the box holds the returned unit itself (repaired, or refused), not stock."""
+        return self.purpose in (ParcelPurpose.REPAIR, ParcelPurpose.REJECTED)
+
 
 # --- The marketplace hears without polling: signed webhooks per sales channel ----------------
 
