@@ -13,11 +13,22 @@ from flask import Flask
 from flask_login import current_user
 
 from labels.svg import code128_svg
-from stations import api, auth, cli, config, errors, health, nav, params, screens, security
+from stations import (
+    api,
+    auth,
+    cli,
+    config,
+    errors,
+    health,
+    languages,
+    nav,
+    params,
+    screens,
+    security,
+)
 from stations.extensions import csrf, htmx, login, migrate
 from warehouse import espr, receiving
 from warehouse.db import db
-from warehouse.money import format_minor
 from warehouse.printing import site_printers
 
 ROOT = config.ROOT
@@ -54,13 +65,13 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
     login.init_app(app)
 
     auth.init_app(app)
+    languages.init_app(app)  # after auth: the user's language is known
     security.init_app(app)
     errors.init_app(app)
     health.init_app(app)
     cli.init_app(app)
     screens.init_app(app)
     app.register_blueprint(api.bp)
-    app.jinja_env.filters["money"] = format_minor
     app.jinja_env.filters["urlencode_page"] = _with_page
     app.jinja_env.filters["local_time"] = _local_time
     app.jinja_env.globals["nav_items"] = nav.nav_items

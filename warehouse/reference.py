@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from warehouse.i18n import LANGUAGES
 from warehouse.models import Country, Site
 
 
@@ -70,28 +71,28 @@ COUNTRIES: tuple[CountryInfo, ...] = (
         "IT",
         "Italy",
         "EUR",
-        "en",
+        "it",
         "Returnyard Resi\nVia della Logistica 3\n20090 Segrate MI\nItaly",
     ),
     CountryInfo(
         "ES",
         "Spain",
         "EUR",
-        "en",
+        "es",
         "Returnyard Devoluciones\nCalle del Transporte 9\n28830 San Fernando de Henares\nSpain",
     ),
     CountryInfo(
         "DK",
         "Denmark",
         "DKK",
-        "en",
+        "da",
         "Returnyard Returns DK\nTransportvej 5\n6330 Padborg\nDenmark",
     ),
     CountryInfo(
         "SE",
         "Sweden",
         "SEK",
-        "en",
+        "sv",
         "Returnyard Returns SE\nTerminalgatan 2\n212 41 Malmö\nSweden",
     ),
     CountryInfo(
@@ -104,8 +105,6 @@ COUNTRIES: tuple[CountryInfo, ...] = (
 )
 COUNTRY_BY_CODE = {info.code: info for info in COUNTRIES}
 
-# The languages customers, partners and staff are written to in (mails, labels, screens).
-LANGUAGES = ("en", "nl", "de", "fr")
 
 CountryCode = enum.StrEnum("CountryCode", [(info.code, info.code) for info in COUNTRIES])
 CountryCode.__doc__ = "A served country (ISO 3166-1 alpha-2)."
