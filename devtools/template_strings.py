@@ -37,6 +37,7 @@ ALLOWED = {
     "API": "a programming interface",
     "OK": "the same word in every language we write",
     "ok": "the same word in every language we write",
+    "True": "a form value compared with, not text",
 }
 
 HUMAN_ATTRIBUTES = ("placeholder", "title", "aria-label", "alt")
@@ -86,7 +87,12 @@ def tokens(source: str, html: bool = True) -> list[Token]:
             out.append(Token("comment", source[i:end], line_at(i)))
             i = text_start = end
             continue
-        if html and source[i] == "<" and i + 1 < n and (source[i + 1].isalpha() or source[i + 1] in "/!"):
+        if (
+            html
+            and source[i] == "<"
+            and i + 1 < n
+            and (source[i + 1].isalpha() or source[i + 1] in "/!")
+        ):
             end = _tag_end(source, i)
             flush(i)
             tag = source[i:end]
@@ -195,7 +201,9 @@ def untranslated(path: Path) -> list[Finding]:
     return findings
 
 
-_ATTRIBUTE = re.compile(r"""([\w:-]+)\s*=\s*(?:"((?:\{\{.*?\}\}|\{%.*?%\}|[^"])*)"|'([^']*)')""", re.S)
+_ATTRIBUTE = re.compile(
+    r"""([\w:-]+)\s*=\s*(?:"((?:\{\{.*?\}\}|\{%.*?%\}|[^"])*)"|'([^']*)')""", re.S
+)
 
 
 def _human_attributes(tag: str) -> list[tuple[str, str]]:
@@ -237,7 +245,7 @@ def _message_of(run: list[Token]) -> tuple[str, list[tuple[str, str]]]:
         if token.kind == "text":
             parts.append(token.source.replace("%", "%%"))
         else:
-            expression = token.source[2:-2].strip("-").strip()
+            expression = _wrap_literals(token.source[2:-2].strip("-").strip())
             name = _name_for(expression, used)
             if (name, expression) not in values:
                 values.append((name, expression))
@@ -248,7 +256,10 @@ def _message_of(run: list[Token]) -> tuple[str, list[tuple[str, str]]]:
 
 def _call(message: str, values: list[tuple[str, str]]) -> str:
     quoted = '"' + message.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    args = "".join(f", {name}=({expr})" if " " in expr or "|" in expr else f", {name}={expr}" for name, expr in values)
+    args = "".join(
+        f", {name}=({expr})" if " " in expr or "|" in expr else f", {name}={expr}"
+        for name, expr in values
+    )
     return "{{ _(" + quoted + args + ") }}"
 
 
@@ -263,7 +274,9 @@ def wrap(source: str, html: bool = True) -> str:
         text = "".join(t.source for t in run if t.kind == "text")
         whole = "".join(t.source for t in run)
         if not has_words(text):
-            out.append(whole)
+            out.append(
+                "".join(_wrap_literals(t.source) if t.kind == "var" else t.source for t in run)
+            )
         else:
             lead = whole[: len(whole) - len(whole.lstrip())]
             trail = whole[len(whole.rstrip()) :]
@@ -299,7 +312,9 @@ def _trim(run: list[Token]) -> list[Token]:
 
 
 def _wrap_literals(code: str) -> str:
-    if code.startswith("{%") and re.match(r"\{%-?\s*(if|elif|for|block|extends|include|import|from|macro)\b", code):
+    if code.startswith("{%") and re.match(
+        r"\{%-?\s*(if|elif|for|block|extends|include|import|from|macro)\b", code
+    ):
         return code
     result, last = [], 0
     for match in _literals(code):
@@ -335,7 +350,10 @@ def _wrap_tag(tag: str) -> str:
 
 def _single(message: str, values: list[tuple[str, str]]) -> str:
     quoted = "'" + message.replace("\\", "\\\\").replace("'", "\\'") + "'"
-    args = "".join(f", {name}=({expr})" if " " in expr or "|" in expr else f", {name}={expr}" for name, expr in values)
+    args = "".join(
+        f", {name}=({expr})" if " " in expr or "|" in expr else f", {name}={expr}"
+        for name, expr in values
+    )
     return "{{ _(" + quoted + args + ") }}"
 
 

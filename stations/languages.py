@@ -18,7 +18,7 @@ from flask import Flask, g, request, session
 from flask_babel import Babel
 from flask_login import current_user
 
-from warehouse import i18n
+from warehouse import i18n, wording
 
 CHOSEN = "lang"  # session key of the language the customer picked with the switch
 
@@ -30,15 +30,7 @@ def init_app(app: Flask) -> None:
         locale_selector=i18n.current,
         default_translation_directories=str(i18n.TRANSLATIONS),
     )
-    app.jinja_env.add_extension("jinja2.ext.i18n")
-    app.jinja_env.install_gettext_callables(
-        i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
-    )
-    app.jinja_env.filters["money"] = i18n.money
-    app.jinja_env.filters["number"] = i18n.number
-    app.jinja_env.filters["percent"] = i18n.percent
-    app.jinja_env.filters["day"] = i18n.date
-    app.jinja_env.filters["language_name"] = i18n.language_name
+    wording.install(app.jinja_env)
     app.before_request(_choose)
     app.teardown_request(_forget)
     app.context_processor(lambda: {"lang": i18n.current(), "languages": i18n.LANGUAGES})

@@ -29,6 +29,7 @@ from warehouse.db import CLOCK_SKEW, lock_row, utcnow
 from warehouse.deadlines import assess, local_date, refund_due_on
 from warehouse.errors import Conflict, InvalidInput, NotFound
 from warehouse.events import Actor, record
+from warehouse.i18n import lazy_gettext as _l
 from warehouse.mail import queue_mail
 from warehouse.models import (
     Country,
@@ -45,13 +46,13 @@ from warehouse.validation import Input, Text
 
 MAX_COMMENT = 1000
 REASON_LABELS = {
-    Reason.CHANGED_MIND: "Changed my mind",
-    Reason.WRONG_SIZE: "Wrong size",
-    Reason.NOT_AS_DESCRIBED: "Not as described",
-    Reason.DEFECTIVE: "Defective",
-    Reason.DAMAGED_ON_ARRIVAL: "Damaged on arrival",
-    Reason.WRONG_ITEM_SENT: "Wrong item sent",
-    Reason.OTHER: "Other",
+    Reason.CHANGED_MIND: _l("Changed my mind"),
+    Reason.WRONG_SIZE: _l("Wrong size"),
+    Reason.NOT_AS_DESCRIBED: _l("Not as described"),
+    Reason.DEFECTIVE: _l("Defective"),
+    Reason.DAMAGED_ON_ARRIVAL: _l("Damaged on arrival"),
+    Reason.WRONG_ITEM_SENT: _l("Wrong item sent"),
+    Reason.OTHER: _l("Other"),
 }
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, joinedload
 from warehouse import events, ledger, outbox, remedies, webhooks
 from warehouse.db import lock_row, utcnow
 from warehouse.errors import Conflict, DomainError, InvalidInput, NotFound
+from warehouse.grounds import say, word
 from warehouse.jobs import periodic
 from warehouse.mail import queue_mail
 from warehouse.models import (
@@ -194,7 +195,7 @@ def settle_after_grading(
     remedy = unit.return_line.remedy
     if remedy != Remedy.REFUND and proposal.outcome == Outcome.CASE:
         # The partner decides: approving the case grants the remedy instead of the money.
-        asks = f"the customer asks for a {remedy.value}: approving grants it instead of a refund"
+        asks = say("asks_remedy", remedy=word("remedy", remedy.value))
         proposal = dataclasses.replace(proposal, grounds=(asks, *proposal.grounds))
     elif remedy != Remedy.REFUND:
         granted = remedies.grant(

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from warehouse.i18n import lazy_gettext as _l
 from warehouse.models import Category, Grade
 
 CHECKLIST_LABELS = {
-    "accessories_complete": "Accessories complete",
-    "cleaned": "Cleaned",
-    "repackaged": "Repackaged",
-    "powers_on": "Powers on",
-    "tested": "Tested",
-    "factory_reset": "Factory reset done",
-    "sterilised": "Sterilised",
+    "accessories_complete": _l("Accessories complete"),
+    "cleaned": _l("Cleaned"),
+    "repackaged": _l("Repackaged"),
+    "powers_on": _l("Powers on"),
+    "tested": _l("Tested"),
+    "factory_reset": _l("Factory reset done"),
+    "sterilised": _l("Sterilised"),
 }
 CHECKLIST_ALL = ("accessories_complete", "cleaned", "repackaged")
 CHECKLIST_EXTRA = {

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from warehouse.guarantees import EU_FLOOR, GuaranteeRule
+from warehouse.i18n import lazy_gettext as _l
 from warehouse.models import GUARANTEE_REASONS, Reason
 
 WITHDRAWAL_DAYS = 14
@@ -32,10 +33,10 @@ class Verdict(enum.StrEnum):
 
 
 VERDICT_LABELS = {
-    Verdict.IN_TIME: "In time",
-    Verdict.GRACE: "Late, within grace",
-    Verdict.OUT_OF_WINDOW: "Out of window",
-    Verdict.GUARANTEE: "Legal guarantee",
+    Verdict.IN_TIME: _l("In time"),
+    Verdict.GRACE: _l("Late, within grace"),
+    Verdict.OUT_OF_WINDOW: _l("Out of window"),
+    Verdict.GUARANTEE: _l("Legal guarantee"),
 }
 
 

@@ -20,6 +20,7 @@ from warehouse.announcements import TRACKING_PATTERN
 from warehouse.db import utcnow
 from warehouse.deadlines import add_months
 from warehouse.errors import Conflict, InvalidInput, NotFound
+from warehouse.i18n import lazy_gettext as _l
 from warehouse.mail import queue_mail
 from warehouse.models import (
     CustomerParcel,
@@ -42,10 +43,10 @@ REPAIR_NOTE_MIN = 5
 REPAIR_NOTE_MAX = 1000
 
 PURPOSE_LABELS = {
-    ParcelPurpose.REPAIR: "repaired item",
-    ParcelPurpose.REPLACEMENT: "replacement",
-    ParcelPurpose.EXCHANGE: "exchange",
-    ParcelPurpose.REJECTED: "refused return sent back",
+    ParcelPurpose.REPAIR: _l("repaired item"),
+    ParcelPurpose.REPLACEMENT: _l("replacement"),
+    ParcelPurpose.EXCHANGE: _l("exchange"),
+    ParcelPurpose.REJECTED: _l("refused return sent back"),
 }
 
 

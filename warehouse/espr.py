@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from warehouse import events
 from warehouse.db import utcnow
 from warehouse.errors import Conflict, InvalidInput, NotFound
+from warehouse.i18n import lazy_gettext as _l
 from warehouse.models import (
     Category,
     Derogation,
@@ -51,13 +52,13 @@ NOTE_MIN = 10
 NOTE_MAX = 2000
 
 DEROGATION_LABELS = {
-    Derogation.SAFETY: "Health, hygiene or safety risk",
-    Derogation.DAMAGED: "Damaged beyond reasonable repair",
-    Derogation.UNFIT: "Unfit for its purpose, even repaired",
-    Derogation.DONATION_REFUSED: "Offered for donation, refused",
-    Derogation.NOT_REUSABLE: "Unsuitable for reuse or remanufacturing",
-    Derogation.INFRINGING: "Counterfeit or infringing",
-    Derogation.LEAST_IMPACT: "Destruction has the least environmental impact",
+    Derogation.SAFETY: _l("Health, hygiene or safety risk"),
+    Derogation.DAMAGED: _l("Damaged beyond reasonable repair"),
+    Derogation.UNFIT: _l("Unfit for its purpose, even repaired"),
+    Derogation.DONATION_REFUSED: _l("Offered for donation, refused"),
+    Derogation.NOT_REUSABLE: _l("Unsuitable for reuse or remanufacturing"),
+    Derogation.INFRINGING: _l("Counterfeit or infringing"),
+    Derogation.LEAST_IMPACT: _l("Destruction has the least environmental impact"),
 }
 
 REFUSAL = (

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, joinedload
 from warehouse import events
 from warehouse.db import lock_row, utcnow
 from warehouse.errors import Conflict, InvalidInput, NotFound
+from warehouse.i18n import lazy_gettext as _l
 from warehouse.jobs import periodic
 from warehouse.mail import queue_mail
 from warehouse.models import (
@@ -40,23 +41,23 @@ from warehouse.models import (
 NOTE_MAX = 1000
 
 KIND_LABELS = {
-    ExceptionKind.WRONG_ITEM: "wrong item",
-    ExceptionKind.EXTRA_UNIT: "extra unit",
-    ExceptionKind.MISSING_UNIT: "missing unit",
-    ExceptionKind.PARCEL_DAMAGED: "parcel damaged in transit",
-    ExceptionKind.DAMAGED_IN_TRANSIT: "unit damaged in transit",
-    ExceptionKind.SERIAL_MISMATCH: "serial mismatch",
-    ExceptionKind.UNANNOUNCED: "unannounced parcel",
-    ExceptionKind.FOREIGN_ITEM: "item of another marketplace",
-    ExceptionKind.REFUND_OVERDUE: "refund overdue",
+    ExceptionKind.WRONG_ITEM: _l("wrong item"),
+    ExceptionKind.EXTRA_UNIT: _l("extra unit"),
+    ExceptionKind.MISSING_UNIT: _l("missing unit"),
+    ExceptionKind.PARCEL_DAMAGED: _l("parcel damaged in transit"),
+    ExceptionKind.DAMAGED_IN_TRANSIT: _l("unit damaged in transit"),
+    ExceptionKind.SERIAL_MISMATCH: _l("serial mismatch"),
+    ExceptionKind.UNANNOUNCED: _l("unannounced parcel"),
+    ExceptionKind.FOREIGN_ITEM: _l("item of another marketplace"),
+    ExceptionKind.REFUND_OVERDUE: _l("refund overdue"),
 }
 
 RESOLUTION_LABELS = {
-    Resolution.NOTIFY_CUSTOMER: "Tell the customer",
-    Resolution.NOTIFY_PARTNER: "Tell the partner",
-    Resolution.CARRIER_CLAIM: "Carrier claim filed",
-    Resolution.QUARANTINE: "Send to quarantine",
-    Resolution.ACCEPT: "Accept as is",
+    Resolution.NOTIFY_CUSTOMER: _l("Tell the customer"),
+    Resolution.NOTIFY_PARTNER: _l("Tell the partner"),
+    Resolution.CARRIER_CLAIM: _l("Carrier claim filed"),
+    Resolution.QUARANTINE: _l("Send to quarantine"),
+    Resolution.ACCEPT: _l("Accept as is"),
 }
 
 # What each kind can be resolved with (the customer only hears of what concerns them).

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from warehouse.db import lock_row
 from warehouse.errors import InvalidInput
+from warehouse.i18n import lazy_gettext as _l
 from warehouse.models import LedgerEntry, Listing, Order, Partner, Shipment, Unit
 from warehouse.money import basis_points_of, to_decimal_string
 
@@ -53,13 +54,13 @@ COMMISSION_KINDS = (COMMISSION, RESALE_COMMISSION)
 # What the balance with the marketplace is made of: all but the refunds partners pay directly.
 SETTLED_KINDS = tuple(kind for kind in KINDS if kind != REFUND_BY_PARTNER)
 KIND_LABELS = {
-    SALE: "Sale",
-    COMMISSION: "Commission on the sale",
-    REFUND_BY_PARTNER: "Refund paid by you",
-    REFUND_BY_MARKETPLACE: "Refund paid by the marketplace for you",
-    COMMISSION_CREDIT: "Commission credited back",
-    RESALE_PROCEEDS: "Resale of a returned item",
-    RESALE_COMMISSION: "Commission on the resale",
+    SALE: _l("Sale"),
+    COMMISSION: _l("Commission on the sale"),
+    REFUND_BY_PARTNER: _l("Refund paid by you"),
+    REFUND_BY_MARKETPLACE: _l("Refund paid by the marketplace for you"),
+    COMMISSION_CREDIT: _l("Commission credited back"),
+    RESALE_PROCEEDS: _l("Resale of a returned item"),
+    RESALE_COMMISSION: _l("Commission on the resale"),
 }
 
 

@@ -5,9 +5,10 @@ context=..., key=...)` inside the transaction of the state change that causes th
 
 Templates are `templates/email/<template>.txt` and `templates/email/<template>.html`. The .txt
 defines `{% block subject %}`; everything else in it is the plain-text body. The .html is the
-HTML body (it may extend `email/_layout.html`). Both get `lang` (en, nl, de, fr), `public_url`,
-the `tr(en=..., nl=..., de=..., fr=...)` helper (picks the text for `lang`), the `money` filter,
-plus the `context` values, which must be JSON-serialisable (ids, strings, integers: never ORM
+HTML body (it may extend `email/_layout.html`). Both are rendered for a reader of `language`
+(`warehouse.i18n`): `_()` / `ngettext` translate from the gettext catalogs, the filters of
+`warehouse.wording` (`money`, `day`, `grade`, `ground`…) write in the reader's locale. They get
+`lang` (one of `i18n.LANGUAGES`), `public_url`, plus the `context` values, which must be JSON-serialisable (ids, strings, integers: never ORM
 objects). A stage that needs more than ids at send time registers a loader with
 `@mail_context("<template>")`: `loader(session, context) -> dict` runs in the sending job and its
 result is added to the template variables, so the mail shows the data as it is when it leaves.
@@ -36,12 +37,12 @@ import jinja2
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from warehouse import i18n
 from warehouse.db import utcnow
 from warehouse.errors import InvalidInput
 from warehouse.jobs import JobContext, job_kind
 from warehouse.models import Outbox, SentMail
 from warehouse.outbox import enqueue
-from warehouse.reference import LANGUAGES
 
 SEND_EMAIL = "send_email"
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -66,7 +67,7 @@ def queue_mail(
         {
             "template": template,
             "to": to,
-            "language": language if language in LANGUAGES else "en",
+            "language": i18n.supported(language) or i18n.DEFAULT,
             "context": context,
         },
         f"mail:{key}",
@@ -89,22 +90,15 @@ def mail_context(template: str):
     return decorator
 
 
-@jinja2.pass_context
-def tr(context, **texts: str) -> str:
-    """The text for the template's `lang` among `en=`, `nl=`, `de=`, `fr=` (English if missing)."""
-    return texts.get(context.get("lang") or "en") or texts.get("en", "")
-
-
 def _environment() -> jinja2.Environment:
-    from warehouse.money import format_minor
+    from warehouse import wording
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         autoescape=jinja2.select_autoescape(["html"]),
         keep_trailing_newline=True,
     )
-    env.globals["tr"] = tr
-    env.filters["money"] = format_minor
+    wording.install(env)
     return env
 
 
@@ -130,8 +124,11 @@ class RenderedMail:
 
 def render_mail(template: str, language: str, variables: Mapping[str, Any]) -> RenderedMail:
     """Subject, text and HTML of `template` in `language` with `variables`."""
-    env = environment()
-    values = {**variables, "lang": language if language in LANGUAGES else "en"}
+    with i18n.reading(language) as lang:
+        return _render(environment(), template, {**variables, "lang": lang})
+
+
+def _render(env: jinja2.Environment, template: str, values: dict[str, Any]) -> RenderedMail:
     text_template = env.get_template(f"email/{template}.txt")
     context = text_template.new_context(dict(values))
     if "subject" not in text_template.blocks:

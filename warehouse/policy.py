@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from warehouse import events
 from warehouse.deadlines import WITHDRAWAL_DAYS
 from warehouse.errors import InvalidInput, NotFound
+from warehouse.i18n import lazy_gettext as _l
 from warehouse.models import (
     ApprovalMode,
     DefectiveHandling,
@@ -27,10 +28,10 @@ MAX_GRACE_DAYS = 60
 MAX_ESCALATE_DAYS = 30
 DEDUCTION_KEYS = ("used", "light_damage", "heavy_damage", MISSING_PARTS)
 DEDUCTION_LABELS = {
-    "used": "Used",
-    "light_damage": "Light damage",
-    "heavy_damage": "Heavy damage",
-    MISSING_PARTS: "Missing parts",
+    "used": _l("Used"),
+    "light_damage": _l("Light damage"),
+    "heavy_damage": _l("Heavy damage"),
+    MISSING_PARTS: _l("Missing parts"),
 }
 _PERCENT = re.compile(r"^\s*(\d{1,3})(?:[.,](\d{1,2}))?\s*%?\s*$")
 

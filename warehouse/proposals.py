@@ -30,6 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from warehouse.deadlines import Verdict
+from warehouse.grounds import say, word
 from warehouse.models import (
     GUARANTEE_REASONS,
     ApprovalMode,
@@ -122,33 +123,34 @@ def propose(
                 0,
                 currency,
                 FULL_BP,
-                ("returned after the return window; the partner's policy refuses late returns",),
+                (say("late_refused"),),
             )
         if policy.out_of_window == OutOfWindowPolicy.CONSULT:
-            grounds.append("returned after the return window: the partner decides")
+            grounds.append(say("late_consult"))
             must_consult = True
         else:
-            grounds.append("returned after the return window: accepted as goodwill")
+            grounds.append(say("late_goodwill"))
 
     deduction_bp = 0
     if reason in GUARANTEE_REASONS:
-        grounds.append(f"legal guarantee ({reason.value.replace('_', ' ')}): full price")
+        grounds.append(say("guarantee", reason=word("reason", reason.value)))
     elif grade in (Grade.NEW, Grade.OPENED):
-        grounds.append(f"{grade.value}: full price")
+        grounds.append(say("full_price", grade=word("grade", grade.value)))
     elif grade in DEDUCTING_GRADES:
         if grade.value in table:
             deduction_bp = _checked_bp(table[grade.value], grade.value)
             grounds.append(
-                f"diminished value, {grade.value.replace('_', ' ')}: -{_percent(deduction_bp)}"
+                say("diminished", grade=word("grade", grade.value), percent=_percent(deduction_bp))
             )
         else:
-            grounds.append(f"no deduction set for {grade.value.replace('_', ' ')}: partner decides")
+            grounds.append(say("no_deduction", grade=word("grade", grade.value)))
             must_consult = True
     else:  # defective after a change of mind: who broke it is for the partner to judge
         deduction_bp = _checked_bp(table.get(Grade.HEAVY_DAMAGE.value, 0), "heavy_damage")
         grounds.append(
-            "does not work after a change-of-mind return: partner decides"
-            + (f" (proposed -{_percent(deduction_bp)})" if deduction_bp else "")
+            say("defective_mind_proposed", percent=_percent(deduction_bp))
+            if deduction_bp
+            else say("defective_mind")
         )
         must_consult = True
 
@@ -156,16 +158,16 @@ def propose(
         if MISSING_PARTS in table:
             missing_bp = _checked_bp(table[MISSING_PARTS], MISSING_PARTS)
             deduction_bp = min(FULL_BP, deduction_bp + missing_bp)
-            grounds.append(f"accessories incomplete: -{_percent(missing_bp)}")
+            grounds.append(say("accessories", percent=_percent(missing_bp)))
         else:
-            grounds.append("accessories incomplete: partner decides")
+            grounds.append(say("accessories_consult"))
             must_consult = True
 
     proposed = original_minor - basis_points_of(original_minor, deduction_bp)
     if proposed < original_minor:
         must_consult = True
     if policy.approval_mode == ApprovalMode.CONSULT:
-        grounds.append("the partner approves every refund")
+        grounds.append(say("consult_mode"))
         must_consult = True
     outcome = Outcome.CASE if must_consult else Outcome.APPROVE
     return Proposal(outcome, original_minor, proposed, currency, deduction_bp, tuple(grounds))

@@ -30,6 +30,8 @@ from warehouse import events, webhooks
 from warehouse.db import utcnow
 from warehouse.deadlines import Verdict
 from warehouse.errors import InvalidInput
+from warehouse.grounds import say, word
+from warehouse.i18n import lazy_gettext as _l
 from warehouse.mail import queue_mail
 from warehouse.models import (
     GUARANTEE_REASONS,
@@ -49,10 +51,10 @@ from warehouse.parcels import new_parcel
 from warehouse.routing import close_if_done
 
 REMEDY_LABELS = {
-    Remedy.REFUND: "Refund",
-    Remedy.REPAIR: "Repair it and send it back",
-    Remedy.REPLACEMENT: "Replace it with a new one",
-    Remedy.EXCHANGE: "Exchange it for another size or colour",
+    Remedy.REFUND: _l("Refund"),
+    Remedy.REPAIR: _l("Repair it and send it back"),
+    Remedy.REPLACEMENT: _l("Replace it with a new one"),
+    Remedy.EXCHANGE: _l("Exchange it for another size or colour"),
 }
 PURPOSE_OF = {
     Remedy.REPAIR: ParcelPurpose.REPAIR,
@@ -173,10 +175,12 @@ def grant(
     line = unit.return_line
     remedy = line.remedy
     if remedy in (Remedy.REPAIR, Remedy.REPLACEMENT) and verdict != Verdict.GUARANTEE:
-        return _refused(session, actor, unit, f"no {remedy.value}: the guarantee does not cover it")
+        return _refused(
+            session, actor, unit, say("no_remedy_guarantee", remedy=word("remedy", remedy.value))
+        )
     if not full_refund:
         return _refused(
-            session, actor, unit, f"no {remedy.value}: it is not refunded in full as it came back"
+            session, actor, unit, say("no_remedy_partial", remedy=word("remedy", remedy.value))
         )
     at_partner = unit.received_station == PARTNER_PORTAL_STATION
     product = sent_product(unit)
@@ -185,7 +189,12 @@ def grant(
         and not at_partner
         and not _take_from_stock(session, product, unit, remedy)
     ):
-        return _refused(session, actor, unit, f"no {remedy.value}: {product.title} is out of stock")
+        return _refused(
+            session,
+            actor,
+            unit,
+            say("no_remedy_stock", remedy=word("remedy", remedy.value), product=product.title),
+        )
     before = unit.refund_state
     unit.refund_state, unit.refund_minor = RefundState.REMEDY, 0
     unit.refund_decided_at = utcnow()
@@ -250,7 +259,7 @@ def grant(
             ),
         )
     close_if_done(session, unit, actor)
-    return Granted(True, f"{remedy.value} granted", parcel)
+    return Granted(True, say("remedy_granted", remedy=word("remedy", remedy.value)), parcel)
 
 
 def sent_product(unit: Unit) -> Product:
@@ -271,7 +280,7 @@ def _refused(session: Session, actor: events.Actor, unit: Unit, why: str) -> Gra
         remedy=unit.return_line.remedy.value,
         reason=why,
     )
-    return Granted(False, f"{why}; the refund rules apply")
+    return Granted(False, say("remedy_refused", why=why))
 
 
 def _take_from_stock(session: Session, product: Product, unit: Unit, remedy: Remedy) -> bool:

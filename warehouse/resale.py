@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from warehouse import i18n
+from warehouse.i18n import N_
 from warehouse.models import Grade
 from warehouse.money import MoneyError, basis_points_of
-from warehouse.reference import LANGUAGES
 
 # eBay condition IDs (SPEC section 6) by the unit's final grade; a unit that refurbishment brought
 # back to opened or new is sold as 2500 Seller refurbished.
@@ -54,95 +55,32 @@ def price_or_none(original_minor: int, discount_bp: int, floor_minor: int) -> in
     return None if price < floor_minor else price
 
 
+# What a listing says of each grade, in the listing's language (`i18n`, context "listing").
 _GRADE_TEXT = {
-    "en": {
-        Grade.NEW: "New, sealed in its original packaging",
-        Grade.OPENED: "Opened box, unused",
-        Grade.USED: "Used, no damage",
-        Grade.LIGHT_DAMAGE: "Used with light marks or scratches",
-        Grade.HEAVY_DAMAGE: "Clearly damaged but works; sold for parts or repair",
-        Grade.DEFECTIVE: "Does not work; for parts only",
-    },
-    "nl": {
-        Grade.NEW: "Nieuw, verzegeld in de originele verpakking",
-        Grade.OPENED: "Geopende doos, ongebruikt",
-        Grade.USED: "Gebruikt, zonder schade",
-        Grade.LIGHT_DAMAGE: "Gebruikt met lichte sporen of krassen",
-        Grade.HEAVY_DAMAGE: "Duidelijk beschadigd maar werkt; voor onderdelen of reparatie",
-        Grade.DEFECTIVE: "Werkt niet; alleen voor onderdelen",
-    },
-    "de": {
-        Grade.NEW: "Neu, versiegelt in der Originalverpackung",
-        Grade.OPENED: "Geöffnete Verpackung, unbenutzt",
-        Grade.USED: "Gebraucht, ohne Schäden",
-        Grade.LIGHT_DAMAGE: "Gebraucht mit leichten Spuren oder Kratzern",
-        Grade.HEAVY_DAMAGE: "Deutlich beschädigt, aber funktionsfähig; als Ersatzteil oder zur "
-        "Reparatur",
-        Grade.DEFECTIVE: "Funktioniert nicht; nur als Ersatzteil",
-    },
-    "fr": {
-        Grade.NEW: "Neuf, scellé dans son emballage d'origine",
-        Grade.OPENED: "Boîte ouverte, jamais utilisé",
-        Grade.USED: "Occasion, sans dommage",
-        Grade.LIGHT_DAMAGE: "Occasion avec de légères marques ou rayures",
-        Grade.HEAVY_DAMAGE: "Nettement abîmé mais fonctionne ; pour pièces ou réparation",
-        Grade.DEFECTIVE: "Ne fonctionne pas ; pour pièces uniquement",
-    },
+    Grade.NEW: N_("New, sealed in its original packaging"),
+    Grade.OPENED: N_("Opened box, unused"),
+    Grade.USED: N_("Used, no damage"),
+    Grade.LIGHT_DAMAGE: N_("Used with light marks or scratches"),
+    Grade.HEAVY_DAMAGE: N_("Clearly damaged but works; sold for parts or repair"),
+    Grade.DEFECTIVE: N_("Does not work; for parts only"),
 }
 
 # What a ticked (True) or unticked (False) checklist item says; unknown items are left out.
 _CHECKLIST_TEXT = {
-    "en": {
-        "accessories_complete": ("complete", "accessories missing"),
-        "powers_on": ("powers on", "does not power on"),
-        "tested": ("tested", None),
-        "factory_reset": ("factory reset", None),
-        "cleaned": ("cleaned", None),
-        "sterilised": ("sterilised", None),
-        "repackaged": ("repackaged", "without original packaging"),
-    },
-    "nl": {
-        "accessories_complete": ("compleet", "accessoires ontbreken"),
-        "powers_on": ("gaat aan", "gaat niet aan"),
-        "tested": ("getest", None),
-        "factory_reset": ("teruggezet naar fabrieksinstellingen", None),
-        "cleaned": ("gereinigd", None),
-        "sterilised": ("gesteriliseerd", None),
-        "repackaged": ("opnieuw verpakt", "zonder originele verpakking"),
-    },
-    "de": {
-        "accessories_complete": ("vollständig", "Zubehör fehlt"),
-        "powers_on": ("schaltet ein", "schaltet nicht ein"),
-        "tested": ("getestet", None),
-        "factory_reset": ("auf Werkseinstellungen zurückgesetzt", None),
-        "cleaned": ("gereinigt", None),
-        "sterilised": ("sterilisiert", None),
-        "repackaged": ("neu verpackt", "ohne Originalverpackung"),
-    },
-    "fr": {
-        "accessories_complete": ("complet", "accessoires manquants"),
-        "powers_on": ("s'allume", "ne s'allume pas"),
-        "tested": ("testé", None),
-        "factory_reset": ("réinitialisé aux paramètres d'usine", None),
-        "cleaned": ("nettoyé", None),
-        "sterilised": ("stérilisé", None),
-        "repackaged": ("reconditionné dans un emballage", "sans emballage d'origine"),
-    },
+    "accessories_complete": (N_("complete"), N_("accessories missing")),
+    "powers_on": (N_("powers on"), N_("does not power on")),
+    "tested": (N_("tested"), None),
+    "factory_reset": (N_("factory reset"), None),
+    "cleaned": (N_("cleaned"), None),
+    "sterilised": (N_("sterilised"), None),
+    "repackaged": (N_("repackaged"), N_("without original packaging")),
 }
-_REFURBISHED = {
-    "en": "Seller refurbished",
-    "nl": "Gereviseerd door de verkoper",
-    "de": "Vom Verkäufer überholt",
-    "fr": "Reconditionné par le vendeur",
-}
-_NOTES = {"en": "Notes", "nl": "Opmerkingen", "de": "Hinweise", "fr": "Remarques"}
-_AND = {"en": "and", "nl": "en", "de": "und", "fr": "et"}
 
 
-def _join(words: list[str], language: str) -> str:
+def _join(words: list[str]) -> str:
     if len(words) < 2:
         return "".join(words)
-    return ", ".join(words[:-1]) + f" {_AND[language]} " + words[-1]
+    return i18n.gettext("%(first)s and %(last)s", first=", ".join(words[:-1]), last=words[-1])
 
 
 def condition_description(
@@ -154,19 +92,23 @@ def condition_description(
     refurbished: bool = False,
 ) -> str:
     """'Opened box, unused: complete, tested and factory reset.' in the listing's language."""
-    language = language if language in LANGUAGES else "en"
-    head = _GRADE_TEXT[language][grade]
-    if refurbished and CONDITION_IDS[grade] < 7000:
-        head = f"{_REFURBISHED[language]}. {head}"
-    said = []
-    for key, (yes, no) in _CHECKLIST_TEXT[language].items():
-        if key not in (checklist or {}):
-            continue
-        text = yes if checklist[key] else no
-        if text:
-            said.append(text)
-    text = head + (": " + _join(said, language) if said else "") + "."
-    notes = " ".join((notes or "").split())
-    if notes:
-        text += f" {_NOTES[language]}: {notes}"
-    return text
+    with i18n.reading(language):
+        head = i18n.gettext(_GRADE_TEXT[grade])
+        if refurbished and CONDITION_IDS[grade] < 7000:
+            head = i18n.gettext("Seller refurbished. %(condition)s", condition=head)
+        said = []
+        for key, (yes, no) in _CHECKLIST_TEXT.items():
+            if key not in (checklist or {}):
+                continue
+            text = yes if checklist[key] else no
+            if text:
+                said.append(i18n.gettext(text))
+        text = (
+            i18n.gettext("%(condition)s: %(checks)s.", condition=head, checks=_join(said))
+            if said
+            else head + "."
+        )
+        notes = " ".join((notes or "").split())
+        if notes:
+            text += " " + i18n.gettext("Notes: %(notes)s", notes=notes)
+        return text

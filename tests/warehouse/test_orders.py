@@ -36,7 +36,7 @@ def test_lines_take_the_list_price_in_the_order_currency(app):
         db.session, order_data([{"partner": "NORD", "sku": "LAMP", "quantity": 3}]), SYSTEM
     )
     assert created
-    assert order.language == "en"  # Denmark's default
+    assert order.language == "da"  # Denmark's default
     assert [(li.product_id, li.unit_price_minor) for li in order.lines] == [(lamp.id, 49995)]
     assert order.total_minor == 149985
     assert [s.partner_id for s in order.shipments] == [partner.id]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests import factories
-from warehouse import resale, routing
+from warehouse import i18n, resale, routing
 from warehouse.db import db
 from warehouse.models import DefectiveHandling, Disposition, Grade, LocationKind
 from warehouse.money import MoneyError
@@ -96,7 +96,7 @@ def test_descriptions_in_every_listing_language():
         lang: resale.condition_description(
             Grade.OPENED, checklist, "  small dent\n on lid ", language=lang
         )
-        for lang in resale.LANGUAGES
+        for lang in i18n.LANGUAGES
     }
     assert texts["en"] == (
         "Opened box, unused: complete, tested and factory reset. Notes: small dent on lid"

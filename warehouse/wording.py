@@ -1,0 +1,91 @@
+"""The template filters that write codes, amounts and days in the reader's words.
+
+Both template environments use them: the stations' (`stations.languages`) and the mails'
+(`warehouse.mail`). A code the label tables do not know is shown as it is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from warehouse import grounds, i18n
+
+
+def _grade(code) -> str:
+    from warehouse.grading import GRADE_LABELS
+    from warehouse.models import Grade
+
+    try:
+        return str(GRADE_LABELS[Grade(code)])
+    except (ValueError, KeyError):
+        return str(code or "")
+
+
+def _checklist_item(key) -> str:
+    from warehouse.checklists import CHECKLIST_LABELS
+
+    label = CHECKLIST_LABELS.get(str(key))
+    return str(label) if label is not None else str(key)
+
+
+def _reason(code) -> str:
+    from warehouse.announcements import REASON_LABELS
+    from warehouse.models import Reason
+
+    try:
+        return str(REASON_LABELS[Reason(code)])
+    except (ValueError, KeyError):
+        return str(code or "")
+
+
+def _exception_kind(code) -> str:
+    from warehouse.exceptions import KIND_LABELS
+    from warehouse.models import ExceptionKind
+
+    try:
+        return str(KIND_LABELS[ExceptionKind(code)])
+    except (ValueError, KeyError):
+        return str(code or "")
+
+
+def _day(value) -> str:
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    return i18n.date(value)
+
+
+def _moment(value, timezone: str | None = None) -> str:
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return i18n.datetime_(value, timezone)
+
+
+FILTERS = {
+    "money": i18n.money,
+    "number": i18n.number,
+    "percent": i18n.percent,
+    "day": _day,
+    "moment": _moment,
+    "grade": _grade,
+    "checklist_item": _checklist_item,
+    "reason": _reason,
+    "exception_kind": _exception_kind,
+    "ground": grounds.retell,
+    "language_name": i18n.language_name,
+}
+
+
+def install(env) -> None:
+    """Give a Jinja environment the filters and `_()` / `ngettext` of the reader's language."""
+    if "jinja2.ext.InternationalizationExtension" not in env.extensions:
+        env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(
+        i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
+    )
+    env.filters.update(FILTERS)
