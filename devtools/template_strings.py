@@ -57,7 +57,7 @@ class Token:
 def tokens(source: str, html: bool = True) -> list[Token]:
     """The template cut into text, `{{ }}`, `{% %}`, `{# #}`, tags and raw script/style bodies."""
     out: list[Token] = []
-    i, n, line = 0, len(source), 1
+    i, n = 0, len(source)
     text_start = 0
 
     def flush(upto: int) -> None:
@@ -167,9 +167,13 @@ class Finding:
 
 def untranslated(path: Path) -> list[Finding]:
     """The text in one template that a reader would see untranslated."""
-    source = path.read_text(encoding="utf-8")
-    html = path.suffix != ".txt"
-    rel = str(path.relative_to(ROOT))
+    return untranslated_source(
+        path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)), path.suffix != ".txt"
+    )
+
+
+def untranslated_source(source: str, rel: str, html: bool = True) -> list[Finding]:
+    """The text in a template's `source` that a reader would see untranslated."""
     findings = []
     run: list[Token] = []
 

@@ -30,13 +30,18 @@ from flask_sqlalchemy.session import Session
 
 from stations import create_app
 from tests.servers import PostgresServer, RedisServer
-from warehouse import espr
+from warehouse import espr, i18n
 from warehouse.db import db
 
 BACKENDS = ["sqlite", "postgresql"]
 HARNESS_STATEMENTS = ("BEGIN", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
 OUTPUT_ROOT = Path(__file__).resolve().parent.parent / "test-output"
 
+
+
+def pytest_sessionstart(session):
+    """The catalogs as `make` compiles them, for a run started with plain `pytest`."""
+    i18n.compile_catalogs()
 
 @pytest.fixture(scope="session")
 def redis_server():

@@ -29,6 +29,7 @@ from warehouse.db import CLOCK_SKEW, lock_row, utcnow
 from warehouse.deadlines import assess, local_date, refund_due_on
 from warehouse.errors import Conflict, InvalidInput, NotFound
 from warehouse.events import Actor, record
+from warehouse.i18n import gettext as _
 from warehouse.i18n import lazy_gettext as _l
 from warehouse.mail import queue_mail
 from warehouse.models import (
@@ -93,8 +94,10 @@ def find_order(session: Session, number: str, email_or_postcode: str) -> Order:
         _compact(order.customer_postcode),
     }:
         raise NotFound(
-            "We could not find an order with that number and email address or postcode. "
-            "Check both and try again.",
+            _(
+                "We could not find an order with that number and email address or postcode. "
+                "Check both and try again."
+            ),
             field="order_number",
         )
     return order
@@ -142,7 +145,7 @@ def parse_reason(value: object, field_name: str = "reason") -> Reason:
 
 
 def _new_rma(session: Session, taken: set[str]) -> str:
-    for _ in range(20):
+    for _attempt in range(20):
         rma = codes.new_rma()
         if rma in taken:
             continue
@@ -199,8 +202,11 @@ def announce(
             )
         if line.shipment.delivered_at is None:
             raise InvalidInput(
-                f"{line.product.title} has not been delivered yet; you can announce its return "
-                "once the parcel has arrived",
+                _(
+                    "%(product)s has not been delivered yet; you can announce its return once "
+                    "the parcel has arrived",
+                    product=line.product.title,
+                ),
                 field=where,
             )
         exchange_for[index] = remedies.check_remedy(
@@ -215,10 +221,21 @@ def announce(
         wanted[line.id] = wanted.get(line.id, 0) + request.quantity
         if wanted[line.id] > left[line.id]:
             already = line.quantity - left[line.id]
+            values = {"product": line.product.title, "ordered": line.quantity}
             raise InvalidInput(
-                f"{line.product.title}: you ordered {line.quantity}"
-                + (f", {already} already announced" if already else "")
-                + f"; at most {left[line.id]} can be returned",
+                _(
+                    "%(product)s: you ordered %(ordered)s, %(already)s already announced; at "
+                    "most %(left)s can be returned",
+                    already=already,
+                    left=left[line.id],
+                    **values,
+                )
+                if already
+                else _(
+                    "%(product)s: you ordered %(ordered)s; at most %(left)s can be returned",
+                    left=left[line.id],
+                    **values,
+                ),
                 field=f"{where}.quantity",
             )
 

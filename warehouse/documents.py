@@ -6,6 +6,8 @@ from labels.money_documents import DocumentLine, MoneyDocument
 from labels.return_label import ReturnLabel
 from labels.unit_label import UnitLabel
 from warehouse.announcements import REASON_LABELS
+from warehouse.i18n import N_
+from warehouse.i18n import gettext as _
 from warehouse.invoices import Issuer
 from warehouse.ledger import Statement
 from warehouse.models import (
@@ -61,12 +63,16 @@ def forwarding_label_for(rma: ReturnRequest) -> ReturnLabel:
         ship_to=_partner_address(rma),
         ship_from=f"{rma.site.name}\n{rma.site.address}",
         lines=_lines(rma),
-        title="Forwarding label",
-        note=f"Return of {rma.order.customer_name}, forwarded unopened by {rma.site.name}.",
+        title=N_("Forwarding label"),
+        note=_(
+            "Return of %(customer)s, forwarded unopened by %(site)s.",
+            customer=rma.order.customer_name,
+            site=rma.site.name,
+        ),
         instructions=(
-            "Do not open the customer's parcel: put it, as it is, in a new outer box.",
-            "Tape this label flat on the outer box and cover the customer's label.",
-            "Hand it to the partner carrier run; scan the RMA when it leaves.",
+            N_("Do not open the customer's parcel: put it, as it is, in a new outer box."),
+            N_("Tape this label flat on the outer box and cover the customer's label."),
+            N_("Hand it to the partner carrier run; scan the RMA when it leaves."),
         ),
     )
 
@@ -91,10 +97,10 @@ def unit_label_for(unit: Unit) -> UnitLabel:
 
 
 _PARCEL_NOTES = {
-    ParcelPurpose.REPAIR: "Your item, repaired free of charge under the legal guarantee.",
-    ParcelPurpose.REPLACEMENT: "A new item replacing the one you returned under the guarantee.",
-    ParcelPurpose.EXCHANGE: "The item you chose in exchange for your return.",
-    ParcelPurpose.REJECTED: "Your returned item, sent back: its return was not refunded.",
+    ParcelPurpose.REPAIR: N_("Your item, repaired free of charge under the legal guarantee."),
+    ParcelPurpose.REPLACEMENT: N_("A new item replacing the one you returned under the guarantee."),
+    ParcelPurpose.EXCHANGE: N_("The item you chose in exchange for your return."),
+    ParcelPurpose.REJECTED: N_("Your returned item, sent back: its return was not refunded."),
 }
 
 
@@ -102,23 +108,23 @@ def parcel_label_for(parcel: CustomerParcel) -> ReturnLabel:
     """The label of a parcel from the site to a customer; its code is the barcode."""
     product = parcel.product
     what = {
-        ParcelPurpose.REPAIR: "repaired",
-        ParcelPurpose.REPLACEMENT: "replacement",
-        ParcelPurpose.EXCHANGE: "exchange",
-        ParcelPurpose.REJECTED: "returned",
+        ParcelPurpose.REPAIR: N_("repaired"),
+        ParcelPurpose.REPLACEMENT: N_("replacement"),
+        ParcelPurpose.EXCHANGE: N_("exchange"),
+        ParcelPurpose.REJECTED: N_("returned"),
     }[parcel.purpose]
     return ReturnLabel(
         rma=parcel.code,
         order_number=parcel.order.number,
         ship_to=parcel.ship_to,
         ship_from=f"{parcel.site.name}\n{parcel.site.address}",
-        lines=((product.sku, product.title, 1, what),),
-        title="Parcel to customer",
-        note=_PARCEL_NOTES[parcel.purpose],
+        lines=((product.sku, product.title, 1, _(what)),),
+        title=N_("Parcel to customer"),
+        note=_(_PARCEL_NOTES[parcel.purpose]),
         instructions=(
-            "Pack the item with its accessories in a sturdy box.",
-            "Tape this label flat on the largest side; cover old labels.",
-            "Scan the carrier's tracking number into the station when it leaves.",
+            N_("Pack the item with its accessories in a sturdy box."),
+            N_("Tape this label flat on the largest side; cover old labels."),
+            N_("Scan the carrier's tracking number into the station when it leaves."),
         ),
     )
 

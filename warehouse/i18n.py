@@ -97,6 +97,25 @@ def catalog(language: str) -> support.NullTranslations:
     return support.Translations.load(str(TRANSLATIONS), [language], domain="messages")
 
 
+def compile_catalogs() -> list[Path]:
+    """Compile each language's .po whose .mo is missing or older (what `make` does)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    compiled = []
+    for po in sorted(TRANSLATIONS.glob("*/LC_MESSAGES/messages.po")):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as source:
+            messages = read_po(source, locale=po.parent.parent.name)
+        with mo.open("wb") as target:
+            write_mo(target, messages)
+        compiled.append(mo)
+    catalog.cache_clear()
+    return compiled
+
+
 def gettext(message: str, **variables) -> str:
     """`message` in the reader's language, with `%(name)s` placeholders filled from `variables`."""
     text = catalog(current()).ugettext(message)

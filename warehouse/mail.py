@@ -6,12 +6,13 @@ context=..., key=...)` inside the transaction of the state change that causes th
 Templates are `templates/email/<template>.txt` and `templates/email/<template>.html`. The .txt
 defines `{% block subject %}`; everything else in it is the plain-text body. The .html is the
 HTML body (it may extend `email/_layout.html`). Both are rendered for a reader of `language`
-(`warehouse.i18n`): `_()` / `ngettext` translate from the gettext catalogs, the filters of
-`warehouse.wording` (`money`, `day`, `grade`, `ground`…) write in the reader's locale. They get
-`lang` (one of `i18n.LANGUAGES`), `public_url`, plus the `context` values, which must be JSON-serialisable (ids, strings, integers: never ORM
-objects). A stage that needs more than ids at send time registers a loader with
-`@mail_context("<template>")`: `loader(session, context) -> dict` runs in the sending job and its
-result is added to the template variables, so the mail shows the data as it is when it leaves.
+(`warehouse.i18n`): `_()` / `ngettext` translate from the gettext catalogs, and the filters of
+`warehouse.wording` (`money`, `day`, `grade`, `ground`...) write in the reader's locale. They
+get `lang` (one of `i18n.LANGUAGES`), `public_url`, plus the `context` values, which must be
+JSON-serialisable (ids, strings, integers: never ORM objects). A stage that needs more than ids
+at send time registers a loader with `@mail_context("<template>")`: `loader(session, context)
+-> dict` runs in the sending job and its result is added to the template variables, so the
+mail shows the data as it is when it leaves.
 
 Sending (the `send_email` job kind): the job looks the key up in `SentMail` first and does not
 send a mail that already left; otherwise it renders, sends through SMTP (text + HTML alternative,
@@ -230,8 +231,10 @@ def request_test_mail(session: Session, actor, *, to: str, language: str = "en")
     from warehouse.events import record
     from warehouse.models import User
 
-    if language not in LANGUAGES:
-        raise InvalidInput(f"{language!r} is not one of {', '.join(LANGUAGES)}", field="language")
+    if language not in i18n.LANGUAGES:
+        raise InvalidInput(
+            f"{language!r} is not one of {', '.join(i18n.LANGUAGES)}", field="language"
+        )
     to = to.strip()
     local, _, domain = to.partition("@")
     if not local or "." not in domain or any(c.isspace() for c in to):

@@ -18,6 +18,8 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from warehouse.errors import DomainError
+from warehouse.i18n import gettext as _
+from warehouse.i18n import ngettext
 
 
 class TooManyAttempts(DomainError):
@@ -35,7 +37,7 @@ class LimiterUnavailable(DomainError):
 
     def __init__(self) -> None:
         super().__init__(
-            "This page cannot check your details right now. Please try again in a few minutes."
+            _("This page cannot check your details right now. Please try again in a few minutes.")
         )
 
 
@@ -121,7 +123,10 @@ class RateLimiter:
             if count > limit.attempts:
                 wait = max(1, int(ends - now))
                 raise TooManyAttempts(
-                    f"Too many attempts. Please wait {_minutes(wait)} and try again.",
+                    _(
+                        "Too many attempts. Please wait %(wait)s and try again.",
+                        wait=_minutes(wait),
+                    ),
                     retry_after=wait,
                 )
 
@@ -133,4 +138,4 @@ class RateLimiter:
 
 def _minutes(seconds: int) -> str:
     minutes = -(-seconds // 60)
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+    return ngettext("%(num)s minute", "%(num)s minutes", minutes)

@@ -30,6 +30,7 @@ from warehouse.db import utcnow
 from warehouse.deadlines import WITHDRAWAL_DAYS, assess, local_date
 from warehouse.errors import InvalidInput
 from warehouse.events import Actor, record
+from warehouse.i18n import gettext as _
 from warehouse.mail import queue_mail
 from warehouse.models import Country, Order, Reason, ReturnRequest, Withdrawal
 
@@ -88,7 +89,8 @@ def withdraw(
     statement = (statement or "").strip()
     if len(statement) > MAX_STATEMENT:
         raise InvalidInput(
-            f"the statement is limited to {MAX_STATEMENT} characters", field="statement"
+            _("the statement is limited to %(most)s characters", most=MAX_STATEMENT),
+            field="statement",
         )
     open_lines = withdrawable(session, order, now=now, partner_id=partner_id)
     if quantities is None:
@@ -96,8 +98,10 @@ def withdraw(
     quantities = {line_id: units for line_id, units in quantities.items() if units}
     if not quantities:
         raise InvalidInput(
-            "nothing in this order can be withdrawn from any more: its withdrawal period is "
-            "over, or everything is on its way back already",
+            _(
+                "nothing in this order can be withdrawn from any more: its withdrawal period "
+                "is over, or everything is on its way back already"
+            ),
             field="lines",
         )
     by_id = {line.id: line for line in order.lines}
@@ -107,13 +111,20 @@ def withdraw(
             raise InvalidInput(f"order {order.number} has no line {line_id}", field="lines")
         if line_id not in open_lines:
             raise InvalidInput(
-                f"{line.product.title}: the withdrawal period is over (or it is returned "
-                "already); a return may still be possible under the seller's policy",
+                _(
+                    "%(product)s: the withdrawal period is over (or it is returned already); a "
+                    "return may still be possible under the seller's policy",
+                    product=line.product.title,
+                ),
                 field=f"line_{line_id}",
             )
         if not isinstance(units, int) or not 1 <= units <= open_lines[line_id]:
             raise InvalidInput(
-                f"{line.product.title}: 1 to {open_lines[line_id]} units",
+                _(
+                    "%(product)s: 1 to %(most)s units",
+                    product=line.product.title,
+                    most=open_lines[line_id],
+                ),
                 field=f"line_{line_id}",
             )
     site = _site_of(session, order)

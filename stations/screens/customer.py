@@ -24,16 +24,18 @@ from flask import (
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from labels.return_label import return_label_pdf
+from stations import languages
 from stations.auth import client_address
 from stations.extensions import redis_client
 from stations.htmx import file_response
 from stations.security import secret_link_page
-from warehouse import announcements, remedies, withdrawals
+from warehouse import announcements, i18n, remedies, withdrawals
 from warehouse.announcements import REASON_LABELS, LineRequest
 from warehouse.db import db
 from warehouse.documents import return_label_for
 from warehouse.errors import DomainError, InvalidInput
 from warehouse.events import Actor
+from warehouse.i18n import gettext as _
 from warehouse.models import Order, Remedy, ReturnRequest, Withdrawal
 from warehouse.ratelimit import Limit, RateLimiter
 
@@ -97,7 +99,9 @@ def find():
     checks = ((per_ip, ip), (per_order, order_key))
     try:
         if not number or not secret:
-            raise InvalidInput("Fill in both the order number and your email address or postcode.")
+            raise InvalidInput(
+                _("Fill in both the order number and your email address or postcode.")
+            )
         limiter().take(*checks)  # counted before the look-up, so parallel guesses count too
         order = announcements.find_order(db.session, number, secret)
         limiter().give_back(*checks)
@@ -130,6 +134,7 @@ def choose():
     order = _order_in_session()
     if order is None:
         return redirect(url_for("customer.find"), 303)
+    languages.for_customer(order.language)
     error = None
     if request.method == "POST":
         try:
@@ -172,15 +177,19 @@ def _lines_from_form(order: Order) -> list[LineRequest]:
     for line in order.lines:
         raw = request.form.get(f"qty-{line.id}", "0").strip() or "0"
         if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
-            raise InvalidInput(f"{line.product.title}: the quantity must be a whole number")
+            raise InvalidInput(
+                _("%(product)s: the quantity must be a whole number", product=line.product.title)
+            )
         quantity = int(raw)
         if quantity == 0:
             continue
         reason_value = request.form.get(f"reason-{line.id}", "")
         if not reason_value:
-            raise InvalidInput(f"{line.product.title}: choose a reason for the return")
+            raise InvalidInput(
+                _("%(product)s: choose a reason for the return", product=line.product.title)
+            )
         wanted = request.form.get(f"remedy-{line.id}", "").strip() or Remedy.REFUND.value
-        remedy, _, exchange_sku = wanted.partition(":")
+        remedy, _colon, exchange_sku = wanted.partition(":")
         lines.append(
             LineRequest(
                 order_line_id=line.id,
@@ -192,7 +201,7 @@ def _lines_from_form(order: Order) -> list[LineRequest]:
             )
         )
     if not lines:
-        raise InvalidInput("Choose at least one item and how many of it you send back.")
+        raise InvalidInput(_("Choose at least one item and how many of it you send back."))
     return lines
 
 
@@ -208,6 +217,7 @@ def done(token: str):
     returns.sort(key=lambda r: numbers.index(r.rma))
     if not returns:
         abort(404)
+    languages.for_customer(returns[0].order.language)
     return render_template(
         "customer/done.html",
         returns=returns,
@@ -228,7 +238,8 @@ def label(token: str):
     found = db.session.query(ReturnRequest).filter_by(rma=rma).one_or_none()
     if found is None:
         abort(404)
-    pdf = return_label_pdf(return_label_for(found))
+    with i18n.reading(languages.for_customer(found.order.language)):
+        pdf = return_label_pdf(return_label_for(found))
     return file_response(pdf, "application/pdf", f"return-label-{rma}.pdf", inline=True)
 
 
@@ -244,6 +255,7 @@ def withdraw_page():
         return render_template(
             "customer/find.html", number="", secret="", error=None, withdrawing=True
         )
+    languages.for_customer(order.language)
     open_lines = withdrawals.withdrawable(db.session, order)
     error = None
     if request.method == "POST":
@@ -252,7 +264,9 @@ def withdraw_page():
             for line in order.lines:
                 raw = request.form.get(f"units-{line.id}", "0").strip() or "0"
                 if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
-                    raise InvalidInput(f"{line.product.title}: choose how many")
+                    raise InvalidInput(
+                        _("%(product)s: choose how many", product=line.product.title)
+                    )
                 quantities[line.id] = int(raw)
             row, _returns = withdrawals.withdraw(
                 db.session,
@@ -290,6 +304,7 @@ def withdrawn(token: str):
     row = db.session.get(Withdrawal, withdrawal_id) if isinstance(withdrawal_id, int) else None
     if row is None:
         abort(404)
+    languages.for_customer(row.order.language)
     returns = db.session.query(ReturnRequest).filter_by(withdrawal_id=row.id).all()
     return render_template(
         "customer/withdrawn.html",

@@ -1,0 +1,174 @@
+"""Who reads which language: customers by their order (or browser, or the switch), partners by
+their partner, staff by their own setting; `<html lang>` always says which, money and days are
+written as the reader writes them, and the return label is in the customer's language."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from redis import Redis
+
+from tests import factories
+from tests.helpers import csrf_from, login_as, pdf_text
+from warehouse import i18n
+from warehouse.announcements import REASON_LABELS
+from warehouse.db import db
+from warehouse.models import Reason, Role
+
+# A served country per language, with its currency.
+COUNTRY = {
+    "en": ("GB", "GBP"),
+    "nl": ("NL", "EUR"),
+    "de": ("DE", "EUR"),
+    "fr": ("FR", "EUR"),
+    "it": ("IT", "EUR"),
+    "es": ("ES", "EUR"),
+    "da": ("DK", "DKK"),
+    "sv": ("SE", "SEK"),
+}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_counters(redis_server):
+    client = Redis.from_url(redis_server.url)
+    for key in client.scan_iter("ry:rate:*"):
+        client.delete(key)
+    yield
+
+
+def _in(language: str, message: str, **values) -> str:
+    return i18n.in_language(language, message, **values)
+
+
+def _html_lang(html: str) -> str:
+    return re.search(r'<html lang="([a-z]+)">', html).group(1)
+
+
+def _escaped(text: str) -> str:
+    return text.replace("&", "&amp;").replace("'", "&#39;").replace('"', "&#34;")
+
+
+def _order(language: str, *, order_language: str | None = None):
+    country, currency = COUNTRY[language]
+    partner = factories.partner(name="Fjell Outdoor")
+    shoe = factories.product(partner, title="Trail shoe", prices={currency: 123456})
+    row = factories.order(
+        [(shoe, 1)],
+        country=country,
+        currency=currency,
+        customer_email="kim@example.org",
+        language=order_language or language,
+    )
+    db.session.commit()
+    return row
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_the_customer_pages_and_label_are_in_the_customers_language(client, language):
+    headers = {"Accept-Language": f"{language}-XX,{language};q=0.9,en;q=0.5"}
+    order = _order(language)
+    page = client.get("/returns/", headers=headers)
+    html = page.get_data(as_text=True)
+    assert _html_lang(html) == language  # before the order is known: the browser's language
+    assert _escaped(_in(language, "Find your order")) in html
+    found = client.post(
+        "/returns/",
+        data={
+            "order_number": order.number,
+            "email_or_postcode": "kim@example.org",
+            "csrf_token": csrf_from(html),
+        },
+        headers=headers,
+    )
+    assert found.status_code == 303
+    html = client.get(found.location, headers=headers).get_data(as_text=True)
+    assert _html_lang(html) == language
+    assert _escaped(_in(language, "Announce my return")) in html
+    with i18n.reading(language):
+        price = i18n.money(123456, COUNTRY[language][1])
+    assert price in html
+    if language != "en":
+        assert _in(language, "Announce my return") != "Announce my return"
+        assert price != i18n.money(123456, COUNTRY[language][1])  # English would differ
+    line = order.lines[0]
+    answer = client.post(
+        "/returns/order",
+        data={"csrf_token": csrf_from(html), f"qty-{line.id}": "1", f"reason-{line.id}": "defective"},
+        headers=headers,
+    )
+    assert answer.status_code == 303, answer.get_data(as_text=True)
+    done = client.get(answer.location, headers=headers).get_data(as_text=True)
+    assert _html_lang(done) == language
+    (link,) = re.findall(r'href="(/returns/label/[^"]+\.pdf)"', done)
+    text = pdf_text(client.get(link).data, joiner="")
+    with i18n.reading(language):
+        assert i18n.gettext("How to pack") in text
+        assert i18n.gettext("Send to").upper() in text
+        assert str(REASON_LABELS[Reason.DEFECTIVE]) in text
+
+
+def test_the_orders_language_wins_over_the_browser_and_the_switch_over_both(client):
+    order = _order("sv", order_language="sv")
+    page = client.get("/returns/", headers={"Accept-Language": "de"})
+    html = page.get_data(as_text=True)
+    assert _html_lang(html) == "de"
+    found = client.post(
+        "/returns/",
+        data={
+            "order_number": order.number,
+            "email_or_postcode": "kim@example.org",
+            "csrf_token": csrf_from(html),
+        },
+        headers={"Accept-Language": "de"},
+    )
+    html = client.get(found.location, headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert _html_lang(html) == "sv"  # the order's language, not the browser's
+    assert 'hreflang="it"' in html  # the switch is on the page
+    html = client.get("/returns/order?lang=it").get_data(as_text=True)
+    assert _html_lang(html) == "it"
+    assert _escaped(_in("it", "Announce my return")) in html
+    html = client.get("/returns/order").get_data(as_text=True)
+    assert _html_lang(html) == "it"  # the choice is kept
+    assert _html_lang(client.get("/returns/order?lang=xx").get_data(as_text=True)) == "it"
+
+
+def test_staff_read_their_own_setting_and_partners_their_partners_language(client):
+    factories.site()
+    operator = factories.user(Role.OPERATOR)
+    operator.language = "de"
+    partner = factories.partner(language="fr")
+    partner_user = factories.user(Role.PARTNER, partner)
+    partner_user.language = "sv"  # a partner user reads the partner's language
+    db.session.commit()
+    login_as(client, operator)
+    html = client.get("/receive/").get_data(as_text=True)
+    assert _html_lang(html) == "de"
+    assert _escaped(_in("de", "Log out")) in html
+    client.post("/logout", data={"csrf_token": csrf_from(html)})
+    login_as(client, partner_user)
+    html = client.get("/portal/").get_data(as_text=True)
+    assert _html_lang(html) == "fr"
+
+
+def test_the_api_answers_in_english_whatever_the_browser_asks(client):
+    answer = client.get("/api/v1/returns/RMA-NOPE", headers={"Accept-Language": "de"})
+    assert answer.status_code == 401
+    assert answer.headers.get("Content-Language") in (None, "en")
+    assert answer.get_data(as_text=True).isascii()
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "€1,234.56"),
+        ("nl", "€\xa01.234,56"),
+        ("de", "1.234,56\xa0€"),
+        ("fr", "1\u202f234,56\xa0€"),
+        ("sv", "1\xa0234,56\xa0kr"),
+    ],
+)
+def test_money_is_written_as_the_reader_writes_it(language, expected):
+    currency = "SEK" if language == "sv" else "EUR"
+    with i18n.reading(language):
+        assert i18n.money(123456, currency) == expected

@@ -1,0 +1,117 @@
+"""Every text in every language: the catalogs are complete, and no template text escapes `_()`.
+
+English is the language of the msgids (the source catalog `translations/messages.pot`); the
+seven other languages each have their catalog, which must translate every message the code and
+the templates use today, extracted afresh here so a stale .pot cannot hide a new string.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from devtools import template_strings
+from warehouse import i18n
+
+ROOT = i18n.TRANSLATIONS.parent
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "pgettext": ((1, "c"), 2),
+    "N_": None,
+    "_l": None,
+    "lazy_gettext": None,
+    "in_language": (2,),
+}
+METHODS = [
+    ("warehouse/**.py", "python"),
+    ("stations/**.py", "python"),
+    ("labels/**.py", "python"),
+    ("templates/**.html", "jinja2"),
+    ("templates/**.txt", "jinja2"),
+]
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+@pytest.fixture(scope="module")
+def used_messages() -> dict[str, str]:
+    """msgid → where it is used, extracted from the code and the templates as they are now."""
+    found = {}
+    for filename, _lineno, message, _comments, _context in extract_from_dir(
+        str(ROOT), METHODS, {}, KEYWORDS
+    ):
+        ids = message if isinstance(message, tuple) else (message,)
+        if ids[0]:
+            found.setdefault(ids[0], filename)
+    return found
+
+
+def _catalog(language: str):
+    with (i18n.TRANSLATIONS / language / "LC_MESSAGES" / "messages.po").open("rb") as source:
+        return read_po(source, locale=language)
+
+
+@pytest.mark.parametrize("language", [code for code in i18n.LANGUAGES if code != i18n.DEFAULT])
+def test_every_message_in_use_is_translated(language, used_messages):
+    catalog = _catalog(language)
+    missing = []
+    for msgid, where in sorted(used_messages.items()):
+        message = catalog.get(msgid)
+        strings = message.string if message is not None else ""
+        strings = strings if isinstance(strings, tuple) else (strings,)
+        if message is None or message.fuzzy or not all(strings):
+            missing.append(f"{where}: {msgid!r}")
+    assert not missing, f"{len(missing)} messages untranslated in {language}:\n" + "\n".join(
+        missing[:40]
+    )
+
+
+@pytest.mark.parametrize("language", [code for code in i18n.LANGUAGES if code != i18n.DEFAULT])
+def test_translations_keep_the_placeholders(language):
+    """A translation that loses or renames a `%(name)s` would break the page it is on."""
+    wrong = []
+    for message in _catalog(language):
+        if not message.id or not message.string:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        wanted = set(PLACEHOLDER.findall(ids[-1])) | {"num"} * isinstance(message.id, tuple)
+        for text in strings:
+            got = set(PLACEHOLDER.findall(text))
+            if got - wanted or (set(PLACEHOLDER.findall(ids[0])) - {"num"}) - got:
+                wrong.append(f"{ids[0]!r} → {text!r}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_every_template_text_is_inside_gettext():
+    """Words in a template outside `_()` would reach every reader in English."""
+    findings = [
+        str(finding)
+        for path in template_strings.templates()
+        for finding in template_strings.untranslated(path)
+    ]
+    assert not findings, "\n".join(findings)
+
+
+def test_the_static_check_finds_text_outside_gettext(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text(
+        '<h1>{{ _("Receive") }}</h1><p>Scan the parcel</p>'
+        '<input placeholder="Type a code"><button title="{{ _(\'Print\') }}">{{ x }}</button>'
+        "{{ 'Not delivered yet.' if late }}<script>var s = 'Do not flag me';</script>"
+        "<p>Returnyard</p>",
+        encoding="utf-8",
+    )
+    found = [f.text for f in template_strings.untranslated_source(page.read_text(), "page.html")]
+    assert found == ["Scan the parcel", "placeholder=Type a code", "Not delivered yet."]
+
+
+def test_a_missing_translation_falls_back_to_english():
+    with i18n.reading("sv"):
+        assert i18n.gettext("a message no catalog has %(x)s", x=1) == "a message no catalog has 1"
+    with i18n.reading("pt"):
+        assert i18n.current() == "en"
