@@ -43,7 +43,7 @@ SENTENCES = {
 }
 
 # How a code appears inside an English sentence, and what it is in the reader's words.
-_WORDS = {
+WORDS = {
     "grade": {
         "new": N_("new"),
         "opened": N_("opened"),
@@ -92,17 +92,26 @@ def _patterns() -> list[tuple[re.Pattern, str]]:
 
 
 def retell(text: str) -> str:
-    """A stored ground in the reader's language (as stored if it is no known sentence)."""
+    """A stored ground in the reader's language (as stored if it is no known sentence).
+
+    Grounds joined with '; ' (a decision's reason) are retold one by one."""
     text = str(text)
     if i18n.current() == i18n.DEFAULT:
         return text
+    told = _retell_one(text)
+    if told is None and "; " in text:
+        return "; ".join(_retell_one(part) or part for part in text.split("; "))
+    return text if told is None else told
+
+
+def _retell_one(text: str) -> str | None:
     for pattern, message in _patterns():
         match = pattern.match(text)
         if match is None:
             continue
         values = {}
         for name, value in match.groupdict().items():
-            known = _WORDS.get(name, {}).get(value)
+            known = WORDS.get(name, {}).get(value)
             if known is not None:
                 values[name] = i18n.gettext(known)
             elif name == "why":
@@ -110,4 +119,4 @@ def retell(text: str) -> str:
             else:
                 values[name] = value
         return i18n.gettext(message, **values)
-    return text
+    return None

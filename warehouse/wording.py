@@ -48,6 +48,18 @@ def _exception_kind(code) -> str:
         return str(code or "")
 
 
+def _remedy(code) -> str:
+    word = grounds.WORDS["remedy"].get(str(code))
+    return i18n.gettext(word) if word else str(code or "")
+
+
+def _stage(code) -> str:
+    from warehouse.figures import STAGE_LABELS
+
+    label = STAGE_LABELS.get(str(code))
+    return str(label) if label is not None else str(code or "")
+
+
 def _day(value) -> str:
     if isinstance(value, str):
         try:
@@ -77,6 +89,8 @@ FILTERS = {
     "reason": _reason,
     "exception_kind": _exception_kind,
     "ground": grounds.retell,
+    "remedy": _remedy,
+    "stage": _stage,
     "language_name": i18n.language_name,
 }
 
@@ -85,7 +99,12 @@ def install(env) -> None:
     """Give a Jinja environment the filters and `_()` / `ngettext` of the reader's language."""
     if "jinja2.ext.InternationalizationExtension" not in env.extensions:
         env.add_extension("jinja2.ext.i18n")
+    # Jinja's newstyle calls fill the placeholders themselves (escaping values in HTML), so
+    # they get the bare look-ups.
     env.install_gettext_callables(
-        i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
+        lambda message: i18n.catalog(i18n.current()).ugettext(message),
+        lambda singular, plural, n: i18n.catalog(i18n.current()).ungettext(singular, plural, n),
+        newstyle=True,
+        pgettext=lambda context, message: i18n.catalog(i18n.current()).upgettext(context, message),
     )
     env.filters.update(FILTERS)
