@@ -94,7 +94,11 @@ def test_the_customer_pages_and_label_are_in_the_customers_language(client, lang
     line = order.lines[0]
     answer = client.post(
         "/returns/order",
-        data={"csrf_token": csrf_from(html), f"qty-{line.id}": "1", f"reason-{line.id}": "defective"},
+        data={
+            "csrf_token": csrf_from(html),
+            f"qty-{line.id}": "1",
+            f"reason-{line.id}": "defective",
+        },
         headers=headers,
     )
     assert answer.status_code == 303, answer.get_data(as_text=True)
