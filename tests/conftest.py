@@ -38,10 +38,10 @@ HARNESS_STATEMENTS = ("BEGIN", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SA
 OUTPUT_ROOT = Path(__file__).resolve().parent.parent / "test-output"
 
 
-
 def pytest_sessionstart(session):
     """The catalogs as `make` compiles them, for a run started with plain `pytest`."""
     i18n.compile_catalogs()
+
 
 @pytest.fixture(scope="session")
 def redis_server():

@@ -34,7 +34,6 @@ def _fresh_counters(redis_server):
     client = Redis.from_url(redis_server.url)
     for key in client.scan_iter("ry:rate:*"):
         client.delete(key)
-    yield
 
 
 def _in(language: str, message: str, **values) -> str:
