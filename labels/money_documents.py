@@ -13,6 +13,8 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
+from warehouse.i18n import gettext as _
+
 LEFT = 16 * mm
 RIGHT = A4[0] - 16 * mm
 BOTTOM = 18 * mm
@@ -58,7 +60,7 @@ def _header(canvas: Canvas, doc: MoneyDocument, page: int, pages: int) -> float:
     canvas.setFont("Helvetica-Bold", 18)
     canvas.drawString(LEFT, top, doc.title)
     canvas.setFont("Helvetica", 9)
-    canvas.drawRightString(RIGHT, top, f"Page {page} of {pages}")
+    canvas.drawRightString(RIGHT, top, _("Page %(page)s of %(pages)s", page=page, pages=pages))
     canvas.setFont("Helvetica-Bold", 11)
     canvas.drawString(LEFT, top - 8 * mm, doc.number)
     y_from = _block(canvas, doc.issuer, LEFT, top - 18 * mm)
@@ -73,13 +75,13 @@ def _header(canvas: Canvas, doc: MoneyDocument, page: int, pages: int) -> float:
 
 def _columns(canvas: Canvas, doc: MoneyDocument, y: float) -> float:
     canvas.setFont("Helvetica-Bold", 8)
-    canvas.drawString(LEFT, y, "Date")
-    canvas.drawString(LEFT + 20 * mm, y, "Order")
-    canvas.drawString(LEFT + 50 * mm, y, "What happened")
+    canvas.drawString(LEFT, y, _("Date"))
+    canvas.drawString(LEFT + 20 * mm, y, _("Order"))
+    canvas.drawString(LEFT + 50 * mm, y, _("What happened"))
     amount_x = RIGHT - (28 * mm if doc.balance_column else 0)
-    canvas.drawRightString(amount_x, y, "Amount")
+    canvas.drawRightString(amount_x, y, _("Amount"))
     if doc.balance_column:
-        canvas.drawRightString(RIGHT, y, "Balance")
+        canvas.drawRightString(RIGHT, y, _("Balance"))
     canvas.line(LEFT, y - 3, RIGHT, y - 3)
     return y - 13
 
@@ -165,7 +167,7 @@ def money_pdf(doc: MoneyDocument) -> bytes:
         y = _columns(canvas, doc, _header(canvas, doc, page, len(chunks)))
         if not doc.lines and page == 1:
             canvas.setFont("Helvetica", 9)
-            canvas.drawString(LEFT, y, "Nothing was booked in this period.")
+            canvas.drawString(LEFT, y, _("Nothing was booked in this period."))
             y -= 14
         for line in chunk:
             y = _line(canvas, doc, line, y)

@@ -133,7 +133,7 @@ def _issuer_block(issuer: Issuer) -> str:
     return "\n".join([issuer.name, *issuer.address.splitlines(), f"VAT {issuer.vat_id}"])
 
 
-STATEMENT_NOTE = (
+STATEMENT_NOTE = N_(
     "Every amount is seen from you: positive, the marketplace owes it to you; negative, you owe "
     "it to the marketplace. The balance adds them up. Commission is taken off the balance line "
     "by line; the monthly invoice documents it and is not deducted again.\nPayouts are not on "
@@ -150,13 +150,16 @@ def statement_document(result: Statement, partner: Partner, issuer: Issuer) -> M
         for label, amount in result.summary(currency)
     ]
     return MoneyDocument(
-        title="Statement",
+        title=_("Statement"),
         number=f"{result.period_start:%Y-%m}",
         issuer=_issuer_block(issuer),
         recipient="\n".join([partner.name, *partner.address.splitlines()]),
         facts=(
-            ("Period", f"{result.period_start} to {result.period_end}"),
-            ("Partner", partner.code),
+            (
+                _("Period"),
+                _("%(start)s to %(end)s", start=result.period_start, end=result.period_end),
+            ),
+            (_("Partner"), partner.code),
         ),
         lines=tuple(
             DocumentLine(
@@ -169,7 +172,7 @@ def statement_document(result: Statement, partner: Partner, issuer: Issuer) -> M
             for line in result.lines
         ),
         totals=tuple(totals),
-        note=STATEMENT_NOTE,
+        note=_(STATEMENT_NOTE),
         balance_column=True,
     )
 
@@ -180,35 +183,38 @@ def invoice_document(invoice: Invoice, issuer: Issuer) -> MoneyDocument:
     currency = invoice.currency
     credit = invoice.net_minor < 0  # more credited back than charged: a credit note
     return MoneyDocument(
-        title="Commission credit note" if credit else "Commission invoice",
+        title=_("Commission credit note") if credit else _("Commission invoice"),
         number=invoice.number,
         issuer=_issuer_block(issuer),
         recipient=invoice.partner_details,
         facts=(
-            ("Invoice date", invoice.issued_at.date().isoformat()),
-            ("Period", f"{invoice.period_start} to {invoice.period_end}"),
-            ("Partner", invoice.partner.code),
+            (_("Invoice date"), invoice.issued_at.date().isoformat()),
+            (
+                _("Period"),
+                _("%(start)s to %(end)s", start=invoice.period_start, end=invoice.period_end),
+            ),
+            (_("Partner"), invoice.partner.code),
         ),
         lines=(
             DocumentLine(
                 day=invoice.period_end.isoformat(),
                 reference="",
-                text="Commission on sales and resales in the period",
+                text=_("Commission on sales and resales in the period"),
                 amount=format_minor(invoice.commission_minor, currency),
             ),
             DocumentLine(
                 day=invoice.period_end.isoformat(),
                 reference="",
-                text="Commission credited back on refunds in the period",
+                text=_("Commission credited back on refunds in the period"),
                 amount=format_minor(-invoice.credited_minor, currency),
             ),
         ),
         totals=(
-            ("Net commission credited to you", format_minor(-invoice.net_minor, currency))
+            (_("Net commission credited to you"), format_minor(-invoice.net_minor, currency))
             if credit
-            else ("Net commission due", format_minor(invoice.net_minor, currency)),
+            else (_("Net commission due"), format_minor(invoice.net_minor, currency)),
         ),
-        note=(
+        note=_(
             "The commission is taken off your balance line by line on your statement of the "
             "period; this invoice documents it and is not deducted again."
         ),

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from warehouse.db import lock_row
 from warehouse.errors import InvalidInput
+from warehouse.i18n import gettext as _
 from warehouse.i18n import lazy_gettext as _l
 from warehouse.models import LedgerEntry, Listing, Order, Partner, Shipment, Unit
 from warehouse.money import basis_points_of, to_decimal_string
@@ -323,48 +324,64 @@ class Statement:
         directly (listed, not in the balance)."""
         month = self.totals.get(currency) or CurrencyTotals(currency)
         return [
-            ("Balance at the start of the month", self.opening.get(currency, 0)),
-            ("+ Sold (sales and resales)", month.sold_minor),
-            ("- Commission charged", -month.commission_minor),
-            ("- Refunds the marketplace paid for you", -month.refunded_by_marketplace_minor),
-            ("+ Commission credited back", month.commission_credit_minor),
-            ("= Balance at the end of the month", self.closing(currency)),
-            ("Refunds you paid directly (not in the balance)", month.refunded_by_partner_minor),
+            (_("Balance at the start of the month"), self.opening.get(currency, 0)),
+            (_("+ Sold (sales and resales)"), month.sold_minor),
+            (_("- Commission charged"), -month.commission_minor),
+            (_("- Refunds the marketplace paid for you"), -month.refunded_by_marketplace_minor),
+            (_("+ Commission credited back"), month.commission_credit_minor),
+            (_("= Balance at the end of the month"), self.closing(currency)),
+            (
+                _("Refunds you paid directly (not in the balance)"),
+                month.refunded_by_partner_minor,
+            ),
         ]
 
 
 def describe(entry: LedgerEntry, order_number: str) -> tuple[str, str]:
-    """What an entry means for the partner, in words, and who owes it."""
-    on = f"order {order_number}" if order_number else "an order"
-    rate = f"{entry.rate_bp / 100:g} %" if entry.rate_bp is not None else "commission"
-    return {
-        SALE: (
-            f"The customer paid for your items of {on}; the marketplace owes you",
-            "marketplace",
-        ),
-        COMMISSION: (f"Commission {rate} on the sale of {on}; you owe the marketplace", "partner"),
-        REFUND_BY_MARKETPLACE: (
-            f"Refund to the customer of {on}, paid by the marketplace for you; you owe it back",
-            "partner",
-        ),
-        REFUND_BY_PARTNER: (
-            f"Refund to the customer of {on}, which you pay directly: between you and the "
+    """What an entry means for the partner, in words (the reader's language), and who owes it."""
+    on = _("order %(number)s", number=order_number) if order_number else _("an order")
+    rate = f"{entry.rate_bp / 100:g} %" if entry.rate_bp is not None else _("commission")
+    if entry.kind == SALE:
+        return _("The customer paid for your items of %(on)s; the marketplace owes you", on=on), (
+            "marketplace"
+        )
+    if entry.kind == COMMISSION:
+        text = _(
+            "Commission %(rate)s on the sale of %(on)s; you owe the marketplace", rate=rate, on=on
+        )
+        return text, "partner"
+    if entry.kind == REFUND_BY_MARKETPLACE:
+        text = _(
+            "Refund to the customer of %(on)s, paid by the marketplace for you; you owe it back",
+            on=on,
+        )
+        return text, "partner"
+    if entry.kind == REFUND_BY_PARTNER:
+        text = _(
+            "Refund to the customer of %(on)s, which you pay directly: between you and the "
             "customer, not in the balance",
-            "settled",
-        ),
-        COMMISSION_CREDIT: (
-            f"Commission {rate} credited back on the refund of {on}; the marketplace owes you",
+            on=on,
+        )
+        return text, "settled"
+    if entry.kind == COMMISSION_CREDIT:
+        text = _(
+            "Commission %(rate)s credited back on the refund of %(on)s; the marketplace owes you",
+            rate=rate,
+            on=on,
+        )
+        return text, "marketplace"
+    if entry.kind == RESALE_PROCEEDS:
+        text = _("A returned item of %(on)s resold; the marketplace owes you the proceeds", on=on)
+        return text, "marketplace"
+    if entry.kind == RESALE_COMMISSION:
+        text = _(
+            "Commission %(rate)s on the resale of a returned item of %(on)s; you owe the "
             "marketplace",
-        ),
-        RESALE_PROCEEDS: (
-            f"A returned item of {on} resold; the marketplace owes you the proceeds",
-            "marketplace",
-        ),
-        RESALE_COMMISSION: (
-            f"Commission {rate} on the resale of a returned item of {on}; you owe the marketplace",
-            "partner",
-        ),
-    }.get(entry.kind, (entry.memo or entry.kind, "marketplace"))
+            rate=rate,
+            on=on,
+        )
+        return text, "partner"
+    return entry.memo or entry.kind, "marketplace"
 
 
 def month_bounds(year: int, month: int) -> tuple[dt.date, dt.date]:
