@@ -4,7 +4,8 @@ scanning the sheet at the bench instead of tapping the screen."""
 from __future__ import annotations
 
 from labels.sheets import SheetRow, barcode_sheet_pdf
-from warehouse.grading import GRADE_HINTS, GRADE_LABELS, GRADE_ORDER, grade_barcode
+from warehouse.grading import GRADE_HINTS, GRADE_ORDER, grade_barcode
+from warehouse.vocabulary import GRADE_LABELS
 
 
 def grade_sheet_pdf() -> bytes:

@@ -61,11 +61,11 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     htmx.init_app(app)
-    csrf.init_app(app)
     login.init_app(app)
 
     auth.init_app(app)
     languages.init_app(app)  # after auth: the user's language is known
+    csrf.init_app(app)  # after the language: its refusal is in the reader's language
     security.init_app(app)
     errors.init_app(app)
     health.init_app(app)

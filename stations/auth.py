@@ -27,6 +27,8 @@ from warehouse.accounts import authenticate, end_sessions
 from warehouse.db import db, utcnow
 from warehouse.errors import NotFound
 from warehouse.events import Actor
+from warehouse.i18n import gettext as _
+from warehouse.i18n import lazy_gettext as _l
 from warehouse.models import Role, User
 from warehouse.ratelimit import Limit, LocalCounters, RateLimiter, TooManyAttempts
 
@@ -36,7 +38,7 @@ bp = Blueprint("auth", __name__)
 def init_app(app) -> None:
     """Wire Flask-Login to our users and register the login pages."""
     login.login_view = "auth.login"
-    login.login_message = "Please log in to use this screen."
+    login.login_message = _l("Please log in to use this screen.")
     login.unauthorized_handler(_unauthorized)
     app.register_blueprint(bp)
 
@@ -54,18 +56,18 @@ def _unauthorized():
 
     if htmx:
         return refusal(
-            "Your session has ended: log in again (in a new tab), then retry the scan.",
+            _("Your session has ended: log in again (in a new tab), then retry the scan."),
             401,
             kind="login",
         )
-    flash(login.login_message, "error")
+    flash(str(login.login_message), "error")
     return redirect(url_for("auth.login", next=_safe_next(request.full_path.rstrip("?"))))
 
 
 @login.user_loader
 def _load_user(session_id: str) -> User | None:
     """The session's user, if the session is still theirs: same session version, still active."""
-    user_id, _, version = (as_id(part) for part in session_id.partition(":"))
+    user_id, _colon, version = (as_id(part) for part in session_id.partition(":"))
     if user_id is None or version is None:
         return None  # a cookie from before session versions, or not ours: log in again
     user = db.session.get(User, user_id)
@@ -123,11 +125,11 @@ def partner_scope() -> int | None:
     elif current_user.is_authenticated:
         role, partner_id = current_user.role, current_user.partner_id
     else:
-        raise NotFound("log in first", field="partner")
+        raise NotFound(_("log in first"), field="partner")
     if role != Role.PARTNER:
         return None
     if partner_id is None:
-        raise NotFound("this login belongs to no partner", field="partner")
+        raise NotFound(_("this login belongs to no partner"), field="partner")
     return partner_id
 
 
@@ -176,7 +178,7 @@ def login_page():
             return response
         user = authenticate(db.session, email, request.form.get("password", ""))
         if user is None:
-            flash("Wrong email or password.", "error")
+            flash(_("Wrong email or password."), "error")
             return render_template("auth/login.html", email=email), 401
         limiter.give_back(*limits)  # only failures count
         user.last_login_at = utcnow()

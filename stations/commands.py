@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from labels.sheets import SheetRow
 from warehouse.checklists import CHECKLIST_LABELS
 from warehouse.codes import STATION_CODE_PREFIXES
+from warehouse.i18n import gettext as _
+from warehouse.i18n import lazy_gettext as _l
 
 COMMAND_PREFIX, CHECK_PREFIX = STATION_CODE_PREFIXES[:2]
 
@@ -32,14 +34,14 @@ class Command(enum.StrEnum):
 
 
 COMMAND_TEXT = {
-    Command.CLOSE: ("Close parcel", "Units still expected are declared missing"),
-    Command.PARCEL_DAMAGED: ("Parcel damaged", "The box arrived damaged by the carrier"),
-    Command.UNIT_DAMAGED: ("Unit damaged in transit", "Flags the current unit"),
-    Command.UNDO: ("Undo last", "Takes back the last action on this parcel or unit"),
-    Command.REPRINT: ("Print label again", "The current unit's LPN label"),
-    Command.PRINT_ALL: ("Print all labels", "Every unit of this parcel"),
-    Command.NEXT: ("Next unit", "Done with this unit"),
-    Command.CHECK_ALL: ("All checks OK", "Ticks the whole checklist of the current unit"),
+    Command.CLOSE: (_l("Close parcel"), _l("Units still expected are declared missing")),
+    Command.PARCEL_DAMAGED: (_l("Parcel damaged"), _l("The box arrived damaged by the carrier")),
+    Command.UNIT_DAMAGED: (_l("Unit damaged in transit"), _l("Flags the current unit")),
+    Command.UNDO: (_l("Undo last"), _l("Takes back the last action on this parcel or unit")),
+    Command.REPRINT: (_l("Print label again"), _l("The current unit's LPN label")),
+    Command.PRINT_ALL: (_l("Print all labels"), _l("Every unit of this parcel")),
+    Command.NEXT: (_l("Next unit"), _l("Done with this unit")),
+    Command.CHECK_ALL: (_l("All checks OK"), _l("Ticks the whole checklist of the current unit")),
 }
 
 # Which commands each station's sheet carries (the checklist toggles follow).
@@ -57,7 +59,7 @@ STATION_COMMANDS = {
     "grade": (Command.NEXT, Command.CHECK_ALL, Command.REPRINT, Command.UNDO),
     "route": (Command.NEXT, Command.REPRINT),
 }
-STATION_TITLES = {"receive": "Receiving", "grade": "Grading", "route": "Routing"}
+STATION_TITLES = {"receive": _l("Receiving"), "grade": _l("Grading"), "route": _l("Routing")}
 
 
 @dataclass(frozen=True)
@@ -88,13 +90,15 @@ def parse(code: str) -> Scanned | None:
 
 
 def sheet_rows(station: str) -> list[SheetRow]:
-    """The rows of a station's command sheet: its commands, then every checklist toggle."""
+    """The rows of a station's command sheet (in the reader's language): its commands, then
+    every checklist toggle."""
     rows = [
-        SheetRow(command.value, *COMMAND_TEXT[command]) for command in STATION_COMMANDS[station]
+        SheetRow(command.value, *(str(text) for text in COMMAND_TEXT[command]))
+        for command in STATION_COMMANDS[station]
     ]
     if station in ("receive", "grade"):
         rows += [
-            SheetRow(check_code(item), f"Tick: {label}", "Scan again to untick")
+            SheetRow(check_code(item), _("Tick: %(item)s", item=label), _("Scan again to untick"))
             for item, label in CHECKLIST_LABELS.items()
         ]
     return rows

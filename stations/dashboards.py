@@ -13,6 +13,7 @@ from flask import Response
 from warehouse import figures
 from warehouse.db import db
 from warehouse.errors import NotFound
+from warehouse.i18n import gettext as _
 from warehouse.models import Partner, Site
 
 
@@ -34,14 +35,14 @@ def scope_from(
     if site_code:
         found = db.session.scalar(sa.select(Site.id).where(Site.code == site_code))
         if found is None:
-            raise NotFound(f"no site with code {site_code!r}", field="site")
+            raise NotFound(_("no site with code %(code)s", code=repr(site_code)), field="site")
         site_id = found
     if partner_id is None:
         code = (args.get("partner") or "").strip().upper()
         if code:
             partner_id = db.session.scalar(sa.select(Partner.id).where(Partner.code == code))
             if partner_id is None:
-                raise NotFound(f"no partner with code {code!r}", field="partner")
+                raise NotFound(_("no partner with code %(code)s", code=repr(code)), field="partner")
     today = figures.today_at(db.session, site_id, now)
     return figures.Scope.parse(
         today=today,
@@ -131,7 +132,14 @@ TABLES = {
 def table_csv(name: str, data: dict, filename_stem: str) -> Response:
     """One dashboard table as a CSV download (rates as decimals, money in minor units)."""
     if name not in TABLES:
-        raise NotFound(f"no table {name!r}; choose one of: {', '.join(TABLES)}", field="table")
+        raise NotFound(
+            _(
+                "no table %(name)s; choose one of: %(tables)s",
+                name=repr(name),
+                tables=", ".join(TABLES),
+            ),
+            field="table",
+        )
     columns, rows = TABLES[name]
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")

@@ -13,9 +13,11 @@ from werkzeug.exceptions import HTTPException
 from stations.extensions import htmx
 from stations.htmx import Outcome, scan_answer
 from warehouse.errors import DomainError, InvalidInput
+from warehouse.i18n import N_
+from warehouse.i18n import gettext as _
 
 JSON_NUL = re.compile(rb"(?<!\\)\\u0000")  # a \u0000 escape in a JSON body (not "\\u0000")
-CSRF_MESSAGE = "The form expired or was not sent from this site; reload the page and retry."
+CSRF_MESSAGE = N_("The form expired or was not sent from this site; reload the page and retry.")
 
 
 def _wants_json() -> bool:
@@ -56,7 +58,9 @@ def refuse_nul_characters() -> None:
             sources.append(("body", "\x00"))
     for name, value in sources:
         if isinstance(value, str) and "\x00" in value:
-            raise InvalidInput(f"{name} holds a NUL character, which no text may", field=name)
+            raise InvalidInput(
+                _("%(name)s holds a NUL character, which no text may", name=name), field=name
+            )
 
 
 def init_app(app: Flask) -> None:
@@ -77,12 +81,15 @@ def init_app(app: Flask) -> None:
     def csrf_error(error: CSRFError):
         if _wants_json():
             return jsonify({"error": "csrf", "message": CSRF_MESSAGE}), 400
-        return refusal(CSRF_MESSAGE, 400, kind="csrf")
+        return refusal(_(CSRF_MESSAGE), 400, kind="csrf")
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         status = error.code or 500
-        message = MESSAGES.get(status) or error.description or "That request was refused."
+        if status in MESSAGES:
+            message = _(MESSAGES[status])
+        else:
+            message = error.description or _("That request was refused.")
         name = (error.name or "error").lower().replace(" ", "_")
         response = make_response(refusal(message, status, kind=name))
         for header, value in error.get_headers():  # e.g. Allow on a 405, Retry-After
@@ -94,11 +101,12 @@ def init_app(app: Flask) -> None:
     # traceback first): JSON on the API, never the HTML error page.
 
 
+# Marked for the catalogs; translated when a refusal is drawn (the reader is known then).
 MESSAGES = {
-    400: "That request could not be understood.",
-    403: "You do not have access to this screen.",
-    404: "Nothing was found at this address.",
-    405: "That method is not allowed here.",
-    413: "The upload is too large.",
-    500: "Something went wrong on our side; nothing was saved. Try again.",
+    400: N_("That request could not be understood."),
+    403: N_("You do not have access to this screen."),
+    404: N_("Nothing was found at this address."),
+    405: N_("That method is not allowed here."),
+    413: N_("The upload is too large."),
+    500: N_("Something went wrong on our side; nothing was saved. Try again."),
 }

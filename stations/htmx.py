@@ -21,6 +21,7 @@ from flask_login import current_user
 from stations.extensions import htmx
 from warehouse.db import db
 from warehouse.errors import InvalidInput
+from warehouse.i18n import gettext as _
 from warehouse.models import StationScan
 
 # Headers of a scan answer that a replay must repeat (the outcome, the label to print).
@@ -110,7 +111,7 @@ def once_per_scan(view):
             db.session.commit()
             return response
         if not SCAN_ID.match(scan_id):
-            raise InvalidInput("scan_id is 8 to 64 letters, digits, - or _", field="scan_id")
+            raise InvalidInput(_("scan_id is 8 to 64 letters, digits, - or _"), field="scan_id")
         key = (current_user.id, scan_id)
         stored = db.session.get(StationScan, key)
         if stored is not None:

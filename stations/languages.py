@@ -32,6 +32,7 @@ def init_app(app: Flask) -> None:
     )
     wording.install(app.jinja_env)
     app.before_request(_choose)
+    app.after_request(_say_which)
     app.teardown_request(_forget)
     app.context_processor(lambda: {"lang": i18n.current(), "languages": i18n.LANGUAGES})
 
@@ -48,6 +49,14 @@ def _choose() -> None:
         i18n.set_reading(_language_of_user(current_user))
         return
     i18n.set_reading(session.get(CHOSEN) or _from_browser())
+
+
+def _say_which(response):
+    """Pages say their language in a header too (the API stays English and says nothing)."""
+    if response.mimetype == "text/html" and not request.path.startswith("/api/"):
+        response.headers["Content-Language"] = i18n.current()
+        response.vary.add("Accept-Language")
+    return response
 
 
 def _forget(_error=None) -> None:

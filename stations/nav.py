@@ -1,8 +1,12 @@
-"""The menu: each screen registers itself with the roles that may use it."""
+"""The menu: each screen registers itself with the roles that may use it.
+
+Labels and hints are lazy texts (`lazy_gettext`): registered once at import, written in the
+reader's language each time the menu is drawn."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask import request, url_for
 from flask_login import current_user
@@ -12,22 +16,22 @@ from warehouse.models import Role
 
 @dataclass(frozen=True)
 class NavEntry:
-    label: str
+    label: Any  # a str or a lazy text
     endpoint: str
     roles: frozenset[Role]
-    hint: str
+    hint: Any
     order: int
 
 
 _ENTRIES: list[NavEntry] = []
 
 
-def register(label: str, endpoint: str, roles: set[Role], hint: str = "", order: int = 50) -> None:
+def register(label: Any, endpoint: str, roles: set[Role], hint: Any = "", order: int = 50) -> None:
     """Add a screen to the menu of `roles` (admins see everything)."""
     if any(entry.endpoint == endpoint for entry in _ENTRIES):
         return
     _ENTRIES.append(NavEntry(label, endpoint, frozenset(roles), hint, order))
-    _ENTRIES.sort(key=lambda entry: (entry.order, entry.label))
+    _ENTRIES.sort(key=lambda entry: (entry.order, str(entry.label)))
 
 
 def nav_items() -> list[dict]:
@@ -42,9 +46,9 @@ def nav_items() -> list[dict]:
             url = url_for(entry.endpoint)
             items.append(
                 {
-                    "label": entry.label,
+                    "label": str(entry.label),
                     "url": url,
-                    "hint": entry.hint,
+                    "hint": str(entry.hint),
                     "active": request.path.startswith(url) and url != "/",
                 }
             )

@@ -10,6 +10,7 @@ from werkzeug.routing import IntegerConverter
 
 from warehouse.db import MAX_ID
 from warehouse.errors import InvalidInput
+from warehouse.i18n import gettext as _
 
 
 class IdConverter(IntegerConverter):
@@ -44,7 +45,7 @@ def id_param(name: str) -> int | None:
         return None
     number = as_id(raw)
     if number is None:
-        raise InvalidInput(f"{name} must be a record number", field=name)
+        raise InvalidInput(_("%(name)s must be a record number", name=name), field=name)
     return number
 
 

@@ -79,7 +79,9 @@ def test_translations_keep_the_placeholders(language):
             continue
         ids = message.id if isinstance(message.id, tuple) else (message.id,)
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        wanted = set(PLACEHOLDER.findall(ids[-1])) | {"num"} * isinstance(message.id, tuple)
+        wanted = set(PLACEHOLDER.findall(ids[-1])) | (
+            {"num"} if isinstance(message.id, tuple) else set()
+        )
         for text in strings:
             got = set(PLACEHOLDER.findall(text))
             if got - wanted or (set(PLACEHOLDER.findall(ids[0])) - {"num"}) - got:

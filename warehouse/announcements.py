@@ -30,7 +30,6 @@ from warehouse.deadlines import assess, local_date, refund_due_on
 from warehouse.errors import Conflict, InvalidInput, NotFound
 from warehouse.events import Actor, record
 from warehouse.i18n import gettext as _
-from warehouse.i18n import lazy_gettext as _l
 from warehouse.mail import queue_mail
 from warehouse.models import (
     Country,
@@ -46,15 +45,6 @@ from warehouse.models import (
 from warehouse.validation import Input, Text
 
 MAX_COMMENT = 1000
-REASON_LABELS = {
-    Reason.CHANGED_MIND: _l("Changed my mind"),
-    Reason.WRONG_SIZE: _l("Wrong size"),
-    Reason.NOT_AS_DESCRIBED: _l("Not as described"),
-    Reason.DEFECTIVE: _l("Defective"),
-    Reason.DAMAGED_ON_ARRIVAL: _l("Damaged on arrival"),
-    Reason.WRONG_ITEM_SENT: _l("Wrong item sent"),
-    Reason.OTHER: _l("Other"),
-}
 
 
 @dataclass(frozen=True)

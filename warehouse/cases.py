@@ -180,18 +180,18 @@ def settle_after_grading(
     still take the grade back (`warehouse.grading.undo_grade`) before the partner hears of it.
     """
     if unit.refund_state in SETTLED_REFUND_STATES:
-        return Settlement(None, unit.refund_state, None, "refund already decided")
+        return Settlement(None, unit.refund_state, None, say("decided_already"))
     if unit.return_line is None or unit.exception in NO_REFUND_FLAGS:
         # An extra, wrong or foreign unit: it was not sold in this order, nothing to refund
         # (an extra unit keeps its line only to say which product it is).
         _record_rejection(session, actor, unit, "not part of the returned order lines")
-        return Settlement(None, unit.refund_state, None, "not in the order: no refund")
+        return Settlement(None, unit.refund_state, None, say("not_in_order"))
 
     proposal = proposal_for(unit)
     case = session.query(Case).filter_by(unit_id=unit.id).one_or_none()
     if case is not None and case.status == CaseStatus.OPEN:
         _repropose(session, actor, case, unit, proposal, links, hold_until)
-        return Settlement(proposal, RefundState.OPEN, case, "case updated with the new grade")
+        return Settlement(proposal, RefundState.OPEN, case, say("case_updated"))
     remedy = unit.return_line.remedy
     if remedy != Remedy.REFUND and proposal.outcome == Outcome.CASE:
         # The partner decides: approving the case grants the remedy instead of the money.
@@ -220,14 +220,14 @@ def settle_after_grading(
             reason="; ".join(proposal.grounds),
             notify_partner=True,
         )
-        return Settlement(proposal, RefundState.APPROVED, None, "refund approved")
+        return Settlement(proposal, RefundState.APPROVED, None, say("approved"))
     if proposal.outcome == Outcome.REJECT:
         _reject(
             session, actor, unit, reason="; ".join(proposal.grounds), currency=proposal.currency
         )
-        return Settlement(proposal, RefundState.REJECTED, None, "refund rejected")
+        return Settlement(proposal, RefundState.REJECTED, None, say("rejected"))
     case = _open_case(session, actor, unit, proposal, links, hold_until)
-    return Settlement(proposal, RefundState.OPEN, case, "case opened for the partner")
+    return Settlement(proposal, RefundState.OPEN, case, say("case_opened"))
 
 
 def _approve(

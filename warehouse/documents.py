@@ -5,7 +5,6 @@ from __future__ import annotations
 from labels.money_documents import DocumentLine, MoneyDocument
 from labels.return_label import ReturnLabel
 from labels.unit_label import UnitLabel
-from warehouse.announcements import REASON_LABELS
 from warehouse.i18n import N_
 from warehouse.i18n import gettext as _
 from warehouse.invoices import Issuer
@@ -20,6 +19,7 @@ from warehouse.models import (
     Unit,
 )
 from warehouse.money import format_minor
+from warehouse.vocabulary import REASON_LABELS
 
 
 def _partner_address(rma: ReturnRequest) -> str:

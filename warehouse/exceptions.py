@@ -37,20 +37,10 @@ from warehouse.models import (
     Unit,
     UnitException,
 )
+from warehouse.vocabulary import EXCEPTION_KIND_LABELS as KIND_LABELS
 
 NOTE_MAX = 1000
 
-KIND_LABELS = {
-    ExceptionKind.WRONG_ITEM: _l("wrong item"),
-    ExceptionKind.EXTRA_UNIT: _l("extra unit"),
-    ExceptionKind.MISSING_UNIT: _l("missing unit"),
-    ExceptionKind.PARCEL_DAMAGED: _l("parcel damaged in transit"),
-    ExceptionKind.DAMAGED_IN_TRANSIT: _l("unit damaged in transit"),
-    ExceptionKind.SERIAL_MISMATCH: _l("serial mismatch"),
-    ExceptionKind.UNANNOUNCED: _l("unannounced parcel"),
-    ExceptionKind.FOREIGN_ITEM: _l("item of another marketplace"),
-    ExceptionKind.REFUND_OVERDUE: _l("refund overdue"),
-}
 
 RESOLUTION_LABELS = {
     Resolution.NOTIFY_CUSTOMER: _l("Tell the customer"),

@@ -32,7 +32,6 @@ from sqlalchemy.orm import Session
 from warehouse.db import utcnow
 from warehouse.deadlines import local_date
 from warehouse.errors import InvalidInput
-from warehouse.i18n import lazy_gettext as _l
 from warehouse.jobs import periodic
 from warehouse.models import (
     ANNOUNCED_RETURN,
@@ -191,18 +190,6 @@ def backlog_units(
         ).order_by(since, Unit.id)
     total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     return session.scalars(query.limit(limit).offset(offset)).all(), total or 0
-
-
-# What a refund at risk waits for, in the reader's words.
-STAGE_LABELS = {
-    "received_not_graded": _l("grading"),
-    "case_open": _l("the partner's decision"),
-    "case_escalated": _l("the partner's decision (escalated)"),
-    "approved_not_paid": _l("the payment (approved, not paid out)"),
-    "dispatched_not_received": _l(
-        "the goods: sent with a proof of dispatch, so the refund may not wait"
-    ),
-}
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ from warehouse.checklists import checklist_for
 from warehouse.db import lock_row, utcnow
 from warehouse.deadlines import Assessment, local_date
 from warehouse.errors import Conflict, InvalidInput, NotFound, UnknownBarcode
-from warehouse.i18n import lazy_gettext as _l
 from warehouse.models import (
     PARTNER_PORTAL_STATION,
     Case,
@@ -32,14 +31,6 @@ from warehouse.models import (
 )
 from warehouse.receiving import assessment_for, reason_of
 
-GRADE_LABELS = {
-    Grade.NEW: _l("New"),
-    Grade.OPENED: _l("Opened"),
-    Grade.USED: _l("Used"),
-    Grade.LIGHT_DAMAGE: _l("Light damage"),
-    Grade.HEAVY_DAMAGE: _l("Heavy damage"),
-    Grade.DEFECTIVE: _l("Defective"),
-}
 GRADE_HINTS = {
     Grade.NEW: "sealed, unopened",
     Grade.OPENED: "opened, unused",

@@ -40,6 +40,13 @@ SENTENCES = {
     "no_remedy_guarantee": N_("no %(remedy)s: the guarantee does not cover it"),
     "no_remedy_partial": N_("no %(remedy)s: it is not refunded in full as it came back"),
     "no_remedy_stock": N_("no %(remedy)s: %(product)s is out of stock"),
+    # What grading did with the refund (the station says it after the grade).
+    "decided_already": N_("refund already decided"),
+    "not_in_order": N_("not in the order: no refund"),
+    "case_updated": N_("case updated with the new grade"),
+    "approved": N_("refund approved"),
+    "rejected": N_("refund rejected"),
+    "case_opened": N_("case opened for the partner"),
 }
 
 # How a code appears inside an English sentence, and what it is in the reader's words.

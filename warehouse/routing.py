@@ -27,6 +27,7 @@ from warehouse.db import utcnow
 from warehouse.deadlines import local_date
 from warehouse.errors import Conflict, InvalidInput, UnknownBarcode
 from warehouse.events import Actor, record
+from warehouse.i18n import gettext as _
 from warehouse.models import (
     NO_REFUND_FLAGS,
     PARTNER_PORTAL_STATION,
@@ -194,9 +195,11 @@ def on_hold(unit: Unit) -> str | None:
         and unit.return_line is not None
         and unit.exception not in NO_REFUND_FLAGS
     ):
-        return (
-            f"The refund of {unit.lpn} is still with {unit.partner.name}: keep it on the hold "
-            "shelf until they decide (refused, it goes back to the customer)."
+        return _(
+            "The refund of %(lpn)s is still with %(partner)s: keep it on the hold shelf until "
+            "they decide (refused, it goes back to the customer).",
+            lpn=unit.lpn,
+            partner=unit.partner.name,
         )
     return None
 

@@ -9,12 +9,17 @@ from __future__ import annotations
 import datetime as dt
 
 from warehouse import grounds, i18n
+from warehouse.checklists import CHECKLIST_LABELS
+from warehouse.models import ExceptionKind, Grade, Reason
+from warehouse.vocabulary import (
+    EXCEPTION_KIND_LABELS,
+    GRADE_LABELS,
+    REASON_LABELS,
+    STAGE_LABELS,
+)
 
 
 def _grade(code) -> str:
-    from warehouse.grading import GRADE_LABELS
-    from warehouse.models import Grade
-
     try:
         return str(GRADE_LABELS[Grade(code)])
     except (ValueError, KeyError):
@@ -22,16 +27,11 @@ def _grade(code) -> str:
 
 
 def _checklist_item(key) -> str:
-    from warehouse.checklists import CHECKLIST_LABELS
-
     label = CHECKLIST_LABELS.get(str(key))
     return str(label) if label is not None else str(key)
 
 
 def _reason(code) -> str:
-    from warehouse.announcements import REASON_LABELS
-    from warehouse.models import Reason
-
     try:
         return str(REASON_LABELS[Reason(code)])
     except (ValueError, KeyError):
@@ -39,11 +39,8 @@ def _reason(code) -> str:
 
 
 def _exception_kind(code) -> str:
-    from warehouse.exceptions import KIND_LABELS
-    from warehouse.models import ExceptionKind
-
     try:
-        return str(KIND_LABELS[ExceptionKind(code)])
+        return str(EXCEPTION_KIND_LABELS[ExceptionKind(code)])
     except (ValueError, KeyError):
         return str(code or "")
 
@@ -54,13 +51,33 @@ def _remedy(code) -> str:
 
 
 def _stage(code) -> str:
-    from warehouse.figures import STAGE_LABELS
-
     label = STAGE_LABELS.get(str(code))
     return str(label) if label is not None else str(code or "")
 
 
+# Where a unit goes (a rule's outcome, a bin's kind), as the route station shows it.
+DISPOSITION_LABELS = {
+    "restock": i18n.lazy_gettext("restock"),
+    "refurbish": i18n.lazy_gettext("refurbish"),
+    "resale": i18n.lazy_gettext("resale"),
+    "rtv": i18n.lazy_gettext("return to vendor"),
+    "donate": i18n.lazy_gettext("donate"),
+    "recycle": i18n.lazy_gettext("recycle"),
+    "destroy": i18n.lazy_gettext("destroy"),
+    "quarantine": i18n.lazy_gettext("quarantine"),
+    "to_customer": i18n.lazy_gettext("to customer"),
+}
+
+
+def _disposition(code) -> str:
+    code = getattr(code, "value", code)
+    label = DISPOSITION_LABELS.get(str(code))
+    return str(label) if label is not None else str(code or "").replace("_", " ")
+
+
 def _day(value) -> str:
+    if not value:
+        return ""
     if isinstance(value, str):
         try:
             value = dt.date.fromisoformat(value[:10])
@@ -70,6 +87,8 @@ def _day(value) -> str:
 
 
 def _moment(value, timezone: str | None = None) -> str:
+    if not value:
+        return ""
     if isinstance(value, str):
         try:
             value = dt.datetime.fromisoformat(value)
@@ -91,6 +110,7 @@ FILTERS = {
     "ground": grounds.retell,
     "remedy": _remedy,
     "stage": _stage,
+    "disposition": _disposition,
     "language_name": i18n.language_name,
 }
 

@@ -9,6 +9,7 @@ from stations.security import secret_link_page
 from warehouse import accounts
 from warehouse.db import db
 from warehouse.errors import DomainError, InvalidInput
+from warehouse.i18n import gettext as _
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -28,11 +29,11 @@ def password(token: str):
     first, again = request.form.get("password", ""), request.form.get("again", "")
     try:
         if first != again:
-            raise InvalidInput("the two passwords differ", field="again")
+            raise InvalidInput(_("the two passwords differ"), field="again")
         accounts.set_password(user, first)
     except DomainError as error:
         db.session.rollback()
         return render_template("account/password.html", user=user, problem=error.message), 400
     db.session.commit()
-    flash("Your password is set: log in with it.", "ok")
+    flash(_("Your password is set: log in with it."), "ok")
     return redirect(url_for("auth.login"), 303)

@@ -8,19 +8,26 @@ from flask import Blueprint, render_template
 
 from stations import nav
 from stations.auth import roles_required
+from warehouse.i18n import lazy_gettext as _l
 from warehouse.models import Role
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-nav.register("Admin", "admin.index", {Role.ADMIN}, "Partners, catalogue, sites, users, tokens", 90)
+nav.register(
+    _l("Admin"), "admin.index", {Role.ADMIN}, _l("Partners, catalogue, sites, users, tokens"), 90
+)
 
 AREAS = (
-    ("admin_partners.index", "Partners", "Onboard, edit, deactivate; policy history"),
-    ("catalogue.index", "Catalogue", "Import products and prices from CSV"),
-    ("admin_sites.index", "Sites", "Returns centres and each country's return address"),
-    ("admin_people.users", "Users", "Logins, roles, invitations, password resets"),
-    ("admin_people.tokens", "API tokens", "Create, see last use, revoke"),
-    ("admin_webhooks.index", "Channels", "Sales channels, the resale channel, signed webhooks"),
+    ("admin_partners.index", _l("Partners"), _l("Onboard, edit, deactivate; policy history")),
+    ("catalogue.index", _l("Catalogue"), _l("Import products and prices from CSV")),
+    ("admin_sites.index", _l("Sites"), _l("Returns centres and each country's return address")),
+    ("admin_people.users", _l("Users"), _l("Logins, roles, invitations, password resets")),
+    ("admin_people.tokens", _l("API tokens"), _l("Create, see last use, revoke")),
+    (
+        "admin_webhooks.index",
+        _l("Channels"),
+        _l("Sales channels, the resale channel, signed webhooks"),
+    ),
 )
 
 

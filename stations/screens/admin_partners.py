@@ -10,32 +10,64 @@ from stations.auth import current_actor, roles_required
 from warehouse import accounts, partners
 from warehouse.db import db
 from warehouse.errors import DomainError, InvalidInput
+from warehouse.i18n import gettext as _
+from warehouse.i18n import lazy_gettext as _l
 from warehouse.models import (
     PARTNER_CURRENCIES,
     ApprovalMode,
     DefectiveHandling,
     Destination,
+    Grade,
     OutOfWindowPolicy,
     Partner,
     Role,
 )
 from warehouse.policy import DEDUCTION_KEYS, DEDUCTION_LABELS, bp_to_percent, percent_to_bp
 from warehouse.reference import LANGUAGES
+from warehouse.vocabulary import GRADE_LABELS
 
 bp = Blueprint("admin_partners", __name__, url_prefix="/admin/partners")
 
-CHOICES = {
-    "approval_mode": [(m.value, m.value) for m in ApprovalMode],
-    "destination": [(m.value, m.value.replace("_", " ")) for m in Destination],
-    "defective_handling": [(m.value, m.value.replace("_", " ")) for m in DefectiveHandling],
-    "out_of_window": [(m.value, m.value) for m in OutOfWindowPolicy],
-    "rejected_returns": [
-        ("send_back", "send back to the customer"),
-        ("keep", "kept by the partner"),
-    ],
-    "refund_paid_by": [("partner", "the partner"), ("marketplace", "the marketplace")],
+# The form's choices: (value, label); the labels are lazy, drawn in the reader's language.
+MODE_LABELS = {
+    ApprovalMode.AUTO: _l("auto"),
+    ApprovalMode.CONSULT: _l("consult"),
 }
-DISCOUNT_LABELS = {key: key.replace("_", " ").capitalize() for key in partners.DISCOUNT_KEYS}
+DESTINATION_LABELS = {
+    Destination.WAREHOUSE: _l("warehouse"),
+    Destination.PARTNER: _l("partner"),
+}
+DEFECTIVE_LABELS = {
+    DefectiveHandling.DESTROY: _l("destroy"),
+    DefectiveHandling.RETURN_TO_VENDOR: _l("return to vendor"),
+}
+OUT_OF_WINDOW_LABELS = {
+    OutOfWindowPolicy.REJECT: _l("reject"),
+    OutOfWindowPolicy.CONSULT: _l("consult"),
+    OutOfWindowPolicy.GOODWILL: _l("goodwill"),
+}
+
+
+def _labelled(enum_cls, labels: dict) -> list:
+    """(value, label) of each member; a member without a label shows its code."""
+    return [(m.value, labels.get(m, m.value.replace("_", " "))) for m in enum_cls]
+
+
+CHOICES = {
+    "approval_mode": _labelled(ApprovalMode, MODE_LABELS),
+    "destination": _labelled(Destination, DESTINATION_LABELS),
+    "defective_handling": _labelled(DefectiveHandling, DEFECTIVE_LABELS),
+    "out_of_window": _labelled(OutOfWindowPolicy, OUT_OF_WINDOW_LABELS),
+    "rejected_returns": [
+        ("send_back", _l("send back to the customer")),
+        ("keep", _l("kept by the partner")),
+    ],
+    "refund_paid_by": [("partner", _l("the partner")), ("marketplace", _l("the marketplace"))],
+}
+DISCOUNT_LABELS = {
+    key: GRADE_LABELS.get(Grade(key), key.replace("_", " ").capitalize())
+    for key in partners.DISCOUNT_KEYS
+}
 
 
 def _percent(form, field: str) -> int | None:
@@ -45,7 +77,9 @@ def _percent(form, field: str) -> int | None:
     try:
         return percent_to_bp(raw)
     except ValueError:
-        raise InvalidInput(f"{raw!r} is not a percentage like 10 or 12.5", field=field) from None
+        raise InvalidInput(
+            _("%(value)s is not a percentage like 10 or 12.5", value=repr(raw)), field=field
+        ) from None
 
 
 def fields_from(form) -> dict:
@@ -71,7 +105,7 @@ def fields_from(form) -> dict:
     }
     data["commission_rate_bp"] = _percent(form, "commission")
     if data["commission_rate_bp"] is None:
-        raise InvalidInput("give the commission, 5 to 20 %", field="commission")
+        raise InvalidInput(_("give the commission, 5 to 20 %"), field="commission")
     data["currencies"] = form.getlist("currencies")
     data["refund_deduction_bp"] = {
         key: bp for key in DEDUCTION_KEYS if (bp := _percent(form, f"deduction_{key}")) is not None
@@ -165,7 +199,13 @@ def new():
             error.field = "invite_email"
         return _render("admin/partner_form.html", form, error, partner=None)
     db.session.commit()
-    flash(f"Partner {partner.code} created" + (f"; {invite} was invited." if invite else "."), "ok")
+    if invite:
+        flash(
+            _("Partner %(code)s created; %(email)s was invited.", code=partner.code, email=invite),
+            "ok",
+        )
+    else:
+        flash(_("Partner %(code)s created.", code=partner.code), "ok")
     return redirect(url_for("admin_partners.show", code=partner.code), 303)
 
 
@@ -190,7 +230,9 @@ def show(code: str):
         return _render("admin/partner_form.html", form, error, partner=partner, history=history)
     db.session.commit()
     flash(
-        f"Saved: {', '.join(sorted(changed))}." if changed else "Nothing changed.",
+        _("Saved: %(fields)s.", fields=", ".join(sorted(changed)))
+        if changed
+        else _("Nothing changed."),
         "ok",
     )
     return redirect(url_for("admin_partners.show", code=partner.code), 303)

@@ -12,6 +12,7 @@ from stations.params import page_number
 from warehouse import accounts, events
 from warehouse.db import db
 from warehouse.errors import DomainError, InvalidInput, NotFound
+from warehouse.i18n import gettext as _
 from warehouse.models import Event, Partner, Role, Site, User
 from warehouse.reference import LANGUAGES
 
@@ -45,7 +46,7 @@ def _role(form) -> Role:
         return Role(form.get("role", ""))
     except ValueError:
         choices = ", ".join(role.value for role in Role)
-        raise InvalidInput(f"choose a role: {choices}", field="role") from None
+        raise InvalidInput(_("choose a role: %(roles)s", roles=choices), field="role") from None
 
 
 def _by_code(model, code: str, field: str):
@@ -54,7 +55,11 @@ def _by_code(model, code: str, field: str):
         return None
     row = db.session.scalar(sa.select(model).where(model.code == code))
     if row is None:
-        raise NotFound(f"no {field} with code {code!r}", field=field)
+        if field == "partner":
+            message = _("no partner with code %(code)s", code=repr(code))
+        else:
+            message = _("no site with code %(code)s", code=repr(code))
+        raise NotFound(message, field=field)
     return row
 
 
@@ -118,14 +123,17 @@ def invite():
             **_choices(),
         ), 400
     db.session.commit()
-    flash(f"{user.email} was invited: the mail has a link to choose a password.", "ok")
+    flash(
+        _("%(email)s was invited: the mail has a link to choose a password.", email=user.email),
+        "ok",
+    )
     return redirect(url_for("admin_people.user", user_id=user.id), 303)
 
 
 def _user(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound(f"no user #{user_id}", field="user")
+        raise NotFound(_("no user #%(id)s", id=user_id), field="user")
     return user
 
 
@@ -155,7 +163,12 @@ def user(user_id: int):
             person = _user(user_id)
         else:
             db.session.commit()
-            flash("Saved: " + ", ".join(sorted(changed)) if changed else "Nothing changed.", "ok")
+            flash(
+                _("Saved: %(fields)s", fields=", ".join(sorted(changed)))
+                if changed
+                else _("Nothing changed."),
+                "ok",
+            )
             return redirect(url_for("admin_people.user", user_id=person.id), 303)
     return render_template(
         "admin/user.html",
@@ -172,7 +185,7 @@ def reset(user_id: int):
     """Mail the user a link to choose a new password (the old one works until then)."""
     person = _user(user_id)
     if not person.active:
-        flash(f"{person.email} is deactivated: activate them first.", "error")
+        flash(_("%(email)s is deactivated: activate them first.", email=person.email), "error")
         return redirect(url_for("admin_people.user", user_id=person.id), 303)
     accounts.password_mail(
         db.session,
@@ -183,7 +196,7 @@ def reset(user_id: int):
     )
     events.record(db.session, current_actor("admin"), "user.password_reset_sent", person)
     db.session.commit()
-    flash(f"A password link was mailed to {person.email}.", "ok")
+    flash(_("A password link was mailed to %(email)s.", email=person.email), "ok")
     return redirect(url_for("admin_people.user", user_id=person.id), 303)
 
 
@@ -211,7 +224,7 @@ def create_token():
         partner = _by_code(Partner, form.get("partner", ""), "partner")
         label = (form.get("label") or "").strip()[:120]
         if not label:
-            raise InvalidInput("give the token a label: who or what uses it", field="label")
+            raise InvalidInput(_("give the token a label: who or what uses it"), field="label")
         secret = accounts.issue_token(db.session, role, partner.id if partner else None, label)
         db.session.flush()
         row = accounts.token_by_secret(db.session, secret)
@@ -252,5 +265,7 @@ def revoke_token(token_id: int):
         return redirect(url_for("admin_people.tokens"), 303)
     events.record(db.session, current_actor("admin"), "token.revoked", row, after="revoked")
     db.session.commit()
-    flash(f"Token #{row.id} ({row.label or row.prefix}) is revoked.", "ok")
+    flash(
+        _("Token #%(id)s (%(label)s) is revoked.", id=row.id, label=row.label or row.prefix), "ok"
+    )
     return redirect(url_for("admin_people.tokens"), 303)

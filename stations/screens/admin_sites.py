@@ -11,6 +11,7 @@ from stations.auth import current_actor, roles_required
 from warehouse import sites
 from warehouse.db import db
 from warehouse.errors import DomainError
+from warehouse.i18n import gettext as _
 from warehouse.models import Country, Event, Role, Site
 from warehouse.reference import COUNTRIES
 
@@ -69,7 +70,7 @@ def create():
         db.session.rollback()
         return _page(error, form, 400)
     db.session.commit()
-    flash(f"Site {site.code} created.", "ok")
+    flash(_("Site %(code)s created.", code=site.code), "ok")
     return redirect(url_for("admin_sites.index"), 303)
 
 
@@ -93,5 +94,5 @@ def country(code: str):
             raise
         return _page(error, request.form, 400)
     db.session.commit()
-    flash(f"{found.name}: returns go to {found.site.code}.", "ok")
+    flash(_("%(country)s: returns go to %(site)s.", country=found.name, site=found.site.code), "ok")
     return redirect(url_for("admin_sites.index"), 303)

@@ -21,6 +21,7 @@ from stations.params import as_id
 from warehouse import channels, webhooks
 from warehouse.db import db
 from warehouse.errors import DomainError
+from warehouse.i18n import gettext as _
 from warehouse.models import Order, Role, WebhookEndpoint
 
 bp = Blueprint("admin_webhooks", __name__, url_prefix="/admin/webhooks")
@@ -97,7 +98,7 @@ def add_channel():
     except DomainError as error:
         db.session.rollback()
         return _page(error, request.form, status=400)
-    flash("The sales channel is added.", "ok")
+    flash(_("The sales channel is added."), "ok")
     return redirect(url_for("admin_webhooks.index"), 303)
 
 
@@ -111,7 +112,7 @@ def resale_default(code: str):
     except DomainError as error:
         db.session.rollback()
         return _page(error, status=400)
-    flash(f"Returned units are listed on {code} from now on.", "ok")
+    flash(_("Returned units are listed on %(channel)s from now on.", channel=code), "ok")
     return redirect(url_for("admin_webhooks.index"), 303)
 
 
@@ -121,5 +122,5 @@ def deactivate(endpoint_id: str):
     """Stop sending to an endpoint."""
     webhooks.deactivate(db.session, current_actor("admin"), as_id(endpoint_id))
     db.session.commit()
-    flash("The webhook is deactivated; its log stays.", "ok")
+    flash(_("The webhook is deactivated; its log stays."), "ok")
     return redirect(url_for("admin_webhooks.index"), 303)

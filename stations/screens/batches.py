@@ -15,6 +15,9 @@ from stations.params import as_id
 from warehouse import batches, locations
 from warehouse.db import db
 from warehouse.errors import DomainError, InvalidInput, NotFound
+from warehouse.i18n import N_
+from warehouse.i18n import gettext as _
+from warehouse.i18n import lazy_gettext as _l
 from warehouse.models import (
     Batch,
     BatchKind,
@@ -29,19 +32,26 @@ from warehouse.models import (
 bp = Blueprint("batches", __name__)
 STATION = "batches"
 register(
-    "Batches",
+    _l("Batches"),
     "batches.index",
     {Role.SUPERVISOR, Role.PARTNER},
-    "RTV shipments and destruction batches, packing lists, certificates",
+    _l("RTV shipments and destruction batches, packing lists, certificates"),
     order=60,
 )
 register(
-    "Locations",
+    _l("Locations"),
     "batches.locations",
     {Role.SUPERVISOR},
-    "Bins and pallets, their occupancy and labels",
+    _l("Bins and pallets, their occupancy and labels"),
     order=65,
 )
+# What the flash says after an action, by the batch's status then.
+STATUS_DONE = {
+    BatchStatus.OPEN: N_("Batch %(number)s is open."),
+    BatchStatus.PACKED: N_("Batch %(number)s is packed."),
+    BatchStatus.SHIPPED: N_("Batch %(number)s is shipped."),
+    BatchStatus.DESTROYED: N_("Batch %(number)s is destroyed."),
+}
 
 
 def _site_id() -> int | None:
@@ -52,7 +62,7 @@ def _site_id() -> int | None:
 def _batch(batch_id: int) -> Batch:
     batch = batches.get_batch(db.session, batch_id, current_actor(STATION))
     if _site_id() is not None and batch.site_id != _site_id():
-        raise NotFound("No such batch.")
+        raise NotFound(_("No such batch."))
     return batch
 
 
@@ -112,7 +122,7 @@ def act(batch_id: int, action: str):
         else:
             batch = batches.destroy(db.session, batch_id, actor)
         db.session.commit()
-        flash(f"Batch {batch.number} is {batch.status.value}.", "ok")
+        flash(_(STATUS_DONE[batch.status], number=batch.number), "ok")
     except DomainError as error:
         db.session.rollback()
         if error.status == 404:
@@ -144,7 +154,7 @@ def locations_page():
                 actor=current_actor(STATION),
             )
             db.session.commit()
-            flash(f"Added {location.code}.", "ok")
+            flash(_("Added %(code)s.", code=location.code), "ok")
             return redirect(url_for("batches.locations"), 303)
         except DomainError as failure:
             db.session.rollback()
@@ -169,12 +179,12 @@ def location_labels(fmt: str):
     site_id = _site_id()
     ids = [as_id(i) for i in request.args.getlist("id")]
     if None in ids:
-        raise InvalidInput("each id must be a location number", field="id")
+        raise InvalidInput(_("each id must be a location number"), field="id")
     if ids:
         chosen = [locations.get_location(db.session, i, site_id) for i in ids]
     else:
         site = site_id or db.session.scalar(sa.select(Site.id).order_by(Site.id))
-        chosen = [row for row, _ in locations.site_locations(db.session, site)]
+        chosen = [row for row, _count in locations.site_locations(db.session, site)]
     labels = [locations.label_of(db.session, row) for row in chosen]
     if fmt == "zpl":
         return Response(bin_labels_zpl(labels), mimetype="text/plain; charset=utf-8")

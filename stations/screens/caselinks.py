@@ -18,7 +18,7 @@ from warehouse.db import db, utcnow
 from warehouse.deadlines import local_date
 from warehouse.errors import DomainError
 from warehouse.events import Actor
-from warehouse.grading import GRADE_LABELS
+from warehouse.vocabulary import GRADE_LABELS
 
 bp = Blueprint("caselinks", __name__, url_prefix="/case-link")
 

@@ -14,12 +14,16 @@ from warehouse.checklists import CHECKLIST_LABELS
 from warehouse.db import db, utcnow
 from warehouse.deadlines import local_date
 from warehouse.errors import NotFound
-from warehouse.grading import GRADE_LABELS
+from warehouse.i18n import gettext as _
+from warehouse.i18n import lazy_gettext as _l
 from warehouse.models import Role
+from warehouse.vocabulary import GRADE_LABELS
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
-nav.register("Cases", "cases.index", {Role.SUPERVISOR}, "Open refund cases, due-date risk", 40)
+nav.register(
+    _l("Cases"), "cases.index", {Role.SUPERVISOR}, _l("Open refund cases, due-date risk"), 40
+)
 
 
 def _site_scope() -> int | None:
@@ -54,7 +58,7 @@ def detail(case_id: int):
     case = case_domain.get_case(db.session, case_id)
     scope = _site_scope()
     if scope is not None and case.unit.site_id != scope:
-        raise NotFound("no such case", field="case")
+        raise NotFound(_("no such case"), field="case")
     return render_template(
         "cases/detail.html",
         case=case,

@@ -20,6 +20,7 @@ from stations.auth import current_actor, roles_required
 from warehouse import catalogue
 from warehouse.db import db
 from warehouse.errors import NotFound
+from warehouse.i18n import gettext as _
 from warehouse.models import Partner, ProductImport, Role
 
 bp = Blueprint("catalogue", __name__, url_prefix="/admin/catalogue")
@@ -54,18 +55,20 @@ def upload():
     request.max_content_length = MAX_UPLOAD  # a catalogue is larger than the app's other uploads
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        return _page("choose a CSV file to import", 400)
+        return _page(_("choose a CSV file to import"), 400)
     data = upload.stream.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
-        return _page(f"the file is larger than {MAX_UPLOAD // 1024 // 1024} MB; split it", 400)
+        return _page(
+            _("the file is larger than %(size)s MB; split it", size=MAX_UPLOAD // 1024 // 1024), 400
+        )
     if not data.strip():
-        return _page("the file is empty", 400)
+        return _page(_("the file is empty"), 400)
     code = (request.form.get("partner") or "").strip().upper()
     partner = None
     if code:
         partner = db.session.scalar(sa.select(Partner).where(Partner.code == code))
         if partner is None:
-            return _page(f"no partner with code {code!r}", 400)
+            return _page(_("no partner with code %(code)s", code=repr(code)), 400)
     actor = current_actor("admin")
     row = catalogue.new_import(db.session, actor, filename=upload.filename, partner=partner)
     folder = Path(current_app.instance_path) / "imports"
@@ -73,14 +76,14 @@ def upload():
     (folder / row.stored_name).write_bytes(data)
     catalogue.queue_import(db.session, actor, row)
     db.session.commit()
-    flash(f"{upload.filename} is being imported.", "ok")
+    flash(_("%(file)s is being imported.", file=upload.filename), "ok")
     return redirect(url_for("catalogue.show", import_id=row.id), 303)
 
 
 def _import(import_id: int) -> ProductImport:
     row = db.session.get(ProductImport, import_id)
     if row is None:
-        raise NotFound(f"no import #{import_id}", field="import")
+        raise NotFound(_("no import #%(id)s", id=import_id), field="import")
     return row
 
 

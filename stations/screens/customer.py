@@ -30,7 +30,7 @@ from stations.extensions import redis_client
 from stations.htmx import file_response
 from stations.security import secret_link_page
 from warehouse import announcements, i18n, remedies, withdrawals
-from warehouse.announcements import REASON_LABELS, LineRequest
+from warehouse.announcements import LineRequest
 from warehouse.db import db
 from warehouse.documents import return_label_for
 from warehouse.errors import DomainError, InvalidInput
@@ -38,6 +38,7 @@ from warehouse.events import Actor
 from warehouse.i18n import gettext as _
 from warehouse.models import Order, Remedy, ReturnRequest, Withdrawal
 from warehouse.ratelimit import Limit, RateLimiter
+from warehouse.vocabulary import REASON_LABELS
 
 bp = Blueprint("customer", __name__, url_prefix="/returns")
 

@@ -14,11 +14,14 @@ from stations.dashboards import STAFF_FILTERS, TABLES, link_args, scope_from, ta
 from warehouse import figures
 from warehouse.db import db, utcnow
 from warehouse.errors import DomainError
+from warehouse.i18n import lazy_gettext as _l
 from warehouse.models import Category, Partner, Role, Site
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
-nav.register("Dashboard", "dashboard.index", {Role.SUPERVISOR}, "Figures, charts, scorecard", 37)
+nav.register(
+    _l("Dashboard"), "dashboard.index", {Role.SUPERVISOR}, _l("Figures, charts, scorecard"), 37
+)
 
 
 def _figures():

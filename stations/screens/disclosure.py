@@ -13,12 +13,18 @@ from stations.auth import roles_required, staff_site
 from warehouse import espr
 from warehouse.db import db, utcnow
 from warehouse.errors import InvalidInput
+from warehouse.i18n import gettext as _
+from warehouse.i18n import lazy_gettext as _l
 from warehouse.models import Role
 
 bp = Blueprint("disclosure", __name__, url_prefix="/disclosure")
 
 nav.register(
-    "Disclosure", "disclosure.index", {Role.SUPERVISOR}, "Destroyed, recycled, donated per year", 39
+    _l("Disclosure"),
+    "disclosure.index",
+    {Role.SUPERVISOR},
+    _l("Destroyed, recycled, donated per year"),
+    39,
 )
 COLUMNS = ("category", "reason", "route", "units", "weight_grams", "units_without_weight")
 
@@ -29,7 +35,7 @@ def year_arg(raw: str | None = None) -> int:
     if not raw:
         return utcnow().year
     if not (raw.isascii() and raw.isdigit() and len(raw) == 4):
-        raise InvalidInput(f"{raw!r} is not a year", field="year")
+        raise InvalidInput(_("%(value)s is not a year", value=repr(raw)), field="year")
     return int(raw)
 
 

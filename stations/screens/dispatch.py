@@ -15,16 +15,18 @@ from warehouse import dispatch
 from warehouse.db import db
 from warehouse.documents import parcel_label_for
 from warehouse.errors import DomainError, InvalidInput
+from warehouse.i18n import gettext as _
+from warehouse.i18n import lazy_gettext as _l
 from warehouse.models import Role
 
 bp = Blueprint("dispatch", __name__, url_prefix="/dispatch")
 STATION = "dispatch"
 ROLES = (Role.OPERATOR, Role.SUPERVISOR)
 register(
-    "To customer",
+    _l("To customer"),
     "dispatch.index",
     set(ROLES),
-    "Repaired, replacement and refused items back to their customers",
+    _l("Repaired, replacement and refused items back to their customers"),
     order=45,
 )
 
@@ -62,7 +64,7 @@ def scan():
     code = request.form.get("code", "").strip()
     try:
         if not code:
-            raise InvalidInput("Scan a parcel code (CP-…) or the unit's LPN.", field="code")
+            raise InvalidInput(_("Scan a parcel code (CP-…) or the unit's LPN."), field="code")
         parcel = dispatch.find_parcel(db.session, code, current_actor(STATION))
     except DomainError as error:
         return _answer(None, None, error)
@@ -106,7 +108,11 @@ def _answer(parcel, shipped, error):
     if error is not None:
         message = error.message
     elif shipped is not None:
-        message = f"{shipped.code} shipped to {shipped.order.customer_name}."
+        message = _(
+            "%(parcel)s shipped to %(customer)s.",
+            parcel=shipped.code,
+            customer=shipped.order.customer_name,
+        )
     else:
         message = None
     args = {"code": parcel.code} if parcel is not None else {}

@@ -12,11 +12,16 @@ from stations.screens.overview import PAGE
 from warehouse import exceptions, routing
 from warehouse.db import db
 from warehouse.errors import DomainError
+from warehouse.i18n import gettext as _
+from warehouse.i18n import lazy_gettext as _l
 from warehouse.models import ExceptionKind, ExceptionStatus, Role
+from warehouse.vocabulary import EXCEPTION_KIND_LABELS
 
 bp = Blueprint("exceptions", __name__, url_prefix="/exceptions")
 
-nav.register("Exceptions", "exceptions.index", {Role.SUPERVISOR}, "Flagged parcels and units", 38)
+nav.register(
+    _l("Exceptions"), "exceptions.index", {Role.SUPERVISOR}, _l("Flagged parcels and units"), 38
+)
 
 
 @bp.get("")
@@ -44,7 +49,7 @@ def index():
         filters=filters,
         kinds=list(ExceptionKind),
         statuses=list(ExceptionStatus),
-        labels=exceptions.KIND_LABELS,
+        labels=EXCEPTION_KIND_LABELS,
         problem=problem,
     ), (400 if problem else 200)
 
@@ -53,7 +58,7 @@ def _page(row, *, error: DomainError | None = None, status: int = 200):
     return render_template(
         "exceptions/detail.html",
         row=row,
-        labels=exceptions.KIND_LABELS,
+        labels=EXCEPTION_KIND_LABELS,
         resolutions=[
             (choice, exceptions.RESOLUTION_LABELS[choice])
             for choice in exceptions.RESOLUTIONS[row.kind]
@@ -96,7 +101,11 @@ def resolve(exception_id: int):
         return _page(row, error=error, status=error.status)
     db.session.commit()
     flash(
-        f"Exception #{row.id} resolved: {exceptions.RESOLUTION_LABELS[row.resolution].lower()}.",
+        _(
+            "Exception #%(id)s resolved: %(resolution)s.",
+            id=row.id,
+            resolution=str(exceptions.RESOLUTION_LABELS[row.resolution]).lower(),
+        ),
         "ok",
     )
     return redirect(url_for("exceptions.index"), 303)

@@ -28,16 +28,18 @@ from stations.nav import register
 from warehouse import channels, exports
 from warehouse.db import db
 from warehouse.errors import DomainError, InvalidInput
+from warehouse.i18n import gettext as _
+from warehouse.i18n import lazy_gettext as _l
 from warehouse.models import Export, ExportStatus, Role
 from warehouse.photos import PictureLinks
 from warehouse.reference import LANGUAGES
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
 register(
-    "Resale exports",
+    _l("Resale exports"),
     "exports.index",
     {Role.SUPERVISOR, Role.PARTNER},
-    "eBay CSV, generic CSV and JSON feeds of units listed for resale",
+    _l("eBay CSV, generic CSV and JSON feeds of units listed for resale"),
     order=80,
 )
 
@@ -89,9 +91,11 @@ def start():
     try:
         fmt = exports.check_format(form["format"])
         if not form["channel"]:
-            raise InvalidInput("Name the sales channel, e.g. ebay.", field="channel")
+            raise InvalidInput(_("Name the sales channel, e.g. ebay."), field="channel")
         if form["language"] and form["language"] not in LANGUAGES:
-            raise InvalidInput(f"Choose one of {', '.join(LANGUAGES)}.", field="language")
+            raise InvalidInput(
+                _("Choose one of %(languages)s.", languages=", ".join(LANGUAGES)), field="language"
+            )
         selection = exports.Selection(form["channel"], partner_scope(), form["language"] or None)
         total = exports.require_listings(db.session, selection)
         if total > threshold():

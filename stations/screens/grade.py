@@ -32,20 +32,25 @@ from stations.extensions import htmx
 from stations.htmx import Outcome, file_response, fragment_or_303, once_per_scan
 from stations.params import id_param
 from stations.screens.photos import photo_dir
-from warehouse import grading, photos, printing, routing
+from warehouse import grading, grounds, photos, printing, routing
 from warehouse.cases import CaseLinks
 from warehouse.checklists import CHECKLIST_LABELS, checklist_for
 from warehouse.db import db, utcnow
 from warehouse.errors import DomainError, InvalidInput
 from warehouse.grading import GRADE_ORDER, parse_grade_barcode
+from warehouse.i18n import gettext as _
+from warehouse.i18n import lazy_gettext as _l
 from warehouse.models import Grade, Role
+from warehouse.vocabulary import GRADE_LABELS
 
 bp = Blueprint("grade", __name__, url_prefix="/grade")
 STATION = "grade"
 STAFF = (Role.OPERATOR, Role.SUPERVISOR)
 TEMPLATE = "grade/index.html"
 
-nav.register("Grade", "grade.index", set(STAFF), "Scan a unit, grade it, propose the refund", 30)
+nav.register(
+    _l("Grade"), "grade.index", set(STAFF), _l("Scan a unit, grade it, propose the refund"), 30
+)
 
 
 def _context(**values) -> dict:
@@ -59,7 +64,7 @@ def _context(**values) -> dict:
         "checks": None,
         "grades": [(index + 1, grade) for index, grade in enumerate(GRADE_ORDER)],
         "grade_codes": {grade: grading.grade_barcode(grade) for grade in GRADE_ORDER},
-        "labels": grading.GRADE_LABELS,
+        "labels": GRADE_LABELS,
         "hints": grading.GRADE_HINTS,
         "checklist_labels": CHECKLIST_LABELS,
         "photos": [],
@@ -120,7 +125,7 @@ def scan():
     try:
         unit_id, graded_id = id_param("unit_id"), id_param("graded_unit_id")
         if not code:
-            raise InvalidInput("Scan a unit label (LPN), a grade or a command.", field="code")
+            raise InvalidInput(_("Scan a unit label (LPN), a grade or a command."), field="code")
         scanned = commands.parse(code)
         if scanned is not None:
             return _command(scanned, unit_id, graded_id)
@@ -128,7 +133,10 @@ def scan():
         if grade is not None:
             if unit_id is None:
                 raise InvalidInput(
-                    f"scan a unit label first, then the grade ({grading.GRADE_LABELS[grade]})",
+                    _(
+                        "scan a unit label first, then the grade (%(grade)s)",
+                        grade=GRADE_LABELS[grade],
+                    ),
                     field="code",
                 )
             return _grade(unit_id, grade)
@@ -157,53 +165,64 @@ def _command(scanned: commands.Scanned, unit_id: int | None, graded_id: int | No
     if scanned.command == Command.NEXT:
         waiting = _queue()
         if not waiting:
-            return _panel(_context(message="Nothing is waiting for grading."))
+            return _panel(_context(message=_("Nothing is waiting for grading.")))
         return _open(
             grading.get_unit(db.session, waiting[0].id, site_id=current_user.site_id),
-            f"Next unit: {waiting[0].lpn}.",
+            _("Next unit: %(lpn)s.", lpn=waiting[0].lpn),
         )
     if scanned.command == Command.UNDO:
         if graded_id is None:
-            raise InvalidInput("Nothing was graded here to take back.", field="code")
+            raise InvalidInput(_("Nothing was graded here to take back."), field="code")
         unit = grading.undo_grade(db.session, current_actor(STATION), graded_id)
         return _open(
             grading.get_unit(db.session, unit.id, site_id=current_user.site_id),
-            f"Grade of {unit.lpn} taken back: the partner was not mailed. Grade it again.",
+            _(
+                "Grade of %(lpn)s taken back: the partner was not mailed. Grade it again.",
+                lpn=unit.lpn,
+            ),
             Outcome.WARN,
         )
     target = unit_id or graded_id
     if target is None:
-        raise InvalidInput("Scan a unit label (LPN) first.", field="code")
+        raise InvalidInput(_("Scan a unit label (LPN) first."), field="code")
     unit = grading.get_unit(db.session, target, site_id=current_user.site_id)
     if scanned.command == Command.REPRINT:
         printer = current_user.label_printer
         if printer is None:
-            response = _open(unit, "Printing the label from this screen.")
+            response = _open(unit, _("Printing the label from this screen."))
             response.headers["X-Print-Label"] = url_for("receive.unit_label", lpn=unit.lpn)
             return response
         printing.request_print(db.session, unit, printer, current_actor(STATION))
         return _open(
             grading.get_unit(db.session, target, site_id=current_user.site_id),
-            f"Label printing on {printer.name}.",
+            _("Label printing on %(printer)s.", printer=printer.name),
         )
     if scanned.check is not None or scanned.command == Command.CHECK_ALL:
         if unit_id is None:
-            raise InvalidInput("Scan the unit first; the checklist belongs to it.", field="code")
+            raise InvalidInput(_("Scan the unit first; the checklist belongs to it."), field="code")
         items = checklist_for(unit.product.category if unit.product else None)
         checks = _checks()
         if scanned.command == Command.CHECK_ALL:
-            checks, text = set(items), "All checks ticked."
+            checks, text = set(items), _("All checks ticked.")
         elif scanned.check not in items:
             raise InvalidInput(
-                f"{CHECKLIST_LABELS[scanned.check]} is not on this product's checklist.",
+                _(
+                    "%(check)s is not on this product's checklist.",
+                    check=CHECKLIST_LABELS[scanned.check],
+                ),
                 field="code",
             )
         else:
             checks ^= {scanned.check}
-            state = "ticked" if scanned.check in checks else "unticked"
-            text = f"{CHECKLIST_LABELS[scanned.check]} {state}."
+            label = CHECKLIST_LABELS[scanned.check]
+            if scanned.check in checks:
+                text = _("%(check)s ticked.", check=label)
+            else:
+                text = _("%(check)s unticked.", check=label)
         return _panel(_card_context(unit, message=text, checks=checks))
-    raise InvalidInput(f"{scanned.command.value} is not a grading command.", field="code")
+    raise InvalidInput(
+        _("%(command)s is not a grading command.", command=scanned.command.value), field="code"
+    )
 
 
 def _refuse(error: DomainError):
@@ -224,7 +243,7 @@ def grade(unit_id: int):
     try:
         chosen = Grade(value)
     except ValueError:
-        return _refuse(InvalidInput("choose one of the six grades", field="grade"))
+        return _refuse(InvalidInput(_("choose one of the six grades"), field="grade"))
     return _grade(unit_id, chosen)
 
 
@@ -243,11 +262,18 @@ def _grade(unit_id: int, grade: Grade):
         unit = grading.get_unit(db.session, unit_id, site_id=current_user.site_id)
         held = routing.on_hold(unit)
         plan = None if held else routing.plan(db.session, unit.lpn, current_actor("route"))
-        message = f"{unit.lpn} graded {grading.GRADE_LABELS[grade]}: {settlement.note}."
+        message = _(
+            "%(lpn)s graded %(grade)s: %(note)s.",
+            lpn=unit.lpn,
+            grade=GRADE_LABELS[grade],
+            note=grounds.retell(settlement.note),
+        )
         if held:
             message += f" {held}"
         elif plan.target is not None:
-            message += f" Put it in {plan.target.code} (scan the bin) or scan the next unit."
+            message += " " + _(
+                "Put it in %(bin)s (scan the bin) or scan the next unit.", bin=plan.target.code
+            )
     except DomainError as error:
         db.session.rollback()
         return _grade_refused(unit_id, error)
@@ -297,12 +323,15 @@ def _grade_refused(unit_id: int, error: DomainError):
 def _put_away(unit_id: int, location_code: str):
     unit = grading.get_unit(db.session, unit_id, site_id=current_user.site_id)
     done = routing.put_away(db.session, unit.lpn, location_code, current_actor("route"))
-    text = (
-        f"{done.unit.lpn} is already in {done.location.code}."
-        if done.repeated
-        else f"Put away: {done.unit.lpn} → {done.location.code} ({done.disposition.value}). "
-        "Scan the next unit."
-    )
+    if done.repeated:
+        text = _("%(lpn)s is already in %(bin)s.", lpn=done.unit.lpn, bin=done.location.code)
+    else:
+        text = _(
+            "Put away: %(lpn)s → %(bin)s (%(disposition)s). Scan the next unit.",
+            lpn=done.unit.lpn,
+            bin=done.location.code,
+            disposition=done.disposition.value,
+        )
     return _panel(_context(message=text, put=done))
 
 
@@ -316,7 +345,7 @@ def upload_photo(unit_id: int):
     )  # an unknown id is a 404
     try:
         if upload is None or (not upload.filename and not upload.content_length):
-            raise InvalidInput("take or choose a photo first", field="photo")
+            raise InvalidInput(_("take or choose a photo first"), field="photo")
         max_bytes = current_app.config["PHOTO_MAX_BYTES"]
         data = upload.stream.read(max_bytes + 1)
         photos.store_photo(
@@ -328,7 +357,7 @@ def upload_photo(unit_id: int):
             max_bytes=max_bytes,
         )
         db.session.commit()
-        message, ok = "Photo added.", True
+        message, ok = _("Photo added."), True
     except DomainError as error:
         db.session.rollback()
         message, ok = error.message, False
@@ -361,8 +390,8 @@ def sheet():
 def command_sheet():
     """The grading station's command sheet: next unit, checklist toggles, undo, print again."""
     pdf = barcode_sheet_pdf(
-        "Grading commands",
-        "Scan the unit's LPN, then these; grades are on the grade sheet.",
+        _("Grading commands"),
+        _("Scan the unit's LPN, then these; grades are on the grade sheet."),
         commands.sheet_rows("grade"),
     )
     return file_response(pdf, "application/pdf", "grading-commands.pdf", inline=True)

@@ -25,13 +25,19 @@ from stations.params import page_number
 from stations.worker import worker_states
 from warehouse.db import db, utcnow
 from warehouse.events import record
+from warehouse.i18n import gettext as _
+from warehouse.i18n import lazy_gettext as _l
 from warehouse.jobs import JOB_KINDS
 from warehouse.models import Outbox, Role
 from warehouse.relay import backlog, in_flight, queue_names, retry_policy
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 nav.register(
-    "Jobs", "jobs.index", {Role.SUPERVISOR}, "Failed jobs, queues, workers and the outbox", 80
+    _l("Jobs"),
+    "jobs.index",
+    {Role.SUPERVISOR},
+    _l("Failed jobs, queues, workers and the outbox"),
+    80,
 )
 
 FAILED_SHOWN = 1000  # read from each queue's failed registry, newest first
@@ -174,7 +180,7 @@ def requeue(job_id: str):
     job.save()
     queue.failed_job_registry.requeue(job)
     _record(job, "job.requeued")
-    flash(f"Requeued {_describe(job)['kind']} {job.id}.", "ok")
+    flash(_("Requeued %(kind)s %(id)s.", kind=_describe(job)["kind"], id=job.id), "ok")
     return redirect(url_for("jobs.index"), 303)
 
 
@@ -184,11 +190,21 @@ def discard(job_id: str):
     job, queue = _failed_job_or_404(job_id)
     queue.failed_job_registry.remove(job, delete_job=True)
     _record(job, "job.discarded", done=True)
-    flash(f"Discarded {_describe(job)['kind']} {job.id}; it will not run again.", "ok")
+    flash(
+        _(
+            "Discarded %(kind)s %(id)s; it will not run again.",
+            kind=_describe(job)["kind"],
+            id=job.id,
+        ),
+        "ok",
+    )
     return redirect(url_for("jobs.index"), 303)
 
 
 @bp.errorhandler(RedisError)
 def redis_unreachable(error):
-    flash(f"Redis is unreachable ({type(error).__name__}); nothing was changed.", "error")
+    flash(
+        _("Redis is unreachable (%(error)s); nothing was changed.", error=type(error).__name__),
+        "error",
+    )
     return redirect(url_for("jobs.index"), 303)

@@ -16,12 +16,16 @@ from warehouse.checklists import CHECKLIST_LABELS
 from warehouse.db import db, utcnow
 from warehouse.deadlines import local_date
 from warehouse.errors import DomainError, NotFound
-from warehouse.grading import GRADE_LABELS
+from warehouse.i18n import gettext as _
+from warehouse.i18n import lazy_gettext as _l
 from warehouse.models import Disposition, Role, Unit, UnitStatus
+from warehouse.vocabulary import GRADE_LABELS
 
 bp = Blueprint("lookup", __name__, url_prefix="/lookup")
 
-nav.register("Look up", "lookup.index", {Role.SUPERVISOR}, "RMA, LPN, order, serial, email", 36)
+nav.register(
+    _l("Look up"), "lookup.index", {Role.SUPERVISOR}, _l("RMA, LPN, order, serial, email"), 36
+)
 
 
 @bp.get("")
@@ -67,7 +71,7 @@ def _case_in_scope(case_id: int):
     case = cases.get_case(db.session, case_id)
     site = staff_site()
     if site is not None and case.unit.site_id != site:
-        raise NotFound("no such case", field="case")
+        raise NotFound(_("no such case"), field="case")
     return case
 
 
@@ -94,10 +98,15 @@ def decide(case_id: int):
         )
     except DomainError as error:
         db.session.rollback()
-        flash(f"Case #{case_id} not decided: {error.message}", "error")
+        flash(
+            _("Case #%(id)s not decided: %(problem)s", id=case_id, problem=error.message), "error"
+        )
         return redirect(_back(case), 303)
     db.session.commit()
-    flash(f"Case #{case_id} decided on behalf of {case.partner.name}.", "ok")
+    flash(
+        _("Case #%(id)s decided on behalf of %(partner)s.", id=case_id, partner=case.partner.name),
+        "ok",
+    )
     return redirect(_back(case), 303)
 
 
@@ -112,10 +121,12 @@ def escalate(case_id: int):
         )
     except DomainError as error:
         db.session.rollback()
-        flash(f"Case #{case_id} not escalated: {error.message}", "error")
+        flash(
+            _("Case #%(id)s not escalated: %(problem)s", id=case_id, problem=error.message), "error"
+        )
         return redirect(_back(case), 303)
     db.session.commit()
-    flash(f"Case #{case_id} escalated to the marketplace.", "ok")
+    flash(_("Case #%(id)s escalated to the marketplace.", id=case_id), "ok")
     return redirect(_back(case), 303)
 
 
@@ -126,7 +137,7 @@ def destruction_exception(unit_id: int):
     unit = db.session.get(Unit, unit_id)
     site = staff_site()
     if unit is None or (site is not None and unit.site_id != site):
-        raise NotFound("no such unit", field="unit")
+        raise NotFound(_("no such unit"), field="unit")
     photo = request.form.get("photo_id", "").strip()
     try:
         espr.record_exception(
@@ -139,8 +150,17 @@ def destruction_exception(unit_id: int):
         )
     except DomainError as error:
         db.session.rollback()
-        flash(f"{unit.lpn}: nothing was recorded: {error.message}", "error")
+        flash(
+            _("%(lpn)s: nothing was recorded: %(problem)s", lpn=unit.lpn, problem=error.message),
+            "error",
+        )
         return redirect(url_for("lookup.index", q=unit.lpn), 303)
     db.session.commit()
-    flash(f"{unit.lpn}: the derogation is recorded; it may now be routed to destruction.", "ok")
+    flash(
+        _(
+            "%(lpn)s: the derogation is recorded; it may now be routed to destruction.",
+            lpn=unit.lpn,
+        ),
+        "ok",
+    )
     return redirect(url_for("lookup.index", q=unit.lpn), 303)

@@ -29,13 +29,28 @@ from stations.params import page_number
 from stations.security import mail_preview
 from warehouse.db import db
 from warehouse.errors import InvalidInput
+from warehouse.i18n import gettext as _
+from warehouse.i18n import lazy_gettext as _l
 from warehouse.mail import request_test_mail
 from warehouse.models import Role, SentMail
 from warehouse.reference import LANGUAGES
 
 bp = Blueprint("mailbox", __name__, url_prefix="/mailbox")
 nav.register(
-    "Mailbox", "mailbox.index", {Role.SUPERVISOR}, "The emails partners and customers got", 81
+    _l("Mailbox"),
+    "mailbox.index",
+    {Role.SUPERVISOR},
+    _l("The emails partners and customers got"),
+    81,
+)
+# The headers shown of a mail in the local sink, with their names on the page (the technical
+# ones keep their header names).
+SINK_HEADERS = (
+    ("From", _l("From")),
+    ("To", _l("To")),
+    ("Date", _l("Date")),
+    ("Message-ID", "Message-ID"),
+    ("Content-Language", "Content-Language"),
 )
 
 SHOWN = 50
@@ -128,10 +143,10 @@ def show_sent(mail_id: int):
         "mailbox/show.html",
         subject=mail.subject,
         headers=[
-            ("To", mail.recipient),
+            (_("To"), mail.recipient),
             ("Message-ID", mail.message_id),
-            ("Template", f"{mail.template} ({mail.language})"),
-            ("Sent", mail.sent_at.strftime("%Y-%m-%d %H:%M:%S UTC")),
+            (_("Template"), f"{mail.template} ({mail.language})"),
+            (_("Sent"), mail.sent_at.strftime("%Y-%m-%d %H:%M:%S UTC")),
         ],
         text=mail.body_text,
         html_url=url_for("mailbox.sent_html", mail_id=mail.id) if mail.body_html else None,
@@ -164,11 +179,8 @@ def show_received(name: str):
     return render_template(
         "mailbox/show.html",
         subject=str(parsed.get("Subject", "")),
-        headers=[
-            (header, str(parsed.get(header, "")))
-            for header in ("From", "To", "Date", "Message-ID", "Content-Language")
-        ]
-        + [("File", str(path))],
+        headers=[(str(label), str(parsed.get(header, ""))) for header, label in SINK_HEADERS]
+        + [(_("File"), str(path))],
         text=text.get_content() if text is not None else "",
         html_url=url_for("mailbox.received_html", name=name) if html is not None else None,
     )
@@ -197,5 +209,11 @@ def send_test():
         flash(error.message, "error")
         return redirect(url_for("mailbox.index"), 303)
     db.session.commit()
-    flash(f"Test mail to {to.strip()} is queued; it appears here once a worker sent it.", "ok")
+    flash(
+        _(
+            "Test mail to %(address)s is queued; it appears here once a worker sent it.",
+            address=to.strip(),
+        ),
+        "ok",
+    )
     return redirect(url_for("mailbox.index"), 303)

@@ -26,15 +26,26 @@ from warehouse import invoices, ledger, listings, payments, reconciliation
 from warehouse.db import db
 from warehouse.documents import invoice_document, statement_document
 from warehouse.errors import DomainError, InvalidInput, NotFound
+from warehouse.i18n import gettext as _
+from warehouse.i18n import lazy_gettext as _l
+from warehouse.i18n import ngettext
 from warehouse.models import Partner, Role, Site
 
 bp = Blueprint("money", __name__)
 STAFF = (Role.ADMIN, Role.SUPERVISOR)
-nav.register("Invoices", "money.partner_invoices", {Role.PARTNER}, "Commission invoices", 14)
 nav.register(
-    "Refunds to pay", "money.partner_refunds", {Role.PARTNER}, "Approved refunds you pay", 15
+    _l("Invoices"), "money.partner_invoices", {Role.PARTNER}, _l("Commission invoices"), 14
 )
-nav.register("Accounting", "money.accounting", set(STAFF), "Journal, invoices, reconciliation", 70)
+nav.register(
+    _l("Refunds to pay"),
+    "money.partner_refunds",
+    {Role.PARTNER},
+    _l("Approved refunds you pay"),
+    15,
+)
+nav.register(
+    _l("Accounting"), "money.accounting", set(STAFF), _l("Journal, invoices, reconciliation"), 70
+)
 
 
 def _today() -> dt.date:
@@ -61,7 +72,7 @@ def _partner_for_statement() -> Partner:
     code = request.args.get("partner", "").strip().upper()
     partner = db.session.scalar(sa.select(Partner).where(Partner.code == code)) if code else None
     if partner is None:
-        raise NotFound("name the partner", field="partner")
+        raise NotFound(_("name the partner"), field="partner")
     return partner
 
 
@@ -116,7 +127,7 @@ def partner_refunds():
 def partner_refund_paid(lpn: str):
     """The partner paid this refund to its customer."""
     try:
-        unit, _ = payments.mark_paid(
+        unit, _payment = payments.mark_paid(
             db.session,
             current_actor("portal"),
             lpn,
@@ -128,7 +139,7 @@ def partner_refund_paid(lpn: str):
         db.session.rollback()
         flash(error.message, "error")
         return redirect(url_for("money.partner_refunds"), 303)
-    flash(f"The refund of {unit.lpn} is recorded as paid.", "ok")
+    flash(_("The refund of %(lpn)s is recorded as paid.", lpn=unit.lpn), "ok")
     return redirect(url_for("money.partner_refunds"), 303)
 
 
@@ -172,7 +183,7 @@ def journal():
         start = dt.date.fromisoformat(request.args.get("from", ""))
         end = dt.date.fromisoformat(request.args.get("to", ""))
     except ValueError:
-        raise InvalidInput("give the period as two days, YYYY-MM-DD", field="from") from None
+        raise InvalidInput(_("give the period as two days, YYYY-MM-DD"), field="from") from None
     start, end = books.period(start, end)
     partner_id, site_id = books.scope_of(
         db.session, request.args.get("partner"), request.args.get("site")
@@ -205,7 +216,7 @@ def import_sales():
     """Book a resale channel's sold report (CSV upload)."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        flash("Choose the channel's sold report (a CSV file).", "error")
+        flash(_("Choose the channel's sold report (a CSV file)."), "error")
         return redirect(url_for("money.accounting"), 303)
     report = listings.import_sales(
         db.session,
@@ -214,14 +225,33 @@ def import_sales():
         max_rows=listings.WEB_SALES_ROWS,
     )
     db.session.commit()
-    flash(
-        f"{report.booked} sales booked, {report.repeated} reported before"
-        + (f", {len(report.problems)} rows refused" if report.problems else "")
-        + ".",
-        "warn" if report.problems else "ok",
-    )
+    if report.problems:
+        summary = ngettext(
+            "%(booked)s sales booked, %(repeated)s reported before, %(num)s row refused.",
+            "%(booked)s sales booked, %(repeated)s reported before, %(num)s rows refused.",
+            len(report.problems),
+            booked=report.booked,
+            repeated=report.repeated,
+        )
+    else:
+        summary = ngettext(
+            "%(num)s sale booked, %(repeated)s reported before.",
+            "%(num)s sales booked, %(repeated)s reported before.",
+            report.booked,
+            repeated=report.repeated,
+        )
+    flash(summary, "warn" if report.problems else "ok")
     for line, column, message in report.problems[:10]:  # the rest: the CLI lists them all
-        flash(f"Row {line}{f' ({column})' if column else ''}: {message[:160]}", "error")
+        if column:
+            text = _(
+                "Row %(row)s (%(column)s): %(problem)s",
+                row=line,
+                column=column,
+                problem=message[:160],
+            )
+        else:
+            text = _("Row %(row)s: %(problem)s", row=line, problem=message[:160])
+        flash(text, "error")
     return redirect(url_for("money.accounting"), 303)
 
 
@@ -243,10 +273,21 @@ def issue_invoices():
         return redirect(url_for("money.accounting"), 303)
     if issued:
         flash(
-            f"{len(issued)} invoices for {year:04d}-{month:02d}: "
-            + ", ".join(i.number for i in issued),
+            ngettext(
+                "%(num)s invoice for %(month)s: %(numbers)s",
+                "%(num)s invoices for %(month)s: %(numbers)s",
+                len(issued),
+                month=f"{year:04d}-{month:02d}",
+                numbers=", ".join(i.number for i in issued),
+            ),
             "ok",
         )
     else:
-        flash(f"No commission was booked in {year:04d}-{month:02d}: nothing to invoice.", "warn")
+        flash(
+            _(
+                "No commission was booked in %(month)s: nothing to invoice.",
+                month=f"{year:04d}-{month:02d}",
+            ),
+            "warn",
+        )
     return redirect(url_for("money.accounting"), 303)

@@ -12,6 +12,7 @@ from stations.auth import partner_scope
 from warehouse import photos
 from warehouse.db import db
 from warehouse.errors import NotFound
+from warehouse.i18n import gettext as _
 
 bp = Blueprint("photos", __name__, url_prefix="/photos")
 
@@ -44,10 +45,10 @@ def public_picture(token: str):
     photo_id = photos.PictureLinks.from_settings(current_app.config).read(token)
     photo = photos.get_photo(db.session, photo_id)
     if not photos.is_listed(db.session, photo.unit_id):
-        raise NotFound("no such picture", field="picture")
+        raise NotFound(_("no such picture"), field="picture")
     path = photos.photo_path(photo_dir(), photo, thumb=False)
     if not path.is_file():
-        raise NotFound("no such picture", field="picture")
+        raise NotFound(_("no such picture"), field="picture")
     response = Response(path.read_bytes(), mimetype="image/jpeg")
     response.headers["Cache-Control"] = "public, max-age=86400"
     response.headers["X-Content-Type-Options"] = "nosniff"

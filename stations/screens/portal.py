@@ -16,7 +16,9 @@ from warehouse.checklists import CHECKLIST_LABELS
 from warehouse.db import db, utcnow
 from warehouse.deadlines import local_date
 from warehouse.errors import DomainError, NotFound
-from warehouse.grading import GRADE_LABELS
+from warehouse.i18n import N_
+from warehouse.i18n import gettext as _
+from warehouse.i18n import lazy_gettext as _l
 from warehouse.models import (
     Case,
     CaseStatus,
@@ -30,18 +32,41 @@ from warehouse.models import (
     Unit,
     UnitStatus,
 )
+from warehouse.vocabulary import GRADE_LABELS
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 PAGE_SIZE = 100
 
-nav.register("Dashboard", "portal.dashboard", {Role.PARTNER}, "Your returns in figures", 9)
-nav.register("Cases", "portal.cases", {Role.PARTNER}, "Refunds waiting for your decision", 10)
-nav.register("Returns", "portal.returns", {Role.PARTNER}, "Your customers' returns", 11)
-nav.register("Units", "portal.units", {Role.PARTNER}, "Every returned item and its grade", 12)
+nav.register(_l("Dashboard"), "portal.dashboard", {Role.PARTNER}, _l("Your returns in figures"), 9)
 nav.register(
-    "Statement", "portal.statement", {Role.PARTNER}, "Sales, refunds, commission, balance", 13
+    _l("Cases"), "portal.cases", {Role.PARTNER}, _l("Refunds waiting for your decision"), 10
 )
-nav.register("Return policy", "portal.policy_page", {Role.PARTNER}, "Window, grace, deductions", 14)
+nav.register(_l("Returns"), "portal.returns", {Role.PARTNER}, _l("Your customers' returns"), 11)
+nav.register(
+    _l("Units"), "portal.units", {Role.PARTNER}, _l("Every returned item and its grade"), 12
+)
+nav.register(
+    _l("Statement"),
+    "portal.statement",
+    {Role.PARTNER},
+    _l("Sales, refunds, commission, balance"),
+    13,
+)
+nav.register(
+    _l("Return policy"), "portal.policy_page", {Role.PARTNER}, _l("Window, grace, deductions"), 14
+)
+
+# A filter the portal could not read, by the query field it came in (one sentence each).
+NOT_A_DATE = {
+    "from": N_("“%(value)s” is not a date (use YYYY-MM-DD); the from filter is ignored"),
+    "to": N_("“%(value)s” is not a date (use YYYY-MM-DD); the to filter is ignored"),
+}
+NOT_A_CHOICE = {
+    "status": N_("“%(value)s” is not a status; that filter is ignored"),
+    "reason": N_("“%(value)s” is not a reason; that filter is ignored"),
+    "stage": N_("“%(value)s” is not a stage; that filter is ignored"),
+    "grade": N_("“%(value)s” is not a grade; that filter is ignored"),
+}
 
 
 def partner_id() -> int:
@@ -63,7 +88,7 @@ def _date_arg(name: str, problems: list[str]) -> dt.date | None:
     try:
         return dt.date.fromisoformat(raw)
     except ValueError:
-        problems.append(f"“{raw}” is not a date (use YYYY-MM-DD); the {name} filter is ignored")
+        problems.append(_(NOT_A_DATE[name], value=raw))
         return None
 
 
@@ -74,7 +99,7 @@ def _enum_arg(name: str, enum_cls, problems: list[str]):
     try:
         return enum_cls(raw)
     except ValueError:
-        problems.append(f"“{raw}” is not a {name}; that filter is ignored")
+        problems.append(_(NOT_A_CHOICE[name], value=raw))
         return None
 
 
@@ -175,7 +200,7 @@ def case(case_id: int):
         db.session.rollback()
         found = cases.get_case(db.session, case_id, partner_id=pid)
         return _case_page(found, error=error, form=request.form, status=error.status)
-    flash(f"Case #{case_id} decided.", "ok")
+    flash(_("Case #%(id)s decided.", id=case_id), "ok")
     return redirect(url_for("portal.case", case_id=case_id), 303)
 
 
@@ -310,7 +335,7 @@ def policy_page():
                 ),
                 400,
             )
-        flash("Your return policy is saved.", "ok")
+        flash(_("Your return policy is saved."), "ok")
         return redirect(url_for("portal.policy_page"), 303)
     return render_template(
         "portal/policy.html",
@@ -333,7 +358,7 @@ def statement():
         try:
             year, month = ledger.parse_month(raw)
         except DomainError as refused:
-            problem = f"{refused.message}; showing this month"
+            problem = _("%(problem)s; showing this month", problem=refused.message)
     result = ledger.statement(db.session, pid, year, month)
     return render_template(
         "portal/statement.html",

@@ -15,13 +15,17 @@ from stations.screens.portal import partner_id
 from warehouse import catalogue
 from warehouse.db import db
 from warehouse.errors import DomainError, InvalidInput, NotFound
+from warehouse.i18n import gettext as _
+from warehouse.i18n import lazy_gettext as _l
 from warehouse.models import Partner, Product, Role
 from warehouse.money import MoneyError, format_minor, parse_amount
 
 bp = Blueprint("portal_catalogue", __name__, url_prefix="/portal/catalogue")
 PAGE = 50
 
-nav.register("Catalogue", "portal_catalogue.index", {Role.PARTNER}, "Your prices and floors", 15)
+nav.register(
+    _l("Catalogue"), "portal_catalogue.index", {Role.PARTNER}, _l("Your prices and floors"), 15
+)
 
 
 def _amount(minor: int | None, currency: str) -> str:
@@ -69,7 +73,7 @@ def prices(product_id: int):
     partner = db.session.get(Partner, partner_id())
     product = db.session.get(Product, product_id)
     if product is None or product.partner_id != partner.id:
-        raise NotFound(f"no product #{product_id}", field="product")
+        raise NotFound(_("no product #%(id)s", id=product_id), field="product")
     given = []
     try:
         for currency in partner.currencies or []:
@@ -77,7 +81,10 @@ def prices(product_id: int):
             floor = (request.form.get(f"floor_{currency}") or "").strip()
             if not price:
                 if floor:
-                    raise InvalidInput(f"a floor without a price in {currency}", field=currency)
+                    raise InvalidInput(
+                        _("a floor without a price in %(currency)s", currency=currency),
+                        field=currency,
+                    )
                 continue
             try:
                 entry = {"currency": currency, "price_minor": parse_amount(price, currency)}
@@ -101,8 +108,13 @@ def prices(product_id: int):
     except DomainError as error:
         db.session.rollback()
         message = error.message.removeprefix("[0].")
-        flash(f"{product.sku}: nothing was saved: {message}", "error")
+        flash(
+            _("%(sku)s: nothing was saved: %(problem)s", sku=product.sku, problem=message), "error"
+        )
         return redirect(url_for("portal_catalogue.index", q=product.sku), 303)
     db.session.commit()
-    flash(f"{product.sku}: " + ("prices saved." if done.updated else "nothing changed."), "ok")
+    if done.updated:
+        flash(_("%(sku)s: prices saved.", sku=product.sku), "ok")
+    else:
+        flash(_("%(sku)s: nothing changed.", sku=product.sku), "ok")
     return redirect(url_for("portal_catalogue.index", q=request.args.get("q", "")), 303)

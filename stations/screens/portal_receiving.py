@@ -10,18 +10,25 @@ from stations import nav
 from stations.auth import current_actor, roles_required
 from stations.params import as_id
 from stations.screens.portal import partner_id
-from warehouse import partner_receipt
+from warehouse import grounds, partner_receipt
 from warehouse.cases import CaseLinks
 from warehouse.checklists import CHECKLIST_LABELS, checklist_for
 from warehouse.db import db
 from warehouse.errors import DomainError
-from warehouse.grading import GRADE_LABELS
+from warehouse.i18n import gettext as _
+from warehouse.i18n import lazy_gettext as _l
+from warehouse.i18n import ngettext
 from warehouse.models import Partner, Role, UnitStatus
+from warehouse.vocabulary import GRADE_LABELS
 
 bp = Blueprint("portal_receiving", __name__, url_prefix="/portal/receiving")
 
 nav.register(
-    "Receiving", "portal_receiving.index", {Role.PARTNER}, "Returns sent to you: receive, grade", 16
+    _l("Receiving"),
+    "portal_receiving.index",
+    {Role.PARTNER},
+    _l("Returns sent to you: receive, grade"),
+    16,
 )
 
 
@@ -69,16 +76,23 @@ def receive(rma: str):
                 raw = value.strip() or "0"
                 line_id = as_id(name[5:])
                 if line_id is None or not (raw.isascii() and raw.isdigit() and len(raw) <= 3):
-                    flash(f"{value[:20]!r} is not a number of units", "error")
+                    flash(_("%(value)s is not a number of units", value=repr(value[:20])), "error")
                     return redirect(url_for("portal_receiving.show", rma=rma), 303)
                 counts[line_id] = int(raw)
         made = partner_receipt.receive(db.session, current_actor("portal"), partner, rma, counts)
     except DomainError as error:
         db.session.rollback()
-        flash(f"Nothing was received: {error.message}", "error")
+        flash(_("Nothing was received: %(problem)s", problem=error.message), "error")
         return redirect(url_for("portal_receiving.show", rma=rma), 303)
     db.session.commit()
-    flash(f"{len(made)} unit(s) received: grade each one below.", "ok")
+    flash(
+        ngettext(
+            "%(num)s unit received: grade it below.",
+            "%(num)s units received: grade each one below.",
+            len(made),
+        ),
+        "ok",
+    )
     return redirect(url_for("portal_receiving.show", rma=rma), 303)
 
 
@@ -103,11 +117,11 @@ def grade(unit_id: int):
         db.session.rollback()
         if error.status == 404 and error.field == "unit":
             raise
-        flash(f"Not graded: {error.message}", "error")
+        flash(_("Not graded: %(problem)s", problem=error.message), "error")
         return redirect(
             url_for("portal_receiving.show", rma=rma) if rma else url_for("portal_receiving.index"),
             303,
         )
     db.session.commit()
-    flash(f"Graded: {settlement.note}.", "ok")
+    flash(_("Graded: %(note)s.", note=grounds.retell(settlement.note)), "ok")
     return redirect(url_for("portal_receiving.show", rma=rma), 303)

@@ -12,11 +12,15 @@ from stations.params import as_id
 from warehouse import printing
 from warehouse.db import db
 from warehouse.errors import DomainError, InvalidInput
+from warehouse.i18n import gettext as _
+from warehouse.i18n import lazy_gettext as _l
 from warehouse.models import Printer, Role
 
 bp = Blueprint("printers", __name__, url_prefix="/printers")
 STATION_ROLES = (Role.OPERATOR, Role.SUPERVISOR)
-nav.register("Printers", "printers.index", {Role.SUPERVISOR}, "Label printers of the site", 66)
+nav.register(
+    _l("Printers"), "printers.index", {Role.SUPERVISOR}, _l("Label printers of the site"), 66
+)
 
 
 def _back() -> str:
@@ -44,7 +48,7 @@ def add():
     form = {name: request.form.get(name, "").strip() for name in ("name", "host", "port")}
     try:
         if current_user.site_id is None:
-            raise InvalidInput("Your user has no site; printers belong to a site.", field="site")
+            raise InvalidInput(_("Your user has no site; printers belong to a site."), field="site")
         printer = printing.add_printer(
             db.session,
             site_id=current_user.site_id,
@@ -62,7 +66,15 @@ def add():
             form=form,
             error=error,
         ), 422
-    flash(f"Added {printer.name} ({printer.host}:{printer.port}).", "ok")
+    flash(
+        _(
+            "Added %(printer)s (%(host)s:%(port)s).",
+            printer=printer.name,
+            host=printer.host,
+            port=printer.port,
+        ),
+        "ok",
+    )
     return redirect(url_for("printers.index"), 303)
 
 
@@ -76,9 +88,12 @@ def choose():
         printer_id = as_id(raw)
         printer = db.session.get(Printer, printer_id) if printer_id is not None else None
         if printer is None or printer.site_id != current_user.site_id or not printer.active:
-            flash("Choose one of this site's printers.", "error")
+            flash(_("Choose one of this site's printers."), "error")
             return redirect(_back(), 303)
     current_user.label_printer = printer
     db.session.commit()
-    flash(f"Labels print on {printer.name}." if printer else "Labels print from the browser.", "ok")
+    if printer:
+        flash(_("Labels print on %(printer)s.", printer=printer.name), "ok")
+    else:
+        flash(_("Labels print from the browser."), "ok")
     return redirect(_back(), 303)

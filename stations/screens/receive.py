@@ -30,25 +30,35 @@ from stations.commands import Command
 from stations.extensions import htmx
 from stations.htmx import Outcome, file_response, fragment_or_303, once_per_scan
 from stations.params import id_param
-from warehouse import codes, grading, printing, receiving, routing, withdrawals
-from warehouse.announcements import REASON_LABELS
+from warehouse import codes, grading, grounds, printing, receiving, routing, withdrawals
 from warehouse.cases import CaseLinks
 from warehouse.checklists import CHECKLIST_LABELS, checklist_for
 from warehouse.db import db, utcnow
 from warehouse.deadlines import local_date
 from warehouse.documents import forwarding_label_for, unit_label_for
 from warehouse.errors import DomainError, InvalidInput, UnknownBarcode
-from warehouse.models import ReturnRequest, Role, Unit, UnitStatus
+from warehouse.i18n import gettext as _
+from warehouse.i18n import lazy_gettext as _l
+from warehouse.i18n import ngettext
+from warehouse.models import ReturnRequest, Role, Unit, UnitException, UnitStatus
+from warehouse.vocabulary import GRADE_LABELS, REASON_LABELS
 
 bp = Blueprint("receive", __name__, url_prefix="/receive")
 STATION_ROLES = (Role.OPERATOR, Role.SUPERVISOR)
 nav.register(
-    "Receive",
+    _l("Receive"),
     "receive.station",
     set(STATION_ROLES),
-    hint="Scan parcels, check the deadline, confirm and label each unit",
+    hint=_l("Scan parcels, check the deadline, confirm and label each unit"),
     order=10,
 )
+# Why a unit was flagged as it was confirmed, as the station's message starts.
+FLAG_LABELS = {
+    UnitException.WRONG_ITEM: _l("Wrong item"),
+    UnitException.EXTRA: _l("Extra"),
+    UnitException.DAMAGED_IN_TRANSIT: _l("Damaged in transit"),
+    UnitException.FOREIGN: _l("Foreign"),
+}
 
 
 @dataclass
@@ -84,7 +94,7 @@ def _card_context(parcel: int | ReturnRequest | None, **extra) -> dict:
         "reasons": REASON_LABELS,
         "bench": None,
         "checklist_labels": CHECKLIST_LABELS,
-        "grade_labels": grading.GRADE_LABELS,
+        "grade_labels": GRADE_LABELS,
         "printer": current_user.label_printer,
         **extra,
     }
@@ -205,7 +215,7 @@ def scan():
         rma_id, seen, serial_for = id_param("rma_id"), id_param("seen"), id_param("serial_for")
         bench = _bench(id_param("unit_id"), set(request.form.getlist("check")))
         if not code:
-            raise InvalidInput("Scan a parcel, a product or a command.", field="code")
+            raise InvalidInput(_("Scan a parcel, a product or a command."), field="code")
         actor = _actor()
         if serial_for is not None:
             g.serial_for = db.session.get(Unit, serial_for)
@@ -218,18 +228,27 @@ def scan():
             g.serial_for = None  # asked and answered
             message = (
                 Message(
-                    f"Serial {unit.serial_number} does not match the one shipped: flagged.",
+                    _(
+                        "Serial %(serial)s does not match the one shipped: flagged.",
+                        serial=unit.serial_number,
+                    ),
                     Outcome.WARN,
                 )
                 if unit.serial_mismatch
-                else Message(f"Serial {unit.serial_number} stored on {unit.lpn}.")
+                else Message(
+                    _(
+                        "Serial %(serial)s stored on %(lpn)s.",
+                        serial=unit.serial_number,
+                        lpn=unit.lpn,
+                    )
+                )
             )
             context = _card_context(unit.return_id, bench=Bench(unit, bench_checks(bench)))
             return _answer(context, message)
         grade = grading.parse_grade_barcode(code)
         if grade is not None:
             if bench is None:
-                raise InvalidInput("Confirm a unit first, then scan its grade.", field="code")
+                raise InvalidInput(_("Confirm a unit first, then scan its grade."), field="code")
             return _grade_here(rma_id, bench, grade)
         if rma_id is not None and codes.looks_like_gtin(code):
             return _confirm(rma_id, seen, gtin=code)
@@ -247,21 +266,29 @@ def scan():
         context = _card_context(result.rma, bench=Bench(opened) if opened else None)
         if context["forward"]:
             message = Message(
-                f"{result.rma.rma} opened. {result.rma.partner.name} takes its returns directly: "
-                "do not unpack, forward this parcel.",
+                _(
+                    "%(rma)s opened. %(partner)s takes its returns directly: "
+                    "do not unpack, forward this parcel.",
+                    rma=result.rma.rma,
+                    partner=result.rma.partner.name,
+                ),
                 Outcome.WARN,
             )
         else:
-            message = Message(f"{result.rma.rma} opened.")
+            message = Message(_("%(rma)s opened.", rma=result.rma.rma))
         return _answer(context, message)
     context = _card_context(None, result=result)
     if result.choices:
         message = Message(
-            f"Order {result.order.number} has several open returns: pick one.", Outcome.WARN
+            _("Order %(order)s has several open returns: pick one.", order=result.order.number),
+            Outcome.WARN,
         )
     else:
         message = Message(
-            f"Order {result.order.number} has no announced return: unannounced parcel.",
+            _(
+                "Order %(order)s has no announced return: unannounced parcel.",
+                order=result.order.number,
+            ),
             Outcome.WARN,
         )
     if not htmx:  # nothing was written: show the choice on the full page
@@ -274,11 +301,16 @@ def _check_serial(code: str, unit: Unit | None) -> None:
     a licence plate): the operator skipped the serial, and the card still asks for it."""
     text = codes.normalise(code)
     if codes.is_station_code(text) or codes.RMA_SHAPE.match(text) or codes.LPN_SHAPE.match(text):
-        what = unit.lpn if unit is not None else "the unit"
-        raise InvalidInput(
-            f"That is not a serial number: scan the serial number / IMEI of {what} first.",
-            field="code",
-        )
+        if unit is not None:
+            message = _(
+                "That is not a serial number: scan the serial number / IMEI of %(lpn)s first.",
+                lpn=unit.lpn,
+            )
+        else:
+            message = _(
+                "That is not a serial number: scan the serial number / IMEI of the unit first."
+            )
+        raise InvalidInput(message, field="code")
 
 
 def bench_checks(bench: Bench | None) -> set[str]:
@@ -291,65 +323,76 @@ def _command(scanned: commands.Scanned, rma_id: int | None, bench: Bench | None)
     if scanned.check is not None or scanned.command == Command.CHECK_ALL:
         if bench is None:
             raise InvalidInput(
-                "Confirm a unit first; the checklist belongs to a unit.", field="code"
+                _("Confirm a unit first; the checklist belongs to a unit."), field="code"
             )
         items = checklist_for(bench.unit.product.category if bench.unit.product else None)
         if scanned.command == Command.CHECK_ALL:
             bench.checks = set(items)
-            text = "All checks ticked."
+            text = _("All checks ticked.")
         elif scanned.check not in items:
             raise InvalidInput(
-                f"{CHECKLIST_LABELS[scanned.check]} is not on this product's checklist.",
+                _(
+                    "%(check)s is not on this product's checklist.",
+                    check=CHECKLIST_LABELS[scanned.check],
+                ),
                 field="code",
             )
         else:
             bench.checks ^= {scanned.check}
-            state = "ticked" if scanned.check in bench.checks else "unticked"
-            text = f"{CHECKLIST_LABELS[scanned.check]} {state}."
+            label = CHECKLIST_LABELS[scanned.check]
+            if scanned.check in bench.checks:
+                text = _("%(check)s ticked.", check=label)
+            else:
+                text = _("%(check)s unticked.", check=label)
         return _answer(_card_context(rma_id or bench.unit.return_id, bench=bench), Message(text))
     command = scanned.command
     actor = _actor()
     if command == Command.NEXT:
         g.serial_for = None  # the operator moves on (a serial can be scanned later by LPN)
-        return _answer(_card_context(rma_id), Message("Scan the next item."))
+        return _answer(_card_context(rma_id), Message(_("Scan the next item.")))
     if command in (Command.REPRINT, Command.UNIT_DAMAGED) and bench is None:
-        raise InvalidInput("Scan or confirm a unit first.", field="code")
+        raise InvalidInput(_("Scan or confirm a unit first."), field="code")
     if rma_id is None and command not in (Command.REPRINT, Command.UNIT_DAMAGED):
-        raise InvalidInput("Scan a parcel first.", field="code")
+        raise InvalidInput(_("Scan a parcel first."), field="code")
     if command == Command.CLOSE:
         return _close(rma_id)
     if command == Command.PARCEL_DAMAGED:
         receiving.mark_damaged(db.session, rma_id, actor=actor)
         return _answer(
             _card_context(rma_id, bench=bench),
-            Message("Parcel marked as damaged in transit.", Outcome.WARN),
+            Message(_("Parcel marked as damaged in transit."), Outcome.WARN),
         )
     if command == Command.UNIT_DAMAGED:
         unit = receiving.flag_unit_damaged(db.session, bench.unit.id, actor=actor)
         return _answer(
             _card_context(unit.return_id, bench=bench),
-            Message(f"{unit.lpn} flagged as damaged in transit.", Outcome.WARN),
+            Message(_("%(lpn)s flagged as damaged in transit.", lpn=unit.lpn), Outcome.WARN),
         )
     if command == Command.UNDO:
         if bench is not None and bench.unit.status == UnitStatus.GRADED:
             unit = grading.undo_grade(db.session, actor, bench.unit.id)
             return _answer(
                 _card_context(unit.return_id, bench=Bench(unit, bench.checks)),
-                Message(f"Grade of {unit.lpn} taken back: grade it again.", Outcome.WARN),
+                Message(
+                    _("Grade of %(lpn)s taken back: grade it again.", lpn=unit.lpn), Outcome.WARN
+                ),
             )
         undone = receiving.undo_last(db.session, rma_id, actor=actor)
         keep = bench if bench is not None and bench.unit.lpn != undone.lpn else None
         return _answer(
-            _card_context(rma_id, bench=keep), Message(f"Undone: {undone.what}.", Outcome.WARN)
+            _card_context(rma_id, bench=keep),
+            Message(_("Undone: %(what)s.", what=undone.what), Outcome.WARN),
         )
     if command == Command.REPRINT:
         return _print([bench.unit], rma_id or bench.unit.return_id, bench)
     if command == Command.PRINT_ALL:
         rma = receiving.load_parcel(db.session, rma_id)
         if not rma.units:
-            raise InvalidInput("No unit of this parcel has a label yet.", field="code")
+            raise InvalidInput(_("No unit of this parcel has a label yet."), field="code")
         return _print(list(rma.units), rma_id, bench)
-    raise InvalidInput(f"{command.value} is not a receiving command.", field="code")
+    raise InvalidInput(
+        _("%(command)s is not a receiving command.", command=command.value), field="code"
+    )
 
 
 def _print(
@@ -362,18 +405,26 @@ def _print(
 ):
     """Print labels: on the user's label printer (a background job), else by the browser."""
     printer = current_user.label_printer
-    plural = "s" if len(units) != 1 else ""
     context = context or _card_context(rma_id, bench=bench)
     if printer is not None:
         for unit in units:
             printing.request_print(db.session, unit, printer, _actor())
-        text = f"{len(units)} label{plural} printing on {printer.name}."
+        text = ngettext(
+            "%(num)s label printing on %(printer)s.",
+            "%(num)s labels printing on %(printer)s.",
+            len(units),
+            printer=printer.name,
+        )
         return _answer(context, _with(message, text))
     if len(units) == 1:
         url = url_for("receive.unit_label", lpn=units[0].lpn)
     else:
         url = url_for("receive.parcel_labels", rma_id=rma_id)
-    text = f"Printing {len(units)} label{plural} from this screen."
+    text = ngettext(
+        "Printing %(num)s label from this screen.",
+        "Printing %(num)s labels from this screen.",
+        len(units),
+    )
     return _answer(context, _with(message, text), print_url=url)
 
 
@@ -395,20 +446,35 @@ def _confirm(rma_id: int, seen: int | None, *, gtin=None, line_id=None):
     unit = done.unit
     bench = Bench(unit)
     if done.repeated:
-        message = Message(f"Already confirmed as {unit.lpn} (same scan again): nothing added.")
-    elif unit.exception is not None:
-        label = unit.exception.value.replace("_", " ")
         message = Message(
-            f"{label.capitalize()}: labelled {unit.lpn} and flagged. Wrong scan? Undo it.",
+            _("Already confirmed as %(lpn)s (same scan again): nothing added.", lpn=unit.lpn)
+        )
+    elif unit.exception is not None:
+        label = (
+            FLAG_LABELS.get(unit.exception) or unit.exception.value.replace("_", " ").capitalize()
+        )
+        message = Message(
+            _(
+                "%(flag)s: labelled %(lpn)s and flagged. Wrong scan? Undo it.",
+                flag=label,
+                lpn=unit.lpn,
+            ),
             Outcome.WARN,
         )
     else:
-        title = unit.product.title if unit.product else "Unit"
-        message = Message(f"{title}: unit {unit.slot} confirmed as {unit.lpn}.")
+        title = unit.product.title if unit.product else _("Unit")
+        message = Message(
+            _(
+                "%(title)s: unit %(slot)s confirmed as %(lpn)s.",
+                title=title,
+                slot=unit.slot,
+                lpn=unit.lpn,
+            )
+        )
     context = _card_context(rma_id, bench=bench)
     if done.needs_serial and not done.repeated:
         context["serial_for"] = unit
-        message.text += " Now scan its serial number / IMEI."
+        message.text += " " + _("Now scan its serial number / IMEI.")
     if done.repeated:
         return _answer(context, message)
     return _print([unit], rma_id, bench, message, context=context)
@@ -418,9 +484,17 @@ def _close(rma_id: int):
     rma = receiving.close_parcel(db.session, rma_id, actor=_actor())
     missing = sum(line.missing_quantity for line in rma.lines)
     message = (
-        Message(f"{rma.rma} closed with {missing} unit(s) missing: flagged.", Outcome.WARN)
+        Message(
+            ngettext(
+                "%(rma)s closed with %(num)s unit missing: flagged.",
+                "%(rma)s closed with %(num)s units missing: flagged.",
+                missing,
+                rma=rma.rma,
+            ),
+            Outcome.WARN,
+        )
         if missing
-        else Message(f"{rma.rma} closed: complete.")
+        else Message(_("%(rma)s closed: complete.", rma=rma.rma))
     )
     return _answer(_card_context(rma_id), message)
 
@@ -437,7 +511,11 @@ def _grade_here(rma_id: int | None, bench: Bench, grade):
             again = Bench(
                 unit, bench.checks, plan=routing.plan(db.session, unit.lpn, current_actor("route"))
             )
-            text = f"{unit.lpn} is graded {grading.GRADE_LABELS[grade]} already: nothing changed."
+            text = _(
+                "%(lpn)s is graded %(grade)s already: nothing changed.",
+                lpn=unit.lpn,
+                grade=GRADE_LABELS[grade],
+            )
             return _answer(_card_context(rma_id or unit.return_id, bench=again), Message(text))
         bench.checks = {item for item, done in (bench.unit.checklist or {}).items() if done}
     settlement = grading.grade_unit(
@@ -452,9 +530,14 @@ def _grade_here(rma_id: int | None, bench: Bench, grade):
     unit = grading.get_unit(db.session, bench.unit.id, site_id=current_user.site_id)
     bench = Bench(unit, bench.checks, settlement=settlement)
     bench.plan = routing.plan(db.session, unit.lpn, current_actor("route"))
-    text = f"{unit.lpn} graded {grading.GRADE_LABELS[grade]}: {settlement.note}."
+    text = _(
+        "%(lpn)s graded %(grade)s: %(note)s.",
+        lpn=unit.lpn,
+        grade=GRADE_LABELS[grade],
+        note=grounds.retell(settlement.note),
+    )
     if bench.plan.target is not None:
-        text += f" Put it in {bench.plan.target.code}: scan the bin."
+        text += " " + _("Put it in %(bin)s: scan the bin.", bin=bench.plan.target.code)
     rejected = settlement.refund_state is not None and settlement.refund_state.value == "rejected"
     kind = Outcome.WARN if rejected else Outcome.OK
     return _answer(_card_context(rma_id or unit.return_id, bench=bench), Message(text, kind))
@@ -462,12 +545,15 @@ def _grade_here(rma_id: int | None, bench: Bench, grade):
 
 def _put_away_here(rma_id: int | None, bench: Bench, location_code: str):
     done = routing.put_away(db.session, bench.unit.lpn, location_code, current_actor("route"))
-    text = (
-        f"{done.unit.lpn} is already in {done.location.code}."
-        if done.repeated
-        else f"Put away: {done.unit.lpn} → {done.location.code} ({done.disposition.value}). "
-        "Scan the next item."
-    )
+    if done.repeated:
+        text = _("%(lpn)s is already in %(bin)s.", lpn=done.unit.lpn, bin=done.location.code)
+    else:
+        text = _(
+            "Put away: %(lpn)s → %(bin)s (%(disposition)s). Scan the next item.",
+            lpn=done.unit.lpn,
+            bin=done.location.code,
+            disposition=done.disposition.value,
+        )
     return _answer(_card_context(rma_id or done.unit.return_id), Message(text))
 
 
@@ -498,7 +584,7 @@ def damaged(rma_id: int):
     except DomainError as error:
         return _refusal(error, rma_id)
     return _answer(
-        _card_context(rma_id), Message("Parcel marked as damaged in transit.", Outcome.WARN)
+        _card_context(rma_id), Message(_("Parcel marked as damaged in transit."), Outcome.WARN)
     )
 
 
@@ -513,7 +599,7 @@ def unit_damaged(unit_id: int):
         return _refusal(error, None)
     return _answer(
         _card_context(unit.return_id, bench=Bench(unit)),
-        Message(f"{unit.lpn} flagged as damaged in transit.", Outcome.WARN),
+        Message(_("%(lpn)s flagged as damaged in transit.", lpn=unit.lpn), Outcome.WARN),
     )
 
 
@@ -532,7 +618,9 @@ def undo_unit(unit_id: int, what: str):
             undone = receiving.remove_unit(db.session, unit_id, actor=_actor())
     except DomainError as error:
         return _refusal(error, rma_id)
-    return _answer(_card_context(rma_id), Message(f"Undone: {undone.what}.", Outcome.WARN))
+    return _answer(
+        _card_context(rma_id), Message(_("Undone: %(what)s.", what=undone.what), Outcome.WARN)
+    )
 
 
 @bp.post("/<int:rma_id>/undo/damaged")
@@ -544,7 +632,9 @@ def undo_damaged(rma_id: int):
         undone = receiving.clear_parcel_damaged(db.session, rma_id, actor=_actor())
     except DomainError as error:
         return _refusal(error, rma_id)
-    return _answer(_card_context(rma_id), Message(f"Undone: {undone.what}.", Outcome.WARN))
+    return _answer(
+        _card_context(rma_id), Message(_("Undone: %(what)s.", what=undone.what), Outcome.WARN)
+    )
 
 
 @bp.post("/<int:rma_id>/close")
@@ -566,13 +656,15 @@ def unannounced(shipment_id: int):
     site_id = current_user.site_id
     try:
         if site_id is None:
-            raise InvalidInput("your user has no site; ask a supervisor to set one")
+            raise InvalidInput(_("your user has no site; ask a supervisor to set one"))
         rma = receiving.create_unannounced(db.session, shipment_id, actor=_actor(), site_id=site_id)
     except DomainError as error:
         return _refusal(error, None)
     return _answer(
         _card_context(rma.id),
-        Message(f"{rma.rma} created for this unannounced parcel (flagged).", Outcome.WARN),
+        Message(
+            _("%(rma)s created for this unannounced parcel (flagged).", rma=rma.rma), Outcome.WARN
+        ),
     )
 
 
@@ -645,8 +737,8 @@ def forwarding_label(rma_id: int):
 def command_sheet():
     """The receiving station's command sheet: every action as a barcode."""
     pdf = barcode_sheet_pdf(
-        "Receiving commands",
-        "Scan a parcel, its items, then these. Grades come from the grade sheet.",
+        _("Receiving commands"),
+        _("Scan a parcel, its items, then these. Grades come from the grade sheet."),
         commands.sheet_rows("receive"),
     )
     return file_response(pdf, "application/pdf", "receiving-commands.pdf", inline=True)

@@ -20,16 +20,18 @@ from stations.nav import register
 from warehouse import codes, printing, routing
 from warehouse.db import db
 from warehouse.errors import DomainError, InvalidInput
+from warehouse.i18n import gettext as _
+from warehouse.i18n import lazy_gettext as _l
 from warehouse.models import Role
 
 bp = Blueprint("route", __name__, url_prefix="/route")
 STATION = "route"
 PENDING = "route_lpn"  # without JavaScript: the LPN scanned last, waiting for its bin scan
 register(
-    "Route",
+    _l("Route"),
     "route.index",
     {Role.OPERATOR, Role.SUPERVISOR},
-    "Scan a graded unit, then its bin or pallet",
+    _l("Scan a graded unit, then its bin or pallet"),
     order=40,
 )
 
@@ -62,7 +64,7 @@ def scan():
     planned = done = None
     try:
         if not code:
-            raise InvalidInput("Scan an LPN or a bin barcode.", field="code")
+            raise InvalidInput(_("Scan an LPN or a bin barcode."), field="code")
         scanned = commands.parse(code)
         if scanned is not None:
             return _command(scanned, pending, actor)
@@ -70,7 +72,8 @@ def scan():
         if location is not None:
             if not pending:
                 raise InvalidInput(
-                    f"{location.code} is a bin: scan the unit's LPN first.", field="code"
+                    _("%(bin)s is a bin: scan the unit's LPN first.", bin=location.code),
+                    field="code",
                 )
             done = routing.put_away(db.session, pending, location.code, actor)
             session.pop(PENDING, None)
@@ -96,7 +99,7 @@ def _command(scanned: commands.Scanned, pending: str | None, actor):
         return _answer(None, None, None)
     if scanned.command == Command.REPRINT:
         if not pending:
-            raise InvalidInput("Scan the unit's LPN first.", field="code")
+            raise InvalidInput(_("Scan the unit's LPN first."), field="code")
         planned = routing.plan(db.session, pending, actor)
         printer = current_user.label_printer
         if printer is None:
@@ -105,7 +108,9 @@ def _command(scanned: commands.Scanned, pending: str | None, actor):
             return response
         printing.request_print(db.session, planned.unit, printer, actor)
         return _answer(planned, None, None)
-    raise InvalidInput(f"{code_of(scanned)} is not a routing command.", field="code")
+    raise InvalidInput(
+        _("%(command)s is not a routing command.", command=code_of(scanned)), field="code"
+    )
 
 
 def code_of(scanned: commands.Scanned) -> str:
@@ -137,8 +142,13 @@ def _answer(planned, done, error):
 
 def _done_text(done) -> str:
     if done.repeated:
-        return f"{done.unit.lpn} is already in {done.location.code}."
-    return f"{done.unit.lpn} put away in {done.location.code} ({done.disposition.value})."
+        return _("%(lpn)s is already in %(bin)s.", lpn=done.unit.lpn, bin=done.location.code)
+    return _(
+        "%(lpn)s put away in %(bin)s (%(disposition)s).",
+        lpn=done.unit.lpn,
+        bin=done.location.code,
+        disposition=done.disposition.value,
+    )
 
 
 @bp.get("/commands.pdf")
@@ -146,8 +156,8 @@ def _done_text(done) -> str:
 def command_sheet():
     """The routing station's command sheet."""
     pdf = barcode_sheet_pdf(
-        "Routing commands",
-        "Scan the unit's LPN, then its bin; or these.",
+        _("Routing commands"),
+        _("Scan the unit's LPN, then its bin; or these."),
         commands.sheet_rows("route"),
     )
     return file_response(pdf, "application/pdf", "routing-commands.pdf", inline=True)

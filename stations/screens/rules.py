@@ -16,6 +16,9 @@ from stations.params import as_id
 from warehouse import rules
 from warehouse.db import db
 from warehouse.errors import DomainError, InvalidInput
+from warehouse.i18n import gettext as _
+from warehouse.i18n import lazy_gettext as _l
+from warehouse.i18n import ngettext
 from warehouse.models import RULE_OUTCOMES, Category, Grade, Partner, Reason, Role
 from warehouse.money import MINOR_DIGITS, to_decimal_string
 
@@ -35,10 +38,10 @@ FIELDS = (
 )
 BLANK_ROWS = 3
 register(
-    "Rules",
+    _l("Rules"),
     "rules.index",
     {Role.SUPERVISOR, Role.PARTNER},
-    "Where graded units go: restock, resale, RTV, destroy",
+    _l("Where graded units go: restock, resale, RTV, destroy"),
     order=70,
 )
 
@@ -93,7 +96,7 @@ def _kept(rows: list[dict[str, str]]) -> list[dict[str, str]]:
         text = row["position"]
         return (int(text) if text.isascii() and text.isdigit() else 10**6, index)
 
-    return [row for _, row in sorted(enumerate(kept), key=position)]
+    return [row for _index, row in sorted(enumerate(kept), key=position)]
 
 
 def _partners() -> tuple[dict[str, int], dict[int, str]]:
@@ -105,14 +108,18 @@ def _partners() -> tuple[dict[str, int], dict[int, str]]:
 
 
 def _parse(rows: list[dict[str, str]]) -> list[rules.Rule]:
-    by_code, _ = _partners()
+    by_code, _codes = _partners()
     scope = _scope()
     if scope is not None:
         own = next(iter(by_code))
         for index, row in enumerate(rows, start=1):
             if row["partner"] and row["partner"] != own:
                 raise InvalidInput(
-                    f"Rule {index} names another partner: your rules route only your own units.",
+                    _(
+                        "Rule %(number)s names another partner: your rules route only your own "
+                        "units.",
+                        number=index,
+                    ),
                     field=f"rules[{index}].partner",
                 )
             row["partner"] = own
@@ -128,7 +135,7 @@ def _page(rows, *, error=None, preview=None, status=200):
             for rule in rules.stored_table(db.session, None)
             if not rule.partner_id
         ]
-    rows = rows + [dict.fromkeys(FIELDS, "") for _ in range(BLANK_ROWS)]
+    rows = rows + [dict.fromkeys(FIELDS, "") for _blank in range(BLANK_ROWS)]
     for index, row in enumerate(rows, start=1):
         row.setdefault("delete", "")
         if not row["position"]:
@@ -160,7 +167,7 @@ def _fault(error) -> tuple[int | None, str | None]:
     """('rules[3].grade') → (3, 'grade'): which typed row / field to mark."""
     field = getattr(error, "field", None) or ""
     if field.startswith("rules[") and "]" in field:
-        number, _, rest = field[6:].partition("]")
+        number, _bracket, rest = field[6:].partition("]")
         if number.isascii() and number.isdigit():
             return int(number), rest.lstrip(".") or None
     return None, None
@@ -169,7 +176,7 @@ def _fault(error) -> tuple[int | None, str | None]:
 @bp.get("/")
 @roles_required(Role.SUPERVISOR, Role.PARTNER)
 def index():
-    _, codes = _partners()
+    _by_code, codes = _partners()
     stored = rules.stored_table(db.session, _scope())
     return _page([_row_of(rule, codes) for rule in stored])[0]
 
@@ -190,7 +197,7 @@ def save():
         db.session.rollback()
         # Rows are shown as they count (sorted, blanks dropped) so "rule N" points at row N.
         return _page(kept, error=error, status=422)
-    flash(f"Saved {len(table)} rules.", "ok")
+    flash(ngettext("Saved %(num)s rule.", "Saved %(num)s rules.", len(table)), "ok")
     return redirect(url_for("rules.index"), 303)
 
 
@@ -202,7 +209,14 @@ def reset():
         abort(404)
     count = rules.reset_table(db.session, _scope(), current_actor("rules"))
     db.session.commit()
-    flash(f"Removed your {count} rules; the warehouse defaults apply.", "ok")
+    flash(
+        ngettext(
+            "Removed your %(num)s rule; the warehouse defaults apply.",
+            "Removed your %(num)s rules; the warehouse defaults apply.",
+            count,
+        ),
+        "ok",
+    )
     return redirect(url_for("rules.index"), 303)
 
 

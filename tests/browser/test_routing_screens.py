@@ -136,5 +136,5 @@ def test_rules_screen_previews_refuses_and_saves(page, output_dir):
     page.check("input[name=rows-1-delete]")
     page.click("text=Save rules")
     page.wait_for_selector(".flash-ok")
-    assert "Saved 1 rules." in page.locator(".flash-ok").inner_text()
+    assert "Saved 1 rule." in page.locator(".flash-ok").inner_text()
     page.screenshot(path=str(output_dir / "rules-saved.png"), full_page=True)

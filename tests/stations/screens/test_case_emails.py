@@ -11,7 +11,7 @@ import pytest
 
 from tests import factories
 from tests.helpers import csrf_from, drain, relay
-from warehouse import cases
+from warehouse import cases, i18n
 from warehouse.db import db, utcnow
 from warehouse.models import Case, CaseStatus, Event, RefundState, Role, Unit
 
@@ -71,10 +71,10 @@ def test_case_email_link_decides_the_case_and_the_customer_hears_why(
     customer_email = case.return_request.order.customer_email
     [mail] = to(delivered(app, jobs, mail_sink), partner_email)
     assert case.return_request.rma in mail["Subject"]
-    assert "EUR 44.99" in mail["Subject"]
+    assert "€44.99" in mail["Subject"]
     body = text_of(mail)
     assert "diminished value, used: -10 %" in body
-    assert "accessories_complete yes" in body
+    assert "Accessories complete yes" in body
     path = link_in(mail, label, app.config["PUBLIC_URL"])
 
     response = click(client, path, **form)
@@ -103,10 +103,16 @@ def test_auto_approval_mails_the_partner_payout_and_the_customer(app, jobs, mail
     [partner_mail] = to(messages, unit.partner.contact_email)
     [customer_mail] = to(messages, unit.return_request.order.customer_email)
     assert (
-        partner_mail["Subject"] == f"Erstattung genehmigt: EUR 49.99 für {unit.return_request.rma}"
+        partner_mail["Subject"].replace("\xa0", " ")
+        == f"Erstattung genehmigt: 49,99 € für {unit.return_request.rma}"
     )
-    assert "Bitte zahle diese Erstattung" in text_of(partner_mail)
-    assert customer_mail["Subject"].startswith("Votre remboursement est approuvé : EUR 49.99")
+    please_pay = i18n.in_language("de", "Please pay this refund out to the customer by %(day)s.")
+    assert please_pay.split("%(day)s")[0] in text_of(partner_mail)
+    assert (
+        customer_mail["Subject"]
+        .replace("\xa0", " ")
+        .startswith("Votre remboursement est approuvé : 49,99 €")
+    )
     assert db.session.get(Unit, unit.id).refund_state == RefundState.APPROVED
 
 

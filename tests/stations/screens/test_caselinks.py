@@ -36,7 +36,7 @@ def test_get_shows_the_case_and_changes_nothing(client):
     response = client.get(mailed_path(case, "approve"))
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert "Approve EUR 44.99" in html
+    assert "Approve €44.99" in html
     assert "diminished value, used: -10 %" in html
     assert row_counts(*WATCHED) == before
     assert db.session.get(Case, case.id).status == CaseStatus.OPEN

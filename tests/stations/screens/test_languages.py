@@ -12,9 +12,9 @@ from redis import Redis
 from tests import factories
 from tests.helpers import csrf_from, login_as, pdf_text
 from warehouse import i18n
-from warehouse.announcements import REASON_LABELS
 from warehouse.db import db
 from warehouse.models import Reason, Role
+from warehouse.vocabulary import REASON_LABELS
 
 # A served country per language, with its currency.
 COUNTRY = {

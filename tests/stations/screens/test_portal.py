@@ -98,8 +98,8 @@ def test_partner_a_sees_and_decides_its_own_case(client, two_partners):
     )
     assert again.status_code == 409
     statement = client.get("/portal/statement").get_data(as_text=True)
-    assert "EUR 40.00" in statement
-    assert "EUR 4.00" in statement
+    assert "€40.00" in statement
+    assert "€4.00" in statement
 
 
 def test_staff_and_other_roles_cannot_open_the_portal(client, app):

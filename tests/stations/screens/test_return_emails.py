@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from jinja2_fragments import render_block
+
+from warehouse import i18n
+from warehouse.mail import render_mail
 
 CONTEXTS = {
     "return_announced": {
@@ -19,19 +21,16 @@ CONTEXTS = {
         "refund_due_on": "2026-12-08",
     },
 }
-GREETING = {"en": "Hello Kim", "nl": "Hallo Kim", "de": "Hallo Kim", "fr": "Bonjour Kim"}
 
 
 @pytest.mark.parametrize("template", sorted(CONTEXTS))
-@pytest.mark.parametrize("lang", ["en", "nl", "de", "fr"])
-def test_mail_renders(app, template, lang):
-    context = {**CONTEXTS[template], "lang": lang}
-    subject = render_block(app.jinja_env, f"email/{template}.txt", "subject", **context)
-    assert "RMA-ABCDEF0" in subject
-    assert "\n" not in subject.strip()
-    for suffix in ("txt", "html"):
-        body = app.jinja_env.get_template(f"email/{template}.{suffix}").render(**context)
-        assert GREETING[lang] in body
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+def test_mail_renders(template, lang):
+    mail = render_mail(template, lang, CONTEXTS[template])
+    assert "RMA-ABCDEF0" in mail.subject
+    assert "\n" not in mail.subject.strip()
+    for body in (mail.text, mail.html):
+        assert i18n.in_language(lang, "Hello %(name)s,", name="Kim") in body
         assert "MP-1" in body
     if template == "return_announced":
-        assert "http://x/l.pdf" in body
+        assert "http://x/l.pdf" in mail.text

@@ -1,0 +1,53 @@
+"""The words for codes a person reads: grades, return reasons, exception kinds, the stages of a
+refund at risk. Lazy texts (`warehouse.i18n`), written in the reader's language when shown.
+
+Kept apart from the modules that use the codes, so the mail and page filters
+(`warehouse.wording`) can read them without importing the stages themselves.
+"""
+
+from __future__ import annotations
+
+from warehouse.i18n import lazy_gettext as _l
+from warehouse.models import ExceptionKind, Grade, Reason
+
+GRADE_LABELS = {
+    Grade.NEW: _l("New"),
+    Grade.OPENED: _l("Opened"),
+    Grade.USED: _l("Used"),
+    Grade.LIGHT_DAMAGE: _l("Light damage"),
+    Grade.HEAVY_DAMAGE: _l("Heavy damage"),
+    Grade.DEFECTIVE: _l("Defective"),
+}
+
+REASON_LABELS = {
+    Reason.CHANGED_MIND: _l("Changed my mind"),
+    Reason.WRONG_SIZE: _l("Wrong size"),
+    Reason.NOT_AS_DESCRIBED: _l("Not as described"),
+    Reason.DEFECTIVE: _l("Defective"),
+    Reason.DAMAGED_ON_ARRIVAL: _l("Damaged on arrival"),
+    Reason.WRONG_ITEM_SENT: _l("Wrong item sent"),
+    Reason.OTHER: _l("Other"),
+}
+
+EXCEPTION_KIND_LABELS = {
+    ExceptionKind.WRONG_ITEM: _l("wrong item"),
+    ExceptionKind.EXTRA_UNIT: _l("extra unit"),
+    ExceptionKind.MISSING_UNIT: _l("missing unit"),
+    ExceptionKind.PARCEL_DAMAGED: _l("parcel damaged in transit"),
+    ExceptionKind.DAMAGED_IN_TRANSIT: _l("unit damaged in transit"),
+    ExceptionKind.SERIAL_MISMATCH: _l("serial mismatch"),
+    ExceptionKind.UNANNOUNCED: _l("unannounced parcel"),
+    ExceptionKind.FOREIGN_ITEM: _l("item of another marketplace"),
+    ExceptionKind.REFUND_OVERDUE: _l("refund overdue"),
+}
+
+# What a refund at risk waits for, in the reader's words.
+STAGE_LABELS = {
+    "received_not_graded": _l("grading"),
+    "case_open": _l("the partner's decision"),
+    "case_escalated": _l("the partner's decision (escalated)"),
+    "approved_not_paid": _l("the payment (approved, not paid out)"),
+    "dispatched_not_received": _l(
+        "the goods: sent with a proof of dispatch, so the refund may not wait"
+    ),
+}
