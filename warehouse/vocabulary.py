@@ -51,3 +51,30 @@ STAGE_LABELS = {
         "the goods: sent with a proof of dispatch, so the refund may not wait"
     ),
 }
+
+# The state of a record (a case, a refund, a unit, a return, a batch, an export...) as a word,
+# alone or in a sentence ("Case #12 is approved"). One word per code across the status enums.
+STATUS_WORDS = {
+    "open": _l("open"),
+    "approved": _l("approved"),
+    "adjusted": _l("adjusted"),
+    "rejected": _l("rejected"),
+    "remedy": _l("remedy granted"),
+    "announced": _l("announced"),
+    "received": _l("received"),
+    "graded": _l("graded"),
+    "routed": _l("routed"),
+    "closed": _l("closed"),
+    "packed": _l("packed"),
+    "shipped": _l("shipped"),
+    "destroyed": _l("destroyed"),
+    "resolved": _l("resolved"),
+    "withdrawn": _l("withdrawn"),
+    "queued": _l("queued"),
+    "running": _l("running"),
+    "done": _l("done"),
+    "failed": _l("failed"),
+    "listed": _l("listed"),
+    "sold": _l("sold"),
+    "waiting": _l("waiting"),
+}

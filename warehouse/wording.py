@@ -16,6 +16,7 @@ from warehouse.vocabulary import (
     GRADE_LABELS,
     REASON_LABELS,
     STAGE_LABELS,
+    STATUS_WORDS,
 )
 
 
@@ -75,6 +76,12 @@ def _disposition(code) -> str:
     return str(label) if label is not None else str(code or "").replace("_", " ")
 
 
+def _status(code) -> str:
+    code = getattr(code, "value", code)
+    word = STATUS_WORDS.get(str(code))
+    return str(word) if word is not None else str(code or "")
+
+
 def _day(value) -> str:
     if not value:
         return ""
@@ -111,6 +118,7 @@ FILTERS = {
     "remedy": _remedy,
     "stage": _stage,
     "disposition": _disposition,
+    "status": _status,
     "language_name": i18n.language_name,
 }
 
