@@ -117,3 +117,30 @@ def test_a_missing_translation_falls_back_to_english():
         assert i18n.gettext("a message no catalog has %(x)s", x=1) == "a message no catalog has 1"
     with i18n.reading("pt"):
         assert i18n.current() == "en"
+
+
+def test_every_gettext_call_in_python_fills_exactly_its_placeholders():
+    """`_("… %(lpn)s …", lpn=…)`: a missing value raises, a spare one hides a typo."""
+    import ast
+
+    wrong = []
+    for package in ("warehouse", "stations", "labels"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if not (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Name)
+                    and node.func.id in ("_", "gettext")
+                    and node.args
+                    and isinstance(node.args[0], ast.Constant)
+                    and isinstance(node.args[0].value, str)
+                ):
+                    continue
+                if any(keyword.arg is None for keyword in node.keywords):
+                    continue  # **values: checked where they are built
+                wanted = set(PLACEHOLDER.findall(node.args[0].value))
+                given = {keyword.arg for keyword in node.keywords}
+                if wanted != given:
+                    wrong.append(f"{path.relative_to(ROOT)}:{node.lineno}: {wanted} vs {given}")
+    assert not wrong, "\n".join(wrong)

@@ -17,6 +17,7 @@ from labels.batches import BatchDocument, BatchLine
 from warehouse.db import utcnow
 from warehouse.errors import Conflict, InvalidInput, NotFound
 from warehouse.events import Actor, record
+from warehouse.i18n import gettext as _
 from warehouse.mail import queue_mail
 from warehouse.models import (
     Batch,
@@ -61,7 +62,13 @@ def open_batch(
 def add_unit(session: Session, batch: Batch, unit: Unit, actor: Actor) -> BatchUnit:
     """Put a routed unit into an open batch."""
     if batch.status != BatchStatus.OPEN:
-        raise Conflict(f"Batch {batch.number} is {batch.status.value}; it takes no more units.")
+        raise Conflict(
+            _(
+                "Batch %(number)s is %(status)s; it takes no more units.",
+                number=batch.number,
+                status=batch.status.value,
+            )
+        )
     item = BatchUnit(batch=batch, unit_id=unit.id)
     session.add(item)
     record(session, actor, "batch.unit_added", batch, lpn=unit.lpn, unit_id=unit.id)
@@ -76,7 +83,7 @@ def get_batch(session: Session, batch_id: int, actor: Actor) -> Batch:
         options=[selectinload(Batch.items).selectinload(BatchUnit.unit).selectinload(Unit.product)],
     )
     if batch is None or (actor.partner_id is not None and batch.partner_id != actor.partner_id):
-        raise NotFound("No such batch.")
+        raise NotFound(_("No such batch."))
     return batch
 
 
@@ -84,9 +91,17 @@ def pack(session: Session, batch_id: int, actor: Actor) -> Batch:
     """Close an open batch for packing; an empty batch cannot be packed."""
     batch = get_batch(session, batch_id, actor)
     if batch.status != BatchStatus.OPEN:
-        raise Conflict(f"Batch {batch.number} is already {batch.status.value}.")
+        raise Conflict(
+            _(
+                "Batch %(number)s is already %(status)s.",
+                number=batch.number,
+                status=batch.status.value,
+            )
+        )
     if not batch.items:
-        raise InvalidInput(f"Batch {batch.number} has no units to pack.", field="batch")
+        raise InvalidInput(
+            _("Batch %(number)s has no units to pack.", number=batch.number), field="batch"
+        )
     batch.status = BatchStatus.PACKED
     batch.packed_at = utcnow()
     batch.responsible_id = actor.user_id
@@ -115,14 +130,22 @@ def ship(session: Session, batch_id: int, carrier: str, tracking: str, actor: Ac
     """Ship a packed RTV batch with its tracking number and email the partner."""
     batch = get_batch(session, batch_id, actor)
     if batch.kind != BatchKind.RTV:
-        raise Conflict(f"Batch {batch.number} is a destruction batch; it is not shipped.")
+        raise Conflict(
+            _("Batch %(number)s is a destruction batch; it is not shipped.", number=batch.number)
+        )
     if batch.status != BatchStatus.PACKED:
-        raise Conflict(f"Batch {batch.number} is {batch.status.value}; pack it before shipping.")
+        raise Conflict(
+            _(
+                "Batch %(number)s is %(status)s; pack it before shipping.",
+                number=batch.number,
+                status=batch.status.value,
+            )
+        )
     carrier, tracking = (carrier or "").strip(), (tracking or "").strip()
     if not carrier:
-        raise InvalidInput("Name the carrier.", field="carrier")
+        raise InvalidInput(_("Name the carrier."), field="carrier")
     if not tracking:
-        raise InvalidInput("Enter the tracking number.", field="tracking")
+        raise InvalidInput(_("Enter the tracking number."), field="tracking")
     batch.status = BatchStatus.SHIPPED
     batch.carrier = carrier
     batch.tracking_number = tracking
@@ -162,9 +185,20 @@ def destroy(session: Session, batch_id: int, actor: Actor) -> Batch:
     """Record a packed destruction batch as destroyed by the actor today (the certificate)."""
     batch = get_batch(session, batch_id, actor)
     if batch.kind != BatchKind.DESTRUCTION:
-        raise Conflict(f"Batch {batch.number} is an RTV batch; it is shipped, not destroyed.")
+        raise Conflict(
+            _(
+                "Batch %(number)s is an RTV batch; it is shipped, not destroyed.",
+                number=batch.number,
+            )
+        )
     if batch.status != BatchStatus.PACKED:
-        raise Conflict(f"Batch {batch.number} is {batch.status.value}; pack it first.")
+        raise Conflict(
+            _(
+                "Batch %(number)s is %(status)s; pack it first.",
+                number=batch.number,
+                status=batch.status.value,
+            )
+        )
     batch.status = BatchStatus.DESTROYED
     batch.finished_at = utcnow()
     batch.responsible_id = actor.user_id or batch.responsible_id

@@ -22,6 +22,7 @@ from warehouse import events, ledger, outbox, remedies, webhooks
 from warehouse.db import lock_row, utcnow
 from warehouse.errors import Conflict, DomainError, InvalidInput, NotFound
 from warehouse.grounds import say, word
+from warehouse.i18n import gettext as _
 from warehouse.jobs import periodic
 from warehouse.mail import queue_mail
 from warehouse.models import (
@@ -94,7 +95,7 @@ class CaseLinks:
     def token(self, case: Case, action: Action | str) -> str:
         """A signed token for one action on an open case."""
         if not case.nonce:
-            raise Conflict("this case is decided; it has no decision links", field="case")
+            raise Conflict(_("this case is decided; it has no decision links"), field="case")
         return self._serializer().dumps({"c": case.id, "a": Action(action).value, "n": case.nonce})
 
     def tokens(self, case: Case) -> dict[str, str]:
@@ -526,22 +527,24 @@ def get_case(session: Session, case_id: int, *, partner_id: int | None = None) -
         .one_or_none()
     )
     if case is None or (partner_id is not None and case.partner_id != partner_id):
-        raise NotFound("no such case", field="case")
+        raise NotFound(_("no such case"), field="case")
     return case
 
 
 def parse_decision_amount(text: str | int | None, currency: str) -> int:
     """An adjusted amount typed by a person ('12.50') or sent as minor units (1250)."""
     if text is None or (isinstance(text, str) and not text.strip()):
-        raise InvalidInput("enter the amount to refund", field="amount")
+        raise InvalidInput(_("enter the amount to refund"), field="amount")
     if isinstance(text, bool):
-        raise InvalidInput("the amount must be a number", field="amount")
+        raise InvalidInput(_("the amount must be a number"), field="amount")
     if isinstance(text, int):
         return text
     try:
         return parse_amount(text, currency)
     except MoneyError as error:
-        raise InvalidInput(f"the amount is not valid: {error}", field="amount") from None
+        raise InvalidInput(
+            _("the amount is not valid: %(error)s", error=error), field="amount"
+        ) from None
 
 
 def decide_case(
@@ -566,7 +569,7 @@ def decide_case(
         action = Action(action)
     except ValueError:
         raise InvalidInput(
-            "the decision must be approve, adjust or reject", field="action"
+            _("the decision must be approve, adjust or reject"), field="action"
         ) from None
     lock_row(session, Case, case_id)  # two clicks of one link at once: the second waits here
     case = get_case(session, case_id, partner_id=partner_id)
@@ -575,34 +578,43 @@ def decide_case(
         raise LinkRefused("This decision link was already used.")
     if case.status != CaseStatus.OPEN:
         raise Conflict(
-            f"this case was already decided ({case.status.value} by {case.decided_by})",
+            _(
+                "this case was already decided (%(status)s by %(decided_by)s)",
+                status=case.status.value,
+                decided_by=case.decided_by,
+            ),
             field="case",
         )
     reason = (reason or "").strip()
     if len(reason) > REASON_MAX:
-        raise InvalidInput(f"the reason is limited to {REASON_MAX} characters", field="reason")
+        raise InvalidInput(
+            _("the reason is limited to %(most)s characters", most=REASON_MAX),
+            field="reason",
+        )
     if action == Action.APPROVE:
         amount = case.proposed_minor
     elif action == Action.ADJUST:
         if amount_minor is None:
-            raise InvalidInput("enter the amount to refund", field="amount")
+            raise InvalidInput(_("enter the amount to refund"), field="amount")
         if amount_minor < 0:
-            raise InvalidInput("the amount cannot be negative", field="amount")
+            raise InvalidInput(_("the amount cannot be negative"), field="amount")
         if amount_minor > case.original_minor:
             raise InvalidInput(
-                "the amount cannot be more than the price paid, "
-                f"{format_minor(case.original_minor, case.currency)}",
+                _(
+                    "the amount cannot be more than the price paid, %(price)s",
+                    price=format_minor(case.original_minor, case.currency),
+                ),
                 field="amount",
             )
         if not reason:
             raise InvalidInput(
-                "say why you adjust the amount; the customer reads it", field="reason"
+                _("say why you adjust the amount; the customer reads it"), field="reason"
             )
         amount = amount_minor
     else:
         if not reason:
             raise InvalidInput(
-                "say why you reject the refund; the customer reads it", field="reason"
+                _("say why you reject the refund; the customer reads it"), field="reason"
             )
         amount = 0
 
@@ -664,14 +676,20 @@ def escalate_case(session: Session, actor: events.Actor, case_id: int, *, reason
     the case stays open for the partner (or for the supervisor to decide on its behalf)."""
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("say why you escalate the case", field="reason")
+        raise InvalidInput(_("say why you escalate the case"), field="reason")
     if len(reason) > REASON_MAX:
-        raise InvalidInput(f"the reason is limited to {REASON_MAX} characters", field="reason")
+        raise InvalidInput(
+            _("the reason is limited to %(most)s characters", most=REASON_MAX),
+            field="reason",
+        )
     lock_row(session, Case, case_id)
     case = get_case(session, case_id)
     session.refresh(case)
     if case.status != CaseStatus.OPEN:
-        raise Conflict(f"case #{case.id} is {case.status.value} already", field="case")
+        raise Conflict(
+            _("case #%(id)s is %(status)s already", id=case.id, status=case.status.value),
+            field="case",
+        )
     first = case.escalated_at is None
     case.escalated_at = case.escalated_at or utcnow()
     admins = session.query(User).filter(User.role == Role.ADMIN, User.active.is_(True)).all()

@@ -20,6 +20,7 @@ from warehouse.announcements import TRACKING_PATTERN
 from warehouse.db import utcnow
 from warehouse.deadlines import add_months
 from warehouse.errors import Conflict, InvalidInput, NotFound
+from warehouse.i18n import gettext as _
 from warehouse.i18n import lazy_gettext as _l
 from warehouse.mail import queue_mail
 from warehouse.models import (
@@ -63,7 +64,10 @@ def find_parcel(session: Session, code: str, actor: events.Actor) -> CustomerPar
             query.join(Unit, Unit.id == CustomerParcel.unit_id).where(Unit.lpn == wanted)
         )
     if parcel is None or (actor.site_id is not None and parcel.site_id != actor.site_id):
-        raise NotFound(f"No parcel to a customer has the code or LPN {wanted!r}.", field="code")
+        raise NotFound(
+            _("No parcel to a customer has the code or LPN %(wanted)s.", wanted=repr(wanted)),
+            field="code",
+        )
     return parcel
 
 
@@ -113,26 +117,37 @@ def ship(
         if not tracking_number or tracking_number == parcel.tracking_number:
             return parcel
         raise Conflict(
-            f"{parcel.code} has left already with tracking number {parcel.tracking_number}",
+            _(
+                "%(code)s has left already with tracking number %(tracking_number)s",
+                code=parcel.code,
+                tracking_number=parcel.tracking_number,
+            ),
             field="tracking_number",
         )
     if not tracking_number:
         raise InvalidInput(
-            "scan the carrier's tracking number of the parcel", field="tracking_number"
+            _("scan the carrier's tracking number of the parcel"), field="tracking_number"
         )
     if not TRACKING_PATTERN.match(tracking_number):
         raise InvalidInput(
-            "the tracking number is 4 to 64 letters, digits or dashes", field="tracking_number"
+            _("the tracking number is 4 to 64 letters, digits or dashes"), field="tracking_number"
         )
     if parcel.purpose == ParcelPurpose.REPAIR and len(repair_note) < REPAIR_NOTE_MIN:
-        raise InvalidInput("say what was repaired; the customer reads it", field="repair_note")
+        raise InvalidInput(_("say what was repaired; the customer reads it"), field="repair_note")
     if len(repair_note) > REPAIR_NOTE_MAX:
         raise InvalidInput(
-            f"the repair note is limited to {REPAIR_NOTE_MAX} characters", field="repair_note"
+            _(
+                "the repair note is limited to %(most)s characters",
+                most=REPAIR_NOTE_MAX,
+            ),
+            field="repair_note",
         )
     waiting = ready_to_ship(parcel)
     if waiting:
-        raise Conflict(f"{parcel.code} cannot leave yet: {waiting}", field="code")
+        raise Conflict(
+            _("%(code)s cannot leave yet: %(waiting)s", code=parcel.code, waiting=waiting),
+            field="code",
+        )
     claimed = session.execute(
         sa.update(CustomerParcel)
         .where(CustomerParcel.id == parcel.id, CustomerParcel.status == ParcelStatus.WAITING)
@@ -140,7 +155,9 @@ def ship(
         .execution_options(synchronize_session=False)
     ).rowcount
     if claimed != 1:
-        raise Conflict(f"{parcel.code} was just shipped at another station", field="code")
+        raise Conflict(
+            _("%(code)s was just shipped at another station", code=parcel.code), field="code"
+        )
     now = utcnow()
     parcel.status = ParcelStatus.SHIPPED
     parcel.shipped_at = now

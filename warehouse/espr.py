@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from warehouse import events
 from warehouse.db import utcnow
 from warehouse.errors import Conflict, InvalidInput, NotFound
+from warehouse.i18n import gettext as _
 from warehouse.i18n import lazy_gettext as _l
 from warehouse.models import (
     Category,
@@ -131,25 +132,41 @@ def record_exception(
     except ValueError:
         choices = ", ".join(d.value for d in Derogation)
         raise InvalidInput(
-            f"{derogation!r} is not a derogation; choose one of: {choices}", field="derogation"
+            _(
+                "%(derogation)s is not a derogation; choose one of: %(choices)s",
+                derogation=repr(derogation),
+                choices=choices,
+            ),
+            field="derogation",
         ) from None
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
-        raise InvalidInput(f"the note is limited to {NOTE_MAX} characters", field="note")
+        raise InvalidInput(
+            _("the note is limited to %(most)s characters", most=NOTE_MAX), field="note"
+        )
     photo = None
     if photo_id is not None:
         photo = session.get(UnitPhoto, photo_id)
         if photo is None or photo.unit_id != unit.id:
-            raise NotFound(f"unit {unit.lpn} has no photo #{photo_id}", field="photo")
+            raise NotFound(
+                _("unit %(lpn)s has no photo #%(photo_id)s", lpn=unit.lpn, photo_id=photo_id),
+                field="photo",
+            )
     if photo is None and len(note) < NOTE_MIN:
         raise InvalidInput(
-            f"give the evidence: a photo of the unit, or a note of at least {NOTE_MIN} characters",
+            _(
+                (
+                    "give the evidence: a photo of the unit, or a note of at least %(least)s "
+                    "characters"
+                ),
+                least=NOTE_MIN,
+            ),
             field="note",
         )
     if unit.status == UnitStatus.CLOSED:
-        raise Conflict(f"{unit.lpn} is closed already", field="unit")
+        raise Conflict(_("%(lpn)s is closed already", lpn=unit.lpn), field="unit")
     if exception_for(session, unit) is not None:
-        raise Conflict(f"{unit.lpn} has a derogation recorded already", field="unit")
+        raise Conflict(_("%(lpn)s has a derogation recorded already", lpn=unit.lpn), field="unit")
     row = DestructionException(
         unit_id=unit.id,
         partner_id=unit.partner_id,
@@ -203,7 +220,7 @@ def disclosure(session: Session, year: int, *, site_id: int | None = None) -> li
     """The units routed to destruction, recycling or donation in `year` (the site's calendar
     year), by category, reason (the recorded derogation, else the grade) and route."""
     if not 2000 <= year <= 2100:
-        raise InvalidInput(f"{year} is not a year to report on", field="year")
+        raise InvalidInput(_("%(year)s is not a year to report on", year=year), field="year")
     query = (
         sa.select(
             Product.category,

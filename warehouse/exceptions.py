@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, joinedload
 from warehouse import events
 from warehouse.db import lock_row, utcnow
 from warehouse.errors import Conflict, InvalidInput, NotFound
+from warehouse.i18n import gettext as _
 from warehouse.i18n import lazy_gettext as _l
 from warehouse.jobs import periodic
 from warehouse.mail import queue_mail
@@ -228,7 +229,12 @@ class Filters:
             except ValueError:
                 choices = ", ".join(k.value for k in ExceptionKind)
                 raise InvalidInput(
-                    f"{kind!r} is not an exception kind; choose one of: {choices}", field="kind"
+                    _(
+                        "%(kind)s is not an exception kind; choose one of: %(choices)s",
+                        kind=repr(kind),
+                        choices=choices,
+                    ),
+                    field="kind",
                 ) from None
         chosen_status: ExceptionStatus | None = ExceptionStatus.OPEN
         if status == "all":
@@ -238,7 +244,10 @@ class Filters:
                 chosen_status = ExceptionStatus(status)
             except ValueError:
                 raise InvalidInput(
-                    f"{status!r} is not a status; choose open, resolved, withdrawn or all",
+                    _(
+                        "%(status)s is not a status; choose open, resolved, withdrawn or all",
+                        status=repr(status),
+                    ),
                     field="status",
                 ) from None
         return cls(kind=chosen_kind, status=chosen_status, **scope)
@@ -278,7 +287,9 @@ def get_exception(
         or (site_id is not None and row.site_id != site_id)
         or (partner_id is not None and row.partner_id != partner_id)
     ):
-        raise NotFound(f"no exception #{exception_id}", field="exception")
+        raise NotFound(
+            _("no exception #%(exception_id)s", exception_id=exception_id), field="exception"
+        )
     return row
 
 
@@ -320,20 +331,31 @@ def resolve(
     except ValueError:
         choices = ", ".join(r.value for r in RESOLUTIONS[row.kind])
         raise InvalidInput(
-            f"{resolution!r} is not a resolution; choose one of: {choices}", field="resolution"
+            _(
+                "%(resolution)s is not a resolution; choose one of: %(choices)s",
+                resolution=repr(resolution),
+                choices=choices,
+            ),
+            field="resolution",
         ) from None
     if resolution not in RESOLUTIONS[row.kind]:
         choices = ", ".join(r.value for r in RESOLUTIONS[row.kind])
         raise InvalidInput(
-            f"a {KIND_LABELS[row.kind]} cannot be resolved with {resolution.value}; "
-            f"choose one of: {choices}",
+            _(
+                "a %(kind)s cannot be resolved with %(resolution)s; choose one of: %(choices)s",
+                kind=KIND_LABELS[row.kind],
+                resolution=resolution.value,
+                choices=choices,
+            ),
             field="resolution",
         )
     note = (note or "").strip()
     if not note:
-        raise InvalidInput("say why: the note is kept with the exception", field="note")
+        raise InvalidInput(_("say why: the note is kept with the exception"), field="note")
     if len(note) > NOTE_MAX:
-        raise InvalidInput(f"the note is limited to {NOTE_MAX} characters", field="note")
+        raise InvalidInput(
+            _("the note is limited to %(most)s characters", most=NOTE_MAX), field="note"
+        )
     if row.status != ExceptionStatus.OPEN:
         raise Conflict(
             f"exception #{row.id} is {row.status.value} already"
@@ -342,9 +364,9 @@ def resolve(
         )
     if resolution == Resolution.QUARANTINE:
         if row.unit is None:
-            raise Conflict("there is no unit to send to quarantine", field="resolution")
+            raise Conflict(_("there is no unit to send to quarantine"), field="resolution")
         if quarantine_unit is None:  # pragma: no cover - every caller passes routing's
-            raise Conflict("quarantine is not available here", field="resolution")
+            raise Conflict(_("quarantine is not available here"), field="resolution")
         quarantine_unit(row.unit)
     rma = row.return_request
     if resolution == Resolution.NOTIFY_CUSTOMER:

@@ -18,6 +18,7 @@ from warehouse.checklists import checklist_for
 from warehouse.db import lock_row, utcnow
 from warehouse.deadlines import Assessment, local_date
 from warehouse.errors import Conflict, InvalidInput, NotFound, UnknownBarcode
+from warehouse.i18n import gettext as _
 from warehouse.models import (
     PARTNER_PORTAL_STATION,
     Case,
@@ -89,10 +90,10 @@ def find_unit(
     """The unit with this LPN (indexed look-up); another partner's or site's unit is not found."""
     code = lpn.strip().upper()
     if not code:
-        raise InvalidInput("scan a unit label (LPN)", field="code")
+        raise InvalidInput(_("scan a unit label (LPN)"), field="code")
     unit = _unit_query(session).filter(Unit.lpn == code).one_or_none()
     if not _visible(unit, partner_id, site_id):
-        raise UnknownBarcode(f"no unit with label {code}", field="code")
+        raise UnknownBarcode(_("no unit with label %(code)s", code=code), field="code")
     return unit
 
 
@@ -102,7 +103,7 @@ def get_unit(
     """The unit by id; another partner's or site's unit is not found."""
     unit = _unit_query(session).filter(Unit.id == unit_id).one_or_none()
     if not _visible(unit, partner_id, site_id):
-        raise NotFound("no such unit", field="unit")
+        raise NotFound(_("no such unit"), field="unit")
     return unit
 
 
@@ -153,7 +154,8 @@ def clean_checklist(unit: Unit, ticked: dict[str, bool] | set[str]) -> dict[str,
     unknown = sorted(set(names) - set(items))
     if unknown:
         raise InvalidInput(
-            f"{', '.join(unknown)} is not on the checklist of this product", field="checklist"
+            _("%(value)s is not on the checklist of this product", value=", ".join(unknown)),
+            field="checklist",
         )
     return {item: item in names for item in items}
 
@@ -164,11 +166,16 @@ def check_gradable(unit: Unit) -> None:
         return
     if unit.status == UnitStatus.ROUTED:
         raise Conflict(
-            f"unit {unit.lpn} was already routed ({unit.disposition or 'put away'}); "
-            "it can no longer be graded",
+            _(
+                "unit %(lpn)s was already routed (%(disposition)s); it can no longer be graded",
+                lpn=unit.lpn,
+                disposition=unit.disposition or "put away",
+            ),
             field="code",
         )
-    raise Conflict(f"unit {unit.lpn} is closed; it can no longer be graded", field="code")
+    raise Conflict(
+        _("unit %(lpn)s is closed; it can no longer be graded", lpn=unit.lpn), field="code"
+    )
 
 
 def grade_unit(
@@ -192,10 +199,14 @@ def grade_unit(
     try:
         grade = Grade(grade)
     except ValueError:
-        raise InvalidInput(f"{grade!r} is not a grade", field="grade") from None
+        raise InvalidInput(
+            _("%(grade)s is not a grade", grade=repr(grade)), field="grade"
+        ) from None
     notes = (notes or "").strip()
     if len(notes) > NOTES_MAX:
-        raise InvalidInput(f"notes are limited to {NOTES_MAX} characters", field="notes")
+        raise InvalidInput(
+            _("notes are limited to %(NOTES_MAX)s characters", NOTES_MAX=NOTES_MAX), field="notes"
+        )
     lock_row(session, Unit, unit_id)  # a second station grading it at once waits, then reads
     unit = (
         session.query(Unit)
@@ -210,10 +221,14 @@ def grade_unit(
     )
     # A station grades its site's units; a partner that receives its own returns, its own.
     if not _visible(unit, actor.partner_id, actor.site_id):
-        raise NotFound("no such unit", field="unit")
+        raise NotFound(_("no such unit"), field="unit")
     if unit.received_station == PARTNER_PORTAL_STATION and actor.partner_id is None:
         raise Conflict(
-            f"{unit.lpn} was received by {unit.partner.name}, which keeps and grades it",
+            _(
+                "%(lpn)s was received by %(name)s, which keeps and grades it",
+                lpn=unit.lpn,
+                name=unit.partner.name,
+            ),
             field="code",
         )
     check_gradable(unit)
@@ -274,21 +289,33 @@ def undo_grade(session: Session, actor: events.Actor, unit_id: int) -> Unit:
     lock_row(session, Unit, unit_id)
     unit = session.query(Unit).filter(Unit.id == unit_id).populate_existing().one_or_none()
     if unit is None or (actor.site_id is not None and unit.site_id != actor.site_id):
-        raise NotFound("no such unit", field="unit")
+        raise NotFound(_("no such unit"), field="unit")
     if unit.status != UnitStatus.GRADED:
-        raise Conflict(f"{unit.lpn} is not graded (or routed already): nothing to undo.")
+        raise Conflict(
+            _("%(lpn)s is not graded (or routed already): nothing to undo.", lpn=unit.lpn)
+        )
     case = session.query(Case).filter_by(unit_id=unit.id).one_or_none()
     if case is None or case.status != CaseStatus.OPEN:
         state = unit.refund_state.value if unit.refund_state else "settled"
         raise Conflict(
-            f"The refund of {unit.lpn} is {state} already; grade it again to change the grade."
+            _(
+                "The refund of %(lpn)s is %(state)s already; grade it again to change the grade.",
+                lpn=unit.lpn,
+                state=state,
+            )
         )
     if cases.partner_was_mailed(session, case) or not outbox.cancel(
         session, cases.case_mail_key(case)
     ):
         raise Conflict(
-            f"The partner was mailed about {unit.lpn} already; grade it again instead (the case "
-            "is updated and the partner mailed the new proposal).",
+            _(
+                (
+                    "The partner was mailed about %(lpn)s already; grade it again "
+                    "instead (the case is updated and the partner mailed the new "
+                    "proposal)."
+                ),
+                lpn=unit.lpn,
+            ),
         )
     events.record(
         session,

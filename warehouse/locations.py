@@ -11,6 +11,7 @@ from labels.bins import BinLabel
 from warehouse import codes
 from warehouse.errors import Conflict, InvalidInput, NotFound
 from warehouse.events import Actor, record
+from warehouse.i18n import gettext as _
 from warehouse.models import Location, LocationKind, Partner, Site
 from warehouse.routing import occupancy
 
@@ -35,35 +36,47 @@ def add_location(
     code = (code or "").strip().upper()
     if not CODE.match(code):
         raise InvalidInput(
-            "A bin code is 3 to 32 capitals, digits or dashes, e.g. BIN-RS-01.", field="code"
+            _("A bin code is 3 to 32 capitals, digits or dashes, e.g. BIN-RS-01."), field="code"
         )
     if codes.is_station_code(code):
         raise InvalidInput(
-            f"{code} would read as a station command; CMD-, CHECK- and GRADE- are taken.",
+            _(
+                "%(code)s would read as a station command; CMD-, CHECK- and GRADE- are taken.",
+                code=code,
+            ),
             field="code",
         )
     try:
         kind = LocationKind(kind)
     except ValueError:
         choices = ", ".join(k.value for k in LocationKind)
-        raise InvalidInput(f"Unknown kind {kind!r}: choose {choices}.", field="kind") from None
+        raise InvalidInput(
+            _("Unknown kind %(kind)s: choose %(choices)s.", kind=repr(kind), choices=choices),
+            field="kind",
+        ) from None
     text = str(capacity).strip()
     if not (text.isascii() and text.isdigit()) or len(text) > 6:
-        raise InvalidInput("Capacity is a whole number of units.", field="capacity")
+        raise InvalidInput(_("Capacity is a whole number of units."), field="capacity")
     capacity = int(text)
     if not 1 <= capacity <= MAX_CAPACITY:
         raise InvalidInput(
-            f"Capacity must be at least 1 and at most {MAX_CAPACITY} units.", field="capacity"
+            _(
+                "Capacity must be at least 1 and at most %(most)s units.",
+                most=MAX_CAPACITY,
+            ),
+            field="capacity",
         )
     partner = None
     if partner_code:
         partner = session.scalars(sa.select(Partner).where(Partner.code == partner_code)).first()
         if partner is None:
-            raise InvalidInput(f"No partner {partner_code!r}.", field="partner")
+            raise InvalidInput(
+                _("No partner %(partner_code)s.", partner_code=repr(partner_code)), field="partner"
+            )
         if kind != LocationKind.RTV:
-            raise InvalidInput("Only RTV pallets belong to a partner.", field="partner")
+            raise InvalidInput(_("Only RTV pallets belong to a partner."), field="partner")
     if session.scalars(sa.select(Location.id).where(Location.code == code)).first():
-        raise Conflict(f"A location {code} exists already.", field="code")
+        raise Conflict(_("A location %(code)s exists already.", code=code), field="code")
     location = Location(
         site_id=site_id, code=code, kind=kind, capacity=capacity, partner=partner, name=name
     )
@@ -90,7 +103,7 @@ def get_location(session: Session, location_id: int, site_id: int | None) -> Loc
     """A location by id (of the user's site, when the user has one)."""
     location = session.get(Location, location_id)
     if location is None or (site_id is not None and location.site_id != site_id):
-        raise NotFound("No such location.")
+        raise NotFound(_("No such location."))
     return location
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from warehouse import codes
 from warehouse.errors import InvalidInput
+from warehouse.i18n import gettext as _
 from warehouse.models import (
     Case,
     Event,
@@ -65,9 +66,9 @@ def search(
     """
     text = (text or "").strip()
     if not text:
-        raise InvalidInput("type or scan something to look up", field="q")
+        raise InvalidInput(_("type or scan something to look up"), field="q")
     if len(text) > MAX_QUERY:
-        raise InvalidInput(f"a look-up is at most {MAX_QUERY} characters", field="q")
+        raise InvalidInput(_("a look-up is at most %(most)s characters", most=MAX_QUERY), field="q")
     code = codes.normalise(text)
     focus: dict[int, int] = {}
     found: list[tuple[ReturnRequest, str]] = []

@@ -25,6 +25,7 @@ from warehouse.db import utcnow
 from warehouse.deadlines import Assessment, Verdict, assess, local_date, refund_due_on
 from warehouse.errors import Conflict, InvalidInput, NotFound, UnitAlreadyClaimed, UnknownBarcode
 from warehouse.events import Actor, record
+from warehouse.i18n import gettext as _
 from warehouse.mail import queue_mail
 from warehouse.models import (
     Destination,
@@ -149,7 +150,7 @@ def load_parcel(session: Session, rma_id: int) -> ReturnRequest:
     """The RMA by id with what the card needs."""
     rma = _load_rma(session, id=rma_id)
     if rma is None:
-        raise NotFound("no such parcel", field="rma")
+        raise NotFound(_("no such parcel"), field="rma")
     return rma
 
 
@@ -184,22 +185,32 @@ def find_parcel(session: Session, code: str, actor: Actor) -> ScanResult:
     and write nothing."""
     scanned = codes.normalise(code)
     if not scanned:
-        raise InvalidInput("scan a code first", field="code")
+        raise InvalidInput(_("scan a code first"), field="code")
     if len(scanned) > 64:
-        raise UnknownBarcode("That scan is too long to be a parcel barcode.", field="code")
+        raise UnknownBarcode(_("That scan is too long to be a parcel barcode."), field="code")
     status = codes.rma_status(scanned)
     if status is False:
         raise UnknownBarcode(
-            f"{scanned} is not a valid RMA number (its check character does not match). "
-            "Scan it again, or search by order number, tracking number or email.",
+            _(
+                (
+                    "%(scanned)s is not a valid RMA number (its check character does not match). "
+                    "Scan it again, or search by order number, tracking number or email."
+                ),
+                scanned=scanned,
+            ),
             field="code",
         )
     if status is True:
         rma = _load_rma(session, rma=codes.canonical_rma(scanned))
         if rma is None:
             raise UnknownBarcode(
-                f"No return {codes.canonical_rma(scanned)} exists. "
-                "Search by order number, tracking number or email.",
+                _(
+                    (
+                        "No return %(canonical_rma)s exists. Search by order number, "
+                        "tracking number or email."
+                    ),
+                    canonical_rma=codes.canonical_rma(scanned),
+                ),
                 field="code",
             )
         _check_site(rma, actor)
@@ -207,7 +218,9 @@ def find_parcel(session: Session, code: str, actor: Actor) -> ScanResult:
     if codes.lpn_status(scanned) is not None:
         unit = session.query(Unit).filter_by(lpn=scanned).one_or_none()
         if unit is None:
-            raise UnknownBarcode(f"No unit carries the licence plate {scanned}.", field="code")
+            raise UnknownBarcode(
+                _("No unit carries the licence plate %(scanned)s.", scanned=scanned), field="code"
+            )
         rma = _load_rma(session, id=unit.return_id)
         _check_site(rma, actor)
         return ScanResult(scanned, rma=rma, via="lpn")
@@ -224,8 +237,13 @@ def find_parcel(session: Session, code: str, actor: Actor) -> ScanResult:
     if shipment is not None:
         return _order_result(session, scanned, shipment.order, "shipment")
     raise UnknownBarcode(
-        f"Nothing is known by {raw!r}: not an RMA, tracking number, order number or unit label. "
-        "Search by order number, tracking number or the customer's email.",
+        _(
+            (
+                "Nothing is known by %(raw)s: not an RMA, tracking number, order number or unit "
+                "label. Search by order number, tracking number or the customer's email."
+            ),
+            raw=repr(raw),
+        ),
         field="code",
     )
 
@@ -294,7 +312,7 @@ def create_unannounced(
     now = now or utcnow()
     shipment = session.get(Shipment, shipment_id)
     if shipment is None:
-        raise NotFound("no such shipment", field="shipment")
+        raise NotFound(_("no such shipment"), field="shipment")
     site = session.get(Site, site_id)
     order = shipment.order
     left = returnable(session, order)
@@ -305,8 +323,14 @@ def create_unannounced(
         lines = [line for line in shipment.lines if line.quantity - taken[line.id] > 0]
         if not lines:
             raise Conflict(
-                f"Every unit of order {order.number} from {shipment.partner.name} is already "
-                "on an RMA: scan that RMA instead.",
+                _(
+                    (
+                        "Every unit of order %(number)s from %(name)s is already on an "
+                        "RMA: scan that RMA instead."
+                    ),
+                    number=order.number,
+                    name=shipment.partner.name,
+                ),
                 field="shipment",
             )
         left = {line.id: line.quantity - taken[line.id] for line in lines}
@@ -370,16 +394,23 @@ def _lock_parcel(session: Session, rma_id: int) -> None:
 def _open_for_units(rma: ReturnRequest, actor: Actor) -> None:
     _check_site(rma, actor)
     if actor.partner_id is not None and actor.partner_id != rma.partner_id:
-        raise NotFound(f"no return {rma.rma}", field="code")
+        raise NotFound(_("no return %(rma)s", rma=rma.rma), field="code")
     at_partner = actor.partner_id == rma.partner_id  # the partner receiving its own return
     if rma.destination == Destination.PARTNER and not at_partner:
         raise Conflict(
-            f"{rma.partner.name} takes its returns directly: do not unpack, forward the parcel "
-            "with the forwarding label.",
+            _(
+                (
+                    "%(name)s takes its returns directly: do not unpack, forward "
+                    "the parcel with the forwarding label."
+                ),
+                name=rma.partner.name,
+            ),
             field="code",
         )
     if rma.receipt_closed_at is not None:
-        raise Conflict(f"{rma.rma} was closed at receiving; open a new RMA for extra items.")
+        raise Conflict(
+            _("%(rma)s was closed at receiving; open a new RMA for extra items.", rma=rma.rma)
+        )
 
 
 def _mark_received(session: Session, rma: ReturnRequest, actor: Actor, now: dt.datetime) -> None:
@@ -486,7 +517,7 @@ def _new_unit(
             continue  # an LPN collision: draw another
         savepoint.commit()
         return unit
-    raise Conflict("could not assign a licence plate; scan again")  # pragma: no cover
+    raise Conflict(_("could not assign a licence plate; scan again"))  # pragma: no cover
 
 
 def confirm_unit(
@@ -518,7 +549,7 @@ def confirm_unit(
     if line_id is not None:
         candidates = [line for line in rma.lines if line.id == line_id]
         if not candidates:
-            raise NotFound(f"{rma.rma} has no such line", field="line")
+            raise NotFound(_("%(rma)s has no such line", rma=rma.rma), field="line")
         product = candidates[0].order_line.product
     else:
         scanned = codes.normalise(gtin or "")
@@ -527,8 +558,13 @@ def confirm_unit(
         if not candidates:
             if not codes.is_gtin(scanned):
                 raise UnknownBarcode(
-                    f"{scanned} is not a valid product barcode (its check digit is wrong). "
-                    "Scan it again or type it.",
+                    _(
+                        (
+                            "%(scanned)s is not a valid product barcode (its check digit "
+                            "is wrong). Scan it again or type it."
+                        ),
+                        scanned=scanned,
+                    ),
                     field="code",
                 )
             product = (
@@ -642,10 +678,10 @@ def record_serial(session: Session, unit_id: int, serial: str, *, actor: Actor) 
     this one is not among them."""
     serial = serial.strip()
     if not serial or len(serial) > 64:
-        raise InvalidInput("scan the serial number or IMEI (1 to 64 characters)", field="serial")
+        raise InvalidInput(_("scan the serial number or IMEI (1 to 64 characters)"), field="serial")
     unit = session.get(Unit, unit_id)
     if unit is None or (actor.site_id is not None and unit.site_id != actor.site_id):
-        raise NotFound("no such unit", field="unit")
+        raise NotFound(_("no such unit"), field="unit")
     shipped = unit.return_line.order_line.serial_numbers if unit.return_line else []
     before = unit.serial_number
     unit.serial_number = serial
@@ -704,7 +740,7 @@ def flag_unit_damaged(session: Session, unit_id: int, *, actor: Actor) -> Unit:
     """Flag one unit as damaged in transit (the carrier's fault, not the customer's)."""
     unit = session.get(Unit, unit_id)
     if unit is None or (actor.site_id is not None and unit.site_id != actor.site_id):
-        raise NotFound("no such unit", field="unit")
+        raise NotFound(_("no such unit"), field="unit")
     if unit.exception is None:
         unit.exception = UnitException.DAMAGED_IN_TRANSIT
         record(
@@ -784,11 +820,16 @@ def _removable(session: Session, unit: Unit) -> None:
     """Refuse to remove a unit that went further than receiving."""
     if unit.status != UnitStatus.RECEIVED or unit.grade is not None or unit.refund_state:
         raise Conflict(
-            f"{unit.lpn} was graded already; it can no longer be taken back at receiving.",
+            _(
+                "%(lpn)s was graded already; it can no longer be taken back at receiving.",
+                lpn=unit.lpn,
+            ),
             field="code",
         )
     if session.scalar(sa.select(sa.func.count()).where(UnitPhoto.unit_id == unit.id)):
-        raise Conflict(f"{unit.lpn} has photos; it can no longer be removed.", field="code")
+        raise Conflict(
+            _("%(lpn)s has photos; it can no longer be removed.", lpn=unit.lpn), field="code"
+        )
 
 
 def remove_unit(session: Session, unit_id: int, *, actor: Actor) -> Undone:
@@ -796,7 +837,7 @@ def remove_unit(session: Session, unit_id: int, *, actor: Actor) -> Undone:
     event log keeps the removal with the LPN, and its printed label is to be thrown away."""
     unit = session.get(Unit, unit_id)
     if unit is None or (actor.site_id is not None and unit.site_id != actor.site_id):
-        raise NotFound("no such unit", field="unit")
+        raise NotFound(_("no such unit"), field="unit")
     _removable(session, unit)
     rma = unit.return_request
     record(
@@ -821,9 +862,11 @@ def clear_unit_damaged(session: Session, unit_id: int, *, actor: Actor) -> Undon
     """Take back "damaged in transit" on a unit."""
     unit = session.get(Unit, unit_id)
     if unit is None or (actor.site_id is not None and unit.site_id != actor.site_id):
-        raise NotFound("no such unit", field="unit")
+        raise NotFound(_("no such unit"), field="unit")
     if unit.exception != UnitException.DAMAGED_IN_TRANSIT:
-        raise Conflict(f"{unit.lpn} is not flagged as damaged in transit.", field="code")
+        raise Conflict(
+            _("%(lpn)s is not flagged as damaged in transit.", lpn=unit.lpn), field="code"
+        )
     unit.exception = None
     exceptions.withdraw(
         session,
@@ -849,7 +892,7 @@ def clear_parcel_damaged(session: Session, rma_id: int, *, actor: Actor) -> Undo
     rma = load_parcel(session, rma_id)
     _check_site(rma, actor)
     if not rma.parcel_damaged:
-        raise Conflict(f"{rma.rma} is not marked as damaged.", field="code")
+        raise Conflict(_("%(rma)s is not marked as damaged.", rma=rma.rma), field="code")
     rma.parcel_damaged = False
     exceptions.withdraw(
         session,
@@ -902,4 +945,4 @@ def undo_last(session: Session, rma_id: int, *, actor: Actor) -> Undone:
             return clear_unit_damaged(session, unit.id, actor=actor)
         if event.kind == "unit.received" and unit.status == UnitStatus.RECEIVED and not unit.grade:
             return remove_unit(session, unit.id, actor=actor)
-    raise Conflict("Nothing at this station on this parcel can be taken back.", field="code")
+    raise Conflict(_("Nothing at this station on this parcel can be taken back."), field="code")

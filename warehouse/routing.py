@@ -106,7 +106,7 @@ def find_unit(session: Session, lpn: str, actor: Actor) -> Unit:
         or (actor.partner_id is not None and unit.partner_id != actor.partner_id)
         or (actor.site_id is not None and unit.site_id != actor.site_id)
     ):
-        raise UnknownBarcode(f"No unit has the LPN {lpn!r}.", field="code")
+        raise UnknownBarcode(_("No unit has the LPN %(lpn)s.", lpn=repr(lpn)), field="code")
     return unit
 
 
@@ -208,7 +208,9 @@ def quarantine(session: Session, actor: Actor, unit: Unit) -> None:
     """Send `unit` to quarantine: its next route scan puts it in a quarantine bin, whatever the
     rules say. A closed unit has left the flow and cannot be."""
     if unit.status == UnitStatus.CLOSED:
-        raise Conflict(f"{unit.lpn} is closed already; it cannot go to quarantine", field="unit")
+        raise Conflict(
+            _("%(lpn)s is closed already; it cannot go to quarantine", lpn=unit.lpn), field="unit"
+        )
     if not unit.quarantined:
         unit.quarantined = True
         record(
@@ -255,7 +257,10 @@ def _graded_route(session: Session, unit: Unit) -> tuple[rules.Route, LocationKi
     """The route of a graded unit and the kind of location it goes to; refuses ungraded ones."""
     if unit.status != UnitStatus.GRADED or unit.grade is None:
         raise Conflict(
-            f"Unit {unit.lpn} is not graded yet: grade it at the grading station first.",
+            _(
+                "Unit %(lpn)s is not graded yet: grade it at the grading station first.",
+                lpn=unit.lpn,
+            ),
             field="code",
         )
     held = on_hold(unit)
@@ -298,7 +303,12 @@ def _not_at_partner(unit: Unit) -> None:
     """A unit the partner received itself is not in the warehouse: nothing to route here."""
     if unit.received_station == PARTNER_PORTAL_STATION:
         raise Conflict(
-            f"{unit.lpn} was received by {unit.partner.name} and stays there", field="code"
+            _(
+                "%(lpn)s was received by %(name)s and stays there",
+                lpn=unit.lpn,
+                name=unit.partner.name,
+            ),
+            field="code",
         )
 
 
@@ -309,7 +319,8 @@ def put_away(session: Session, lpn: str, location_code: str, actor: Actor) -> Pu
     location = find_location(session, location_code)
     if location is None:
         raise UnknownBarcode(
-            f"No bin or pallet has the barcode {location_code.strip()!r}.", field="location"
+            _("No bin or pallet has the barcode %(code)s.", code=repr(location_code.strip())),
+            field="location",
         )
     if unit.status in DONE_STATES:
         placement = _open_placement(session, unit)
@@ -317,8 +328,15 @@ def put_away(session: Session, lpn: str, location_code: str, actor: Actor) -> Pu
             return PutAway(unit, location, placement.disposition, repeated=True)
         where = placement.location.code if placement else "its route"
         raise Conflict(
-            f"Unit {unit.lpn} is already routed ({unit.disposition}) to {where}; "
-            "a unit is routed once.",
+            _(
+                (
+                    "Unit %(lpn)s is already routed (%(disposition)s) to "
+                    "%(where)s; a unit is routed once."
+                ),
+                lpn=unit.lpn,
+                disposition=unit.disposition,
+                where=where,
+            ),
             field="code",
         )
     route, kind = _graded_route(session, unit)
@@ -331,35 +349,65 @@ def _check_target(
 ) -> None:
     if actor.site_id is not None and location.site_id != actor.site_id:
         raise InvalidInput(
-            f"{location.code} is at another site ({location.site.code}), not at this station's. "
-            f"Scan a {kind.value} bin here.",
+            _(
+                (
+                    "%(code)s is at another site (%(code2)s), not at this "
+                    "station's. Scan a %(kind)s bin here."
+                ),
+                code=location.code,
+                code2=location.site.code,
+                kind=kind.value,
+            ),
             field="location",
         )
     if location.site_id != unit.site_id:
         raise InvalidInput(
-            f"{location.code} is at another site ({location.site.code}); unit {unit.lpn} is at "
-            f"{unit.site.code}. Scan a {kind.value} bin here.",
+            _(
+                (
+                    "%(code)s is at another site (%(code2)s); unit %(lpn)s is at %(code3)s. Scan a "
+                    "%(kind)s bin here."
+                ),
+                code=location.code,
+                code2=location.site.code,
+                lpn=unit.lpn,
+                code3=unit.site.code,
+                kind=kind.value,
+            ),
             field="location",
         )
     if not location.active:
-        raise InvalidInput(f"{location.code} is out of use.", field="location")
+        raise InvalidInput(_("%(code)s is out of use.", code=location.code), field="location")
     if location.kind != kind:
         raise InvalidInput(
-            f"{location.code} is a {location.kind.value} bin; unit {unit.lpn} goes to "
-            f"{kind.value}. Scan a {kind.value} bin.",
+            _(
+                "%(code)s is a %(kind)s bin; unit %(lpn)s goes to %(kind2)s. Scan a %(kind2)s bin.",
+                code=location.code,
+                kind=location.kind.value,
+                lpn=unit.lpn,
+                kind2=kind.value,
+            ),
             field="location",
         )
     if location.partner_id is not None and location.partner_id != unit.partner_id:
         raise InvalidInput(
-            f"{location.code} is the RTV pallet of another partner; unit {unit.lpn} belongs to "
-            f"{unit.partner.name}.",
+            _(
+                "%(code)s is the RTV pallet of another partner; unit %(lpn)s belongs to %(name)s.",
+                code=location.code,
+                lpn=unit.lpn,
+                name=unit.partner.name,
+            ),
             field="location",
         )
     used = occupancy(session, [location.id]).get(location.id, 0)
     if used >= location.capacity:
         raise Conflict(
-            f"{location.code} is full ({used} of {location.capacity}); scan another "
-            f"{kind.value} bin.",
+            _(
+                "%(code)s is full (%(used)s of %(capacity)s); scan another %(kind)s bin.",
+                code=location.code,
+                used=used,
+                capacity=location.capacity,
+                kind=kind.value,
+            ),
             field="location",
         )
 
@@ -377,7 +425,9 @@ def _apply(
         .execution_options(synchronize_session=False)
     ).rowcount
     if claimed != 1:
-        raise Conflict(f"Unit {unit.lpn} was just routed at another station.", field="code")
+        raise Conflict(
+            _("Unit %(lpn)s was just routed at another station.", lpn=unit.lpn), field="code"
+        )
     now = utcnow()
     session.execute(
         sa.update(Placement)
