@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 from warehouse import events, ledger
 from warehouse.errors import InvalidInput, NotFound
 from warehouse.exports import write_export
+from warehouse.i18n import gettext as _
 from warehouse.jobs import job_kind
 from warehouse.models import Country, Export, ExportStatus, LedgerEntry, Order, Partner, Site
 from warehouse.money import to_decimal_string
@@ -103,11 +104,11 @@ class JournalLine:
 def period(start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.date]:
     """A checked period: both days given, in order, at most three years."""
     if start is None or end is None:
-        raise InvalidInput("give the period: from and to (YYYY-MM-DD)", field="from")
+        raise InvalidInput(_("give the period: from and to (YYYY-MM-DD)"), field="from")
     if end < start:
-        raise InvalidInput("the period ends before it starts", field="to")
+        raise InvalidInput(_("the period ends before it starts"), field="to")
     if (end - start).days > MAX_DAYS:
-        raise InvalidInput("a journal covers at most three years; ask for less", field="to")
+        raise InvalidInput(_("a journal covers at most three years; ask for less"), field="to")
     return start, end
 
 
@@ -211,12 +212,14 @@ def scope_of(
         code = partner_code.strip().upper()
         partner_id = session.scalar(sa.select(Partner.id).where(Partner.code == code))
         if partner_id is None:
-            raise NotFound(f"no partner {partner_code!r}", field="partner")
+            raise NotFound(
+                _("no partner %(partner_code)s", partner_code=repr(partner_code)), field="partner"
+            )
     if site_code:
         code = site_code.strip().upper()
         site_id = session.scalar(sa.select(Site.id).where(Site.code == code))
         if site_id is None:
-            raise NotFound(f"no site {site_code!r}", field="site")
+            raise NotFound(_("no site %(site_code)s", site_code=repr(site_code)), field="site")
     return partner_id, site_id
 
 
@@ -271,7 +274,9 @@ def request_background(
     """Queue a journal export too large to stream to a browser (through the outbox, in the
     caller's transaction); its page shows the progress and the download."""
     if fmt not in FORMATS:
-        raise InvalidInput(f"the format is one of {', '.join(FORMATS)}", field="format")
+        raise InvalidInput(
+            _("the format is one of %(value)s", value=", ".join(FORMATS)), field="format"
+        )
     export = Export(
         kind="journal",
         format=fmt,

@@ -19,6 +19,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from warehouse.db import utcnow
 from warehouse.errors import Conflict, InvalidInput, NotFound
 from warehouse.events import Actor, record
+from warehouse.i18n import gettext as _
 from warehouse.mail import queue_mail
 from warehouse.models import ApiToken, Partner, Role, Site, User
 from warehouse.reference import LANGUAGES
@@ -37,7 +38,11 @@ def check_password_strength(password: str) -> None:
     """Refuse a password too short to resist guessing."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
-            f"the password needs at least {MIN_PASSWORD_LENGTH} characters", field="password"
+            _(
+                "the password needs at least %(MIN_PASSWORD_LENGTH)s characters",
+                MIN_PASSWORD_LENGTH=MIN_PASSWORD_LENGTH,
+            ),
+            field="password",
         )
 
 
@@ -84,10 +89,11 @@ def set_active(user: User, active: bool) -> None:
 def check_partner_binding(role: Role, partner: Partner | None, *, field: str = "partner") -> None:
     """A partner role needs its partner; every other role has none."""
     if role == Role.PARTNER and partner is None:
-        raise InvalidInput("a partner user or token needs its partner", field=field)
+        raise InvalidInput(_("a partner user or token needs its partner"), field=field)
     if role != Role.PARTNER and partner is not None:
         raise InvalidInput(
-            f"only partner users and tokens belong to a partner, not a {role.value}", field=field
+            _("only partner users and tokens belong to a partner, not a %(role)s", role=role.value),
+            field=field,
         )
 
 
@@ -95,9 +101,9 @@ def check_email_free(session: Session, email: str) -> str:
     """The email as stored (trimmed, lower case), refused when malformed or taken."""
     email = email.strip().lower()
     if "@" not in email:
-        raise InvalidInput(f"{email!r} is not an email address", field="email")
+        raise InvalidInput(_("%(email)s is not an email address", email=repr(email)), field="email")
     if session.scalar(sa.select(User.id).where(User.email == email)) is not None:
-        raise Conflict(f"a user {email!r} exists already", field="email")
+        raise Conflict(_("a user %(email)s exists already", email=repr(email)), field="email")
     return email
 
 
@@ -138,7 +144,7 @@ def issue_token(
     """Create a token row and return the plain token, which is shown once and never stored."""
     if (role == Role.PARTNER) != (partner_id is not None):
         raise InvalidInput(
-            "only a partner token is bound to a partner, and it must be", field="partner"
+            _("only a partner token is bound to a partner, and it must be"), field="partner"
         )
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(
@@ -166,7 +172,7 @@ def revoke_token(session: Session, token_id: int) -> ApiToken:
     """Revoke an API token: it stops working at once. Revoking it twice is refused."""
     row = session.get(ApiToken, token_id)
     if row is None:
-        raise NotFound(f"no API token #{token_id}", field="token")
+        raise NotFound(_("no API token #%(token_id)s", token_id=token_id), field="token")
     if row.revoked_at is not None:
         raise Conflict(
             f"API token #{token_id} was revoked already, on {row.revoked_at:%Y-%m-%d %H:%M} UTC",
@@ -208,14 +214,14 @@ class PasswordLinks:
         try:
             claim = self._serializer().loads(token, max_age=self.max_age_seconds)
         except SignatureExpired:
-            raise Conflict("this link has expired; ask for a new one", field="token") from None
+            raise Conflict(_("this link has expired; ask for a new one"), field="token") from None
         except BadSignature:
-            raise NotFound("this link is not valid", field="token") from None
+            raise NotFound(_("this link is not valid"), field="token") from None
         user = session.get(User, claim.get("u")) if isinstance(claim, dict) else None
         if user is None or not user.active:
-            raise NotFound("this link is not valid", field="token")
+            raise NotFound(_("this link is not valid"), field="token")
         if claim.get("p") != _hash_digest(user):
-            raise Conflict("this link was used already; ask for a new one", field="token")
+            raise Conflict(_("this link was used already; ask for a new one"), field="token")
         return user
 
 
@@ -247,7 +253,8 @@ def check_not_last_admin(session: Session, user: User) -> None:
     )
     if not others:
         raise Conflict(
-            f"{user.email} is the last active admin; make another admin first", field="user"
+            _("%(email)s is the last active admin; make another admin first", email=user.email),
+            field="user",
         )
 
 
@@ -266,7 +273,14 @@ def add_user(
     email = check_email_free(session, email)
     check_partner_binding(role, partner)
     if language not in LANGUAGES:
-        raise InvalidInput(f"{language!r} is not one of {', '.join(LANGUAGES)}", field="language")
+        raise InvalidInput(
+            _(
+                "%(language)s is not one of %(value)s",
+                language=repr(language),
+                value=", ".join(LANGUAGES),
+            ),
+            field="language",
+        )
     user = User(
         email=email,
         name=(name or "").strip()[:120] or email,
@@ -304,10 +318,17 @@ def change_user(
     if (new_role != Role.ADMIN or active is False) and user.role == Role.ADMIN:
         check_not_last_admin(session, user)
     if language is not None and language not in LANGUAGES:
-        raise InvalidInput(f"{language!r} is not one of {', '.join(LANGUAGES)}", field="language")
+        raise InvalidInput(
+            _(
+                "%(language)s is not one of %(value)s",
+                language=repr(language),
+                value=", ".join(LANGUAGES),
+            ),
+            field="language",
+        )
     if name is not None:
         if not name.strip():
-            raise InvalidInput("the name is empty", field="name")
+            raise InvalidInput(_("the name is empty"), field="name")
         user.name = name.strip()[:120]
     user.role, user.partner = new_role, new_partner
     if site is not False:

@@ -130,7 +130,12 @@ def parse_reason(value: object, field_name: str = "reason") -> Reason:
     except ValueError:
         choices = ", ".join(reason.value for reason in Reason)
         raise InvalidInput(
-            f"{value!r} is not a return reason; choose one of: {choices}", field=field_name
+            _(
+                "%(value)s is not a return reason; choose one of: %(choices)s",
+                value=repr(value),
+                choices=choices,
+            ),
+            field=field_name,
         ) from None
 
 
@@ -142,7 +147,7 @@ def _new_rma(session: Session, taken: set[str]) -> str:
         if session.query(ReturnRequest.id).filter_by(rma=rma).first() is None:
             taken.add(rma)
             return rma
-    raise Conflict("could not find a free RMA number; try again")  # pragma: no cover
+    raise Conflict(_("could not find a free RMA number; try again"))  # pragma: no cover
 
 
 def announce(
@@ -166,9 +171,12 @@ def announce(
     """
     now = now or utcnow()
     if not lines:
-        raise InvalidInput("choose at least one item to return", field="lines")
+        raise InvalidInput(_("choose at least one item to return"), field="lines")
     if len(comment) > MAX_COMMENT:
-        raise InvalidInput(f"the comment is longer than {MAX_COMMENT} characters", field="comment")
+        raise InvalidInput(
+            _("the comment is longer than %(MAX_COMMENT)s characters", MAX_COMMENT=MAX_COMMENT),
+            field="comment",
+        )
     # Lock the order so two announcements at once cannot both take the last unit.
     lock_row(session, Order, order.id)
     by_id = {line.id: line for line in order.lines}
@@ -179,15 +187,26 @@ def announce(
         where = f"lines[{index}]"
         line = by_id.get(request.order_line_id)
         if line is None or (partner_id is not None and line.shipment.partner_id != partner_id):
-            raise NotFound(f"order {order.number} has no line {request.order_line_id}", field=where)
+            raise NotFound(
+                _(
+                    "order %(number)s has no line %(order_line_id)s",
+                    number=order.number,
+                    order_line_id=request.order_line_id,
+                ),
+                field=where,
+            )
         if not isinstance(request.quantity, int) or request.quantity < 1:
             raise InvalidInput(
-                f"{where}: the quantity must be a whole number of at least 1",
+                _("%(where)s: the quantity must be a whole number of at least 1", where=where),
                 field=f"{where}.quantity",
             )
         if len(request.comment) > MAX_COMMENT:
             raise InvalidInput(
-                f"{where}: the comment is longer than {MAX_COMMENT} characters",
+                _(
+                    "%(where)s: the comment is longer than %(MAX_COMMENT)s characters",
+                    where=where,
+                    MAX_COMMENT=MAX_COMMENT,
+                ),
                 field=f"{where}.comment",
             )
         if line.shipment.delivered_at is None:
@@ -281,7 +300,7 @@ def announce(
         try:
             session.flush()
         except IntegrityError:  # pragma: no cover - a 1-in-a-billion RMA collision
-            raise Conflict("that RMA number was just taken; please try again") from None
+            raise Conflict(_("that RMA number was just taken; please try again")) from None
         record(
             session,
             actor,
@@ -299,7 +318,7 @@ def announce(
                     "reason": r.reason.value,
                     "remedy": r.remedy.value,
                 }
-                for _, r in by_shipment[shipment_id]
+                for _line, r in by_shipment[shipment_id]
             ],
         )
         webhooks.emit(
@@ -352,7 +371,7 @@ def return_by_rma(session: Session, rma: str, partner_id: int | None = None) -> 
         else session.query(ReturnRequest).filter_by(rma=rma.strip()).one_or_none()
     )
     if found is None or (partner_id is not None and found.partner_id != partner_id):
-        raise NotFound(f"no return {rma!r}", field="rma")
+        raise NotFound(_("no return %(rma)s", rma=repr(rma)), field="rma")
     return found
 
 
@@ -390,13 +409,16 @@ def set_return_tracking(
     found = return_by_rma(session, rma, partner_id=partner_id)
     number = tracking_number
     if first_scan_at is not None and first_scan_at > (now or utcnow()) + CLOCK_SKEW:
-        raise InvalidInput("the first scan cannot be in the future", field="first_scan_at")
+        raise InvalidInput(_("the first scan cannot be in the future"), field="first_scan_at")
     if found.return_tracking_number == number:
         _record_dispatch_proof(session, found, actor, first_scan_at)
         return found  # the carrier told us twice: at most the proof is new
     if found.status != ReturnStatus.ANNOUNCED:
         raise Conflict(
-            f"{found.rma} has arrived already; its tracking number can no longer change",
+            _(
+                "%(rma)s has arrived already; its tracking number can no longer change",
+                rma=found.rma,
+            ),
             field="tracking_number",
         )
     taken = (
@@ -406,7 +428,8 @@ def set_return_tracking(
     )
     if taken is not None:
         raise Conflict(
-            f"tracking number {number} belongs to another return", field="tracking_number"
+            _("tracking number %(number)s belongs to another return", number=number),
+            field="tracking_number",
         )
     before = found.return_tracking_number
     found.return_tracking_number = number
@@ -431,7 +454,9 @@ def _record_dispatch_proof(
     if rma.dispatch_proof_at is not None and rma.dispatch_proof_at <= first_scan_at:
         return
     if first_scan_at < rma.order.placed_at:
-        raise InvalidInput("the first scan is before the order was placed", field="first_scan_at")
+        raise InvalidInput(
+            _("the first scan is before the order was placed"), field="first_scan_at"
+        )
     before = rma.dispatch_proof_at
     rma.dispatch_proof_at = first_scan_at.astimezone(dt.UTC)
     # From the proof the refund may no longer be withheld: it is due now or 14 days from the

@@ -30,6 +30,7 @@ from warehouse import codes, events
 from warehouse.csvfiles import read_csv
 from warehouse.db import utcnow
 from warehouse.errors import DomainError, InvalidInput, NotFound
+from warehouse.i18n import gettext as _
 from warehouse.jobs import job_kind
 from warehouse.models import (
     Category,
@@ -167,18 +168,30 @@ class _Catalogue:
         """The item's partner, after the checks that need the database; or DomainError."""
         partner = self.partners.get(item.partner)
         if partner is None:
-            raise NotFound(f"no partner with code {item.partner!r}", field="partner")
+            raise NotFound(
+                _("no partner with code %(partner)s", partner=repr(item.partner)), field="partner"
+            )
         for index, price in enumerate(item.prices):
             if str(price.currency) not in (partner.currencies or []):
                 raise InvalidInput(
-                    f"{partner.code} does not sell in {price.currency} "
-                    f"(it sells in {', '.join(partner.currencies or [])})",
+                    _(
+                        "%(code)s does not sell in %(currency)s (it sells in %(value)s)",
+                        code=partner.code,
+                        currency=price.currency,
+                        value=", ".join(partner.currencies or []),
+                    ),
                     field=f"prices[{index}].currency",
                 )
         other = self.by_gtin.get((partner.id, item.gtin))
         if other is not None and other.sku != item.sku:
             raise InvalidInput(
-                f"GTIN {item.gtin} is already product {other.sku} of {partner.code}", field="gtin"
+                _(
+                    "GTIN %(gtin)s is already product %(sku)s of %(code)s",
+                    gtin=item.gtin,
+                    sku=other.sku,
+                    code=partner.code,
+                ),
+                field="gtin",
             )
         return partner
 
@@ -252,8 +265,13 @@ def upsert_products(
         key = (item.partner, item.sku)
         if key in seen:
             raise InvalidInput(
-                f"SKU {item.sku} of {item.partner} appears twice (products {seen[key]} and "
-                f"{index})",
+                _(
+                    "SKU %(sku)s of %(partner)s appears twice (products %(seen)s and %(index)s)",
+                    sku=item.sku,
+                    partner=item.partner,
+                    seen=seen[key],
+                    index=index,
+                ),
                 field=f"[{index}].sku",
             )
         seen[key] = index
@@ -301,11 +319,16 @@ def _row_fields(values: dict[str, str], partner_code: str | None) -> dict[str, A
     weight = values.get("weight_grams", "")
     if weight:
         if not (weight.isascii() and weight.isdigit()):
-            raise InvalidInput(f"{weight!r} is not a whole number of grams", field="weight_grams")
+            raise InvalidInput(
+                _("%(weight)s is not a whole number of grams", weight=repr(weight)),
+                field="weight_grams",
+            )
         row["weight_grams"] = int(weight)
     tracked = values.get("serial_tracked", "").lower()
     if tracked not in _TRUE | _FALSE:
-        raise InvalidInput(f"{tracked!r} is not yes or no", field="serial_tracked")
+        raise InvalidInput(
+            _("%(tracked)s is not yes or no", tracked=repr(tracked)), field="serial_tracked"
+        )
     row["serial_tracked"] = tracked in _TRUE
     if values.get("style"):
         row["style"] = values["style"]
@@ -315,7 +338,10 @@ def _row_fields(values: dict[str, str], partner_code: str | None) -> dict[str, A
         price, floor = values.get(price_column, ""), values.get(floor_column, "")
         if not price:
             if floor:
-                raise InvalidInput(f"a floor without a price in {currency}", field=price_column)
+                raise InvalidInput(
+                    _("a floor without a price in %(currency)s", currency=currency),
+                    field=price_column,
+                )
             continue
         try:
             entry = {"currency": currency, "price_minor": parse_amount(price, currency)}
@@ -325,7 +351,9 @@ def _row_fields(values: dict[str, str], partner_code: str | None) -> dict[str, A
             raise InvalidInput(str(error), field=price_column if price else floor_column) from None
         prices.append(entry)
     if not prices:
-        raise InvalidInput("give at least one price (price_eur, price_gbp, ...)", field="price_eur")
+        raise InvalidInput(
+            _("give at least one price (price_eur, price_gbp, ...)"), field="price_eur"
+        )
     row["prices"] = prices
     return row
 
@@ -405,7 +433,9 @@ def import_products(
                 continue
             seen[key] = line
             chunk.append((line, fields, item))
-        catalogue = _Catalogue(session, [item for _, _, item in chunk], partner and partner.id)
+        catalogue = _Catalogue(
+            session, [item for _key, _row, item in chunk], partner and partner.id
+        )
         for line, fields, item in chunk:
             try:
                 found = catalogue.check(item)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from warehouse import events
 from warehouse.errors import InvalidInput
+from warehouse.i18n import gettext as _
 from warehouse.models import SalesChannel
 
 CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,39}$")
@@ -53,7 +54,7 @@ def resale_channel(session: Session) -> str:
         ensure_channels(session)
         found = session.scalar(query)
     if found is None:
-        raise InvalidInput("no sales channel is active: an admin adds one", field="channel")
+        raise InvalidInput(_("no sales channel is active: an admin adds one"), field="channel")
     return found
 
 
@@ -65,7 +66,12 @@ def check_channel(session: Session, code: str, field: str = "channel") -> str:
     if channel is None or not channel.active:
         known = ", ".join(c.code for c in all_channels(session) if c.active)
         raise InvalidInput(
-            f"{code!r} is not a sales channel here; the channels: {known}", field=field
+            _(
+                "%(code)s is not a sales channel here; the channels: %(known)s",
+                code=repr(code),
+                known=known,
+            ),
+            field=field,
         )
     return channel.code
 
@@ -77,13 +83,14 @@ def add_channel(
     code, name = (code or "").strip().lower(), (name or "").strip()
     if not CODE.match(code):
         raise InvalidInput(
-            "the code is 2 to 40 lower-case letters, digits, - or _ (e.g. own_shop)", field="code"
+            _("the code is 2 to 40 lower-case letters, digits, - or _ (e.g. own_shop)"),
+            field="code",
         )
     if not name or len(name) > 80:
-        raise InvalidInput("name the channel (1 to 80 characters)", field="name")
+        raise InvalidInput(_("name the channel (1 to 80 characters)"), field="name")
     ensure_channels(session)
     if session.get(SalesChannel, code) is not None:
-        raise InvalidInput(f"there is a channel {code!r} already", field="code")
+        raise InvalidInput(_("there is a channel %(code)s already", code=repr(code)), field="code")
     channel = SalesChannel(code=code, name=name, active=True, resale_default=False)
     session.add(channel)
     session.flush()

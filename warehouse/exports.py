@@ -23,6 +23,7 @@ from warehouse import resale
 from warehouse.db import utcnow
 from warehouse.errors import InvalidInput, NotFound
 from warehouse.events import Actor, record
+from warehouse.i18n import gettext as _
 from warehouse.jobs import job_kind
 from warehouse.models import (
     Export,
@@ -99,7 +100,12 @@ def check_format(fmt: str) -> str:
     """The format if we write it, else InvalidInput naming the choices."""
     if fmt not in FORMATS:
         raise InvalidInput(
-            f"Unknown export format {fmt!r}: choose {', '.join(FORMATS)}.", field="format"
+            _(
+                "Unknown export format %(fmt)s: choose %(value)s.",
+                fmt=repr(fmt),
+                value=", ".join(FORMATS),
+            ),
+            field="format",
         )
     return fmt
 
@@ -257,7 +263,10 @@ def require_listings(session: Session, selection: Selection) -> int:
     total = count(session, selection)
     if total == 0:
         raise InvalidInput(
-            f"Nothing to export: no units are listed for resale on channel {selection.channel!r}.",
+            _(
+                "Nothing to export: no units are listed for resale on channel %(channel)s.",
+                channel=repr(selection.channel),
+            ),
             field="channel",
         )
     return total
@@ -295,7 +304,7 @@ def get_export(session: Session, export_id: int, *, partner_id: int | None) -> E
     """An export by id; another partner's export is NotFound."""
     export = session.get(Export, export_id)
     if export is None or (partner_id is not None and export.partner_id != partner_id):
-        raise NotFound("No such export.")
+        raise NotFound(_("No such export."))
     return export
 
 
@@ -318,7 +327,7 @@ def run_export(
     """
     export = session.get(Export, export_id)
     if export is None:
-        raise NotFound(f"No export {export_id}.")
+        raise NotFound(_("No export %(export_id)s.", export_id=export_id))
     if export.status == ExportStatus.DONE:
         return export
     selection = Selection(export.channel, export.partner_id, export.language)

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from warehouse.db import utcnow
 from warehouse.deadlines import local_date
 from warehouse.errors import InvalidInput
+from warehouse.i18n import gettext as _
 from warehouse.jobs import periodic
 from warehouse.models import (
     ANNOUNCED_RETURN,
@@ -180,7 +181,14 @@ def backlog_units(
         }.get(stage, (None, None))
         if status is None:
             choices = ", ".join(name for name, _ in STAGES)
-            raise InvalidInput(f"{stage!r} is not a stage; choose one of: {choices}", field="stage")
+            raise InvalidInput(
+                _(
+                    "%(stage)s is not a stage; choose one of: %(choices)s",
+                    stage=repr(stage),
+                    choices=choices,
+                ),
+                field="stage",
+            )
         query = _scoped(
             sa.select(Unit).where(Unit.status == status, OPEN_UNIT),
             Unit.site_id,
@@ -417,7 +425,8 @@ def parse_month(text: str, field_name: str) -> str:
             raise ValueError
     except ValueError:
         raise InvalidInput(
-            f"{text!r} is not a month: use YYYY-MM (or a date YYYY-MM-DD)", field=field_name
+            _("%(text)s is not a month: use YYYY-MM (or a date YYYY-MM-DD)", text=repr(text)),
+            field=field_name,
         ) from None
     return month_key(day)
 
@@ -822,9 +831,9 @@ class Scope:
         last_month = parse_month(last, "to") if last else month_key(today)
         first_month = parse_month(first, "from") if first else shift_month(last_month, -11)
         if first_month > last_month:
-            raise InvalidInput("the period starts after it ends", field="from")
+            raise InvalidInput(_("the period starts after it ends"), field="from")
         if len(months_between(first_month, last_month)) > 60:
-            raise InvalidInput("choose at most 60 months", field="from")
+            raise InvalidInput(_("choose at most 60 months"), field="from")
         chosen = None
         if category:
             try:
@@ -832,7 +841,12 @@ class Scope:
             except ValueError:
                 choices = ", ".join(c.value for c in Category)
                 raise InvalidInput(
-                    f"{category!r} is not a category; choose one of: {choices}", field="category"
+                    _(
+                        "%(category)s is not a category; choose one of: %(choices)s",
+                        category=repr(category),
+                        choices=choices,
+                    ),
+                    field="category",
                 ) from None
         return cls(first_month, last_month, site_id, partner_id, chosen)
 

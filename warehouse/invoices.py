@@ -20,6 +20,7 @@ from warehouse import events, ledger
 from warehouse.db import utcnow
 from warehouse.deadlines import local_date
 from warehouse.errors import InvalidInput, NotFound
+from warehouse.i18n import gettext as _
 from warehouse.models import DocumentCounter, Invoice, LedgerEntry, Partner, Site
 
 COUNTER = "invoice"
@@ -99,7 +100,7 @@ def issue(
     start, end = ledger.month_bounds(year, month)
     partner = session.get(Partner, partner_id)
     if partner is None:
-        raise NotFound("no such partner", field="partner")
+        raise NotFound(_("no such partner"), field="partner")
     existing = find(session, partner_id, start, currency)
     if existing is not None:
         return existing, False
@@ -188,5 +189,5 @@ def get(session: Session, number: str, *, partner_id: int | None = None) -> Invo
     """An invoice by its number; another partner's is not found."""
     invoice = session.scalar(sa.select(Invoice).where(Invoice.number == number.strip().upper()))
     if invoice is None or (partner_id is not None and invoice.partner_id != partner_id):
-        raise NotFound(f"no invoice {number!r}", field="invoice")
+        raise NotFound(_("no invoice %(number)s", number=repr(number)), field="invoice")
     return invoice

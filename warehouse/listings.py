@@ -15,6 +15,7 @@ from warehouse.csvfiles import read_csv
 from warehouse.db import CLOCK_SKEW, utcnow
 from warehouse.deadlines import local_date
 from warehouse.errors import Conflict, DomainError, InvalidInput, NotFound
+from warehouse.i18n import gettext as _
 from warehouse.models import Listing, ListingStatus, Unit
 from warehouse.money import MoneyError, parse_amount
 
@@ -31,7 +32,7 @@ def listing_of(session: Session, lpn: str, *, partner_id: int | None = None) -> 
         .options(joinedload(Listing.unit).joinedload(Unit.site))
     )
     if listing is None or (partner_id is not None and listing.partner_id != partner_id):
-        raise NotFound(f"no resale listing for {wanted!r}", field="lpn")
+        raise NotFound(_("no resale listing for %(wanted)s", wanted=repr(wanted)), field="lpn")
     return listing
 
 
@@ -66,18 +67,30 @@ def record_sale(
             field="lpn",
         )
     if listing.status != ListingStatus.LISTED:
-        raise Conflict(f"{listing.unit.lpn} is not listed ({listing.status.value})", field="lpn")
+        raise Conflict(
+            _(
+                "%(lpn)s is not listed (%(status)s)",
+                lpn=listing.unit.lpn,
+                status=listing.status.value,
+            ),
+            field="lpn",
+        )
     if currency != listing.currency:
         raise InvalidInput(
-            f"{listing.unit.lpn} is listed in {listing.currency}, not {currency}",
+            _(
+                "%(lpn)s is listed in %(currency)s, not %(currency2)s",
+                lpn=listing.unit.lpn,
+                currency=listing.currency,
+                currency2=currency,
+            ),
             field="currency",
         )
     if not 0 < price_minor <= MAX_PRICE_MINOR:
-        raise InvalidInput("the price must be more than 0", field="price_minor")
+        raise InvalidInput(_("the price must be more than 0"), field="price_minor")
     if sold_at > now + CLOCK_SKEW:
-        raise InvalidInput("the sale cannot be in the future", field="sold_at")
+        raise InvalidInput(_("the sale cannot be in the future"), field="sold_at")
     if sold_at < listing.created_at:
-        raise InvalidInput("the sale is before the unit was listed", field="sold_at")
+        raise InvalidInput(_("the sale is before the unit was listed"), field="sold_at")
     claimed = session.execute(
         sa.update(Listing)
         .where(Listing.id == listing.id, Listing.status == ListingStatus.LISTED)
@@ -162,17 +175,19 @@ def import_sales(
             try:
                 price = parse_amount(values["price"], currency)
             except (MoneyError, KeyError) as error:
-                raise InvalidInput(f"the price is not valid: {error}", field="price") from None
+                raise InvalidInput(
+                    _("the price is not valid: %(error)s", error=error), field="price"
+                ) from None
             try:
                 sold_at = dt.datetime.fromisoformat(values["sold_at"])
             except ValueError:
                 raise InvalidInput(
-                    "sold_at is not a date and time (2026-11-30T14:05:00+01:00)", field="sold_at"
+                    _("sold_at is not a date and time (2026-11-30T14:05:00+01:00)"), field="sold_at"
                 ) from None
             if sold_at.tzinfo is None:
-                raise InvalidInput("give sold_at with its time zone", field="sold_at")
+                raise InvalidInput(_("give sold_at with its time zone"), field="sold_at")
             with session.begin_nested():
-                _, changed = record_sale(
+                _sale, changed = record_sale(
                     session,
                     actor,
                     values["lpn"],

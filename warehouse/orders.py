@@ -22,6 +22,7 @@ from warehouse.db import utcnow
 from warehouse.deadlines import local_date
 from warehouse.errors import Conflict, DomainError, InvalidInput, NotFound
 from warehouse.events import Actor
+from warehouse.i18n import gettext as _
 from warehouse.models import Country, Order, OrderLine, Partner, Product, Shipment
 from warehouse.money import Currency
 from warehouse.reference import CountryCode, Language, served_postcode
@@ -171,7 +172,14 @@ def not_in_future(instant: dt.datetime, field: str, *, now: dt.datetime | None =
     """An aware instant as UTC, refused when it lies in the future."""
     instant = instant.astimezone(dt.UTC)
     if instant > (now or utcnow()):
-        raise InvalidInput(f"{field} {instant.isoformat()} is in the future", field=field)
+        raise InvalidInput(
+            _(
+                "%(field)s %(isoformat)s is in the future",
+                field=field,
+                isoformat=instant.isoformat(),
+            ),
+            field=field,
+        )
     return instant
 
 
@@ -190,17 +198,28 @@ def parse_order(
     order = data if isinstance(data, OrderIn) else validated(OrderIn, data)
     country = session.get(Country, order.country.value)
     if country is None:
-        raise InvalidInput(f"we do not deliver to country {order.country.value!r}", field="country")
+        raise InvalidInput(
+            _("we do not deliver to country %(value)s", value=repr(order.country.value)),
+            field="country",
+        )
     postcode = order.customer.postcode
     if not served_postcode(country.code, postcode):
         raise InvalidInput(
-            f"postcode {postcode} is in the Canary Islands, outside our delivery zone",
+            _(
+                "postcode %(postcode)s is in the Canary Islands, outside our delivery zone",
+                postcode=postcode,
+            ),
             field="customer.postcode",
         )
     currency = order.currency.value
     if currency != country.currency:
         raise InvalidInput(
-            f"orders to {country.name} are paid in {country.currency}, not {currency}",
+            _(
+                "orders to %(name)s are paid in %(currency)s, not %(currency2)s",
+                name=country.name,
+                currency=country.currency,
+                currency2=currency,
+            ),
             field="currency",
         )
     placed_at = None
@@ -233,21 +252,27 @@ def _check_lines(
         prefix = f"lines[{index}]"
         if not line.sku and not line.gtin:
             raise InvalidInput(
-                f"{prefix} needs the partner's sku or the gtin", field=f"{prefix}.sku"
+                _("%(prefix)s needs the partner's sku or the gtin", prefix=prefix),
+                field=f"{prefix}.sku",
             )
         if line.sku and not line.partner:
             raise InvalidInput(
-                f"{prefix}.partner is required with a sku", field=f"{prefix}.partner"
+                _("%(prefix)s.partner is required with a sku", prefix=prefix),
+                field=f"{prefix}.partner",
             )
         serials = line.serial_numbers
         if len(serials) > line.quantity:
             raise InvalidInput(
-                f"{len(serials)} serial numbers for a quantity of {line.quantity}",
+                _(
+                    "%(serials)s serial numbers for a quantity of %(quantity)s",
+                    serials=len(serials),
+                    quantity=line.quantity,
+                ),
                 field=f"{prefix}.serial_numbers",
             )
         if len(set(serials)) != len(serials):
             raise InvalidInput(
-                f"{prefix}.serial_numbers lists a serial number twice",
+                _("%(prefix)s.serial_numbers lists a serial number twice", prefix=prefix),
                 field=f"{prefix}.serial_numbers",
             )
 
@@ -267,16 +292,30 @@ def _check_lines(
         partner_code, sku, gtin = line.partner, line.sku, line.gtin
         partner = partners.get(partner_code) if partner_code else None
         if partner_code and (partner is None or (partner_id and partner.id != partner_id)):
-            raise InvalidInput(f"no partner {partner_code!r}", field=f"{prefix}.partner")
+            raise InvalidInput(
+                _("no partner %(partner_code)s", partner_code=repr(partner_code)),
+                field=f"{prefix}.partner",
+            )
         if sku:
             product = catalogue.by_sku.get((partner.id, sku))
             if product is None:
                 raise InvalidInput(
-                    f"partner {partner_code} has no SKU {sku!r}", field=f"{prefix}.sku"
+                    _(
+                        "partner %(partner_code)s has no SKU %(sku)s",
+                        partner_code=partner_code,
+                        sku=repr(sku),
+                    ),
+                    field=f"{prefix}.sku",
                 )
             if gtin and product.gtin != gtin:
                 raise InvalidInput(
-                    f"SKU {sku!r} has GTIN {product.gtin}, not {gtin}", field=f"{prefix}.gtin"
+                    _(
+                        "SKU %(sku)s has GTIN %(gtin)s, not %(gtin2)s",
+                        sku=repr(sku),
+                        gtin=product.gtin,
+                        gtin2=gtin,
+                    ),
+                    field=f"{prefix}.gtin",
                 )
             field = f"{prefix}.sku"
         else:
@@ -287,23 +326,34 @@ def _check_lines(
                 and (partner_id is None or p.partner_id == partner_id)
             ]
             if not matches:
-                raise InvalidInput(f"no product with GTIN {gtin}", field=f"{prefix}.gtin")
+                raise InvalidInput(
+                    _("no product with GTIN %(gtin)s", gtin=gtin), field=f"{prefix}.gtin"
+                )
             if len(matches) > 1:
                 raise InvalidInput(
-                    f"GTIN {gtin} is sold by several partners; add the partner",
+                    _("GTIN %(gtin)s is sold by several partners; add the partner", gtin=gtin),
                     field=f"{prefix}.partner",
                 )
             product = matches[0]
             field = f"{prefix}.gtin"
         if not product.partner.active:
             raise InvalidInput(
-                f"partner {product.partner.code} is deactivated: it takes no new orders",
+                _(
+                    "partner %(code)s is deactivated: it takes no new orders",
+                    code=product.partner.code,
+                ),
                 field=f"{prefix}.partner",
             )
         listed = product.price_in(currency)
         if listed is None:
             raise InvalidInput(
-                f"{product.sku} ({product.title}) is not sold in {currency}", field=field
+                _(
+                    "%(sku)s (%(title)s) is not sold in %(currency)s",
+                    sku=product.sku,
+                    title=product.title,
+                    currency=currency,
+                ),
+                field=field,
             )
         price = line.unit_price_minor
         checked.append(
@@ -357,7 +407,9 @@ def place_orders(
         try:
             checked = parse_order(session, data, partner_id=partner_id, catalogue=catalogue)
             if any(c.number == checked.number for c in checked_batch):
-                raise InvalidInput(f"order {checked.number} appears twice", field="number")
+                raise InvalidInput(
+                    _("order %(number)s appears twice", number=checked.number), field="number"
+                )
         except DomainError as error:
             if len(batch) > 1:
                 error.details.setdefault("batch_index", index)
@@ -376,7 +428,8 @@ def place_orders(
         existing = stored.get(checked.number)
         if existing is not None and not _same_order(existing, checked):
             conflict = Conflict(
-                f"order {checked.number} exists already with different content", field="number"
+                _("order %(number)s exists already with different content", number=checked.number),
+                field="number",
             )
             if len(batch) > 1:
                 conflict.details["batch_index"] = index
@@ -502,7 +555,9 @@ def find_shipment(session: Session, shipment_id: Any, *, partner_id: int | None 
     """The shipment with `shipment_id`; another partner's is NotFound, like a missing one."""
     shipment = session.get(Shipment, shipment_id) if isinstance(shipment_id, int) else None
     if shipment is None or (partner_id is not None and shipment.partner_id != partner_id):
-        raise NotFound(f"no shipment {shipment_id}", field="shipment_id")
+        raise NotFound(
+            _("no shipment %(shipment_id)s", shipment_id=shipment_id), field="shipment_id"
+        )
     return shipment
 
 
@@ -535,7 +590,7 @@ def set_tracking(
     shipment = find_shipment(session, shipment_id, partner_id=partner_id)
     if tracking.tracking_number is None and tracking.delivered_at is None:
         raise InvalidInput(
-            "send a tracking_number, a delivered_at, or both", field="tracking_number"
+            _("send a tracking_number, a delivered_at, or both"), field="tracking_number"
         )
     number = tracking.tracking_number
     delivered = None
@@ -543,7 +598,10 @@ def set_tracking(
         delivered = not_in_future(tracking.delivered_at, "delivered_at", now=now)
         if delivered < shipment.order.placed_at:
             raise InvalidInput(
-                f"delivered_at {delivered.isoformat()} is before the order was placed",
+                _(
+                    "delivered_at %(isoformat)s is before the order was placed",
+                    isoformat=delivered.isoformat(),
+                ),
                 field="delivered_at",
             )
     if number is not None and number != shipment.tracking_number:
@@ -554,7 +612,8 @@ def set_tracking(
         ).first()
         if taken is not None:
             raise Conflict(
-                f"tracking number {number} belongs to another shipment", field="tracking_number"
+                _("tracking number %(number)s belongs to another shipment", number=number),
+                field="tracking_number",
             )
 
     changed = apply_tracking(

@@ -15,6 +15,7 @@ from warehouse import grading, receiving, routing
 from warehouse.db import utcnow
 from warehouse.errors import Conflict, InvalidInput, NotFound
 from warehouse.events import Actor, record
+from warehouse.i18n import gettext as _
 from warehouse.models import (
     PARTNER_PORTAL_STATION,
     Destination,
@@ -56,7 +57,7 @@ def own_return(session: Session, partner: Partner, rma: str) -> ReturnRequest:
         )
     )
     if found is None:
-        raise NotFound(f"no return {rma!r}", field="rma")
+        raise NotFound(_("no return %(rma)s", rma=repr(rma)), field="rma")
     return found
 
 
@@ -65,7 +66,7 @@ def _check_sent_to_partner(rma: ReturnRequest) -> None:
     (the destination as it was at announcement: a policy change moves no parcel)."""
     if rma.destination != Destination.PARTNER:
         raise Conflict(
-            f"{rma.rma} was sent to the warehouse, which receives and grades it",
+            _("%(rma)s was sent to the warehouse, which receives and grades it", rma=rma.rma),
             field="destination",
         )
 
@@ -80,15 +81,24 @@ def receive(
     made: list[Unit] = []
     for line_id, count in counts.items():
         if line_id not in lines:
-            raise InvalidInput(f"line {line_id} is not in {found.rma}", field=f"line_{line_id}")
+            raise InvalidInput(
+                _("line %(line_id)s is not in %(rma)s", line_id=line_id, rma=found.rma),
+                field=f"line_{line_id}",
+            )
         if not 0 <= count <= MAX_UNITS_PER_LINE:
-            raise InvalidInput(f"0 to {MAX_UNITS_PER_LINE} units per line", field=f"line_{line_id}")
-        for _ in range(count):
+            raise InvalidInput(
+                _(
+                    "0 to %(MAX_UNITS_PER_LINE)s units per line",
+                    MAX_UNITS_PER_LINE=MAX_UNITS_PER_LINE,
+                ),
+                field=f"line_{line_id}",
+            )
+        for _copy in range(count):
             made.append(
                 receiving.confirm_unit(session, found.id, actor=actor, line_id=line_id).unit
             )
     if not made:
-        raise InvalidInput("say how many units arrived", field="counts")
+        raise InvalidInput(_("say how many units arrived"), field="counts")
     return made
 
 
@@ -107,10 +117,12 @@ def grade_and_keep(
     it closes once its refund is decided (now, when the refund was approved at once)."""
     unit = session.get(Unit, unit_id)
     if unit is None or unit.partner_id != partner.id:
-        raise NotFound(f"no unit #{unit_id}", field="unit")
+        raise NotFound(_("no unit #%(unit_id)s", unit_id=unit_id), field="unit")
     _check_sent_to_partner(unit.return_request)
     if unit.received_station != PARTNER_PORTAL_STATION:
-        raise Conflict(f"{unit.lpn} was received at the warehouse, which grades it", field="unit")
+        raise Conflict(
+            _("%(lpn)s was received at the warehouse, which grades it", lpn=unit.lpn), field="unit"
+        )
     settlement = grading.grade_unit(
         session, actor, unit.id, grade=grade, checklist=checklist, notes=notes, links=links
     )

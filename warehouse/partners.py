@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from warehouse import events
 from warehouse.deadlines import WITHDRAWAL_DAYS
 from warehouse.errors import Conflict, InvalidInput, NotFound
+from warehouse.i18n import gettext as _
 from warehouse.models import (
     PARTNER_CURRENCIES,
     ApprovalMode,
@@ -219,7 +220,7 @@ def get_partner(session: Session, code: str) -> Partner:
     """The partner with `code` (any case), or NotFound naming it."""
     partner = session.scalar(sa.select(Partner).where(Partner.code == (code or "").upper()))
     if partner is None:
-        raise NotFound(f"no partner with code {code!r}", field="partner")
+        raise NotFound(_("no partner with code %(code)s", code=repr(code)), field="partner")
     return partner
 
 
@@ -227,7 +228,9 @@ def create_partner(session: Session, actor: events.Actor, data: dict[str, Any]) 
     """Onboard a partner from `data` (checked whole); its code must be free."""
     fields = validated(PartnerFields, data)
     if session.scalar(sa.select(Partner.id).where(Partner.code == fields.code)) is not None:
-        raise Conflict(f"a partner with code {fields.code!r} exists already", field="code")
+        raise Conflict(
+            _("a partner with code %(code)s exists already", code=repr(fields.code)), field="code"
+        )
     partner = Partner()
     _apply(partner, fields)
     session.add(partner)
@@ -250,12 +253,12 @@ def update_partner(
     {field: (before, after)}. `allowed` limits the fields the caller may change (a partner
     edits its policy, never its commission); the code never changes."""
     if not isinstance(changes, dict):
-        raise InvalidInput("send an object of the fields to change", field="body")
+        raise InvalidInput(_("send an object of the fields to change"), field="body")
     for name in changes:
         if name == "code" and changes[name] != partner.code:
-            raise InvalidInput("a partner's code never changes", field="code")
+            raise InvalidInput(_("a partner's code never changes"), field="code")
         if allowed is not None and name not in allowed:
-            raise InvalidInput(f"{name} is not yours to change", field=name)
+            raise InvalidInput(_("%(name)s is not yours to change", name=name), field=name)
     before = snapshot(partner)
     fields = validated(PartnerFields, {**before, **changes, "code": partner.code})
     _apply(partner, fields)

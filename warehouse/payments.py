@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 from warehouse import codes, events, webhooks
 from warehouse.db import CLOCK_SKEW, lock_row, utcnow
 from warehouse.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from warehouse.i18n import gettext as _
 from warehouse.models import UNPAID_REFUND, RefundState, ReturnRequest, Unit
 
 REFERENCE_MAX = 80
@@ -33,7 +34,7 @@ def unit_for_payment(session: Session, lpn: str, *, partner_id: int | None = Non
         .one_or_none()
     )
     if unit is None or (partner_id is not None and unit.partner_id != partner_id):
-        raise NotFound(f"no unit {wanted!r}", field="lpn")
+        raise NotFound(_("no unit %(wanted)s", wanted=repr(wanted)), field="lpn")
     return unit
 
 
@@ -59,11 +60,18 @@ def mark_paid(
     reference = (reference or "").strip()
     if len(reference) > REFERENCE_MAX:
         raise InvalidInput(
-            f"the payment reference is limited to {REFERENCE_MAX} characters", field="reference"
+            _(
+                "the payment reference is limited to %(REFERENCE_MAX)s characters",
+                REFERENCE_MAX=REFERENCE_MAX,
+            ),
+            field="reference",
         )
     if unit.refund_state != RefundState.APPROVED or not unit.refund_minor:
         state = unit.refund_state.value if unit.refund_state else "not decided"
-        raise Conflict(f"{unit.lpn} has no approved refund to pay ({state})", field="lpn")
+        raise Conflict(
+            _("%(lpn)s has no approved refund to pay (%(state)s)", lpn=unit.lpn, state=state),
+            field="lpn",
+        )
     payer = unit.partner.refund_paid_by
     by = "partner" if partner_id is not None else "marketplace"
     if by != payer:
@@ -74,16 +82,20 @@ def mark_paid(
         if not reference or reference == unit.refund_payment_ref:
             return unit, False
         raise Conflict(
-            f"the refund of {unit.lpn} was paid already (reference {unit.refund_payment_ref})",
+            _(
+                "the refund of %(lpn)s was paid already (reference %(refund_payment_ref)s)",
+                lpn=unit.lpn,
+                refund_payment_ref=unit.refund_payment_ref,
+            ),
             field="reference",
         )
     paid_at = paid_at or now
     if paid_at.tzinfo is None:
-        raise InvalidInput("give the payment time with its time zone", field="paid_at")
+        raise InvalidInput(_("give the payment time with its time zone"), field="paid_at")
     if paid_at > now + CLOCK_SKEW:
-        raise InvalidInput("the payment cannot be in the future", field="paid_at")
+        raise InvalidInput(_("the payment cannot be in the future"), field="paid_at")
     if unit.refund_decided_at and paid_at < unit.refund_decided_at - CLOCK_SKEW:
-        raise InvalidInput("the payment is before the refund was approved", field="paid_at")
+        raise InvalidInput(_("the payment is before the refund was approved"), field="paid_at")
     unit.refund_paid_at = paid_at.astimezone(dt.UTC)
     unit.refund_paid_by = by
     unit.refund_payment_ref = reference or None

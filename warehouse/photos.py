@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from warehouse import events
 from warehouse.errors import InvalidInput, NotFound
+from warehouse.i18n import gettext as _
 from warehouse.models import Listing, Unit, UnitPhoto
 
 ACCEPTED_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP", "MPO": "JPEG"}
@@ -35,7 +36,7 @@ def photo_path(directory: Path, photo: UnitPhoto, *, thumb: bool = False) -> Pat
 
 def _decode(data: bytes, max_bytes: int) -> Image.Image:
     if not data:
-        raise InvalidInput("the photo is empty", field="photo")
+        raise InvalidInput(_("the photo is empty"), field="photo")
     if len(data) > max_bytes:
         raise InvalidInput(
             f"the photo is too large ({len(data) / 1_048_576:.1f} MB; "
@@ -43,7 +44,7 @@ def _decode(data: bytes, max_bytes: int) -> Image.Image:
             field="photo",
         )
     not_an_image = InvalidInput(
-        "that file is not a photo (JPEG, PNG or WebP), whatever its name or type says",
+        _("that file is not a photo (JPEG, PNG or WebP), whatever its name or type says"),
         field="photo",
     )
     try:
@@ -53,7 +54,7 @@ def _decode(data: bytes, max_bytes: int) -> Image.Image:
             if probe.format not in ACCEPTED_FORMATS:
                 raise not_an_image
             if probe.width * probe.height > MAX_PIXELS:
-                raise InvalidInput("the photo has too many pixels", field="photo")
+                raise InvalidInput(_("the photo has too many pixels"), field="photo")
             probe.verify()
             image = Image.open(io.BytesIO(data))
             image.load()
@@ -63,7 +64,7 @@ def _decode(data: bytes, max_bytes: int) -> Image.Image:
         raise not_an_image from None
     except (OSError, SyntaxError, ValueError):
         raise InvalidInput(
-            "the photo is damaged or cut off; take it again", field="photo"
+            _("the photo is damaged or cut off; take it again"), field="photo"
         ) from None
     return image
 
@@ -83,7 +84,13 @@ def store_photo(
     check_gradable(unit)
     count = session.query(UnitPhoto).filter_by(unit_id=unit.id).count()
     if count >= MAX_PHOTOS_PER_UNIT:
-        raise InvalidInput(f"a unit has at most {MAX_PHOTOS_PER_UNIT} photos", field="photo")
+        raise InvalidInput(
+            _(
+                "a unit has at most %(MAX_PHOTOS_PER_UNIT)s photos",
+                MAX_PHOTOS_PER_UNIT=MAX_PHOTOS_PER_UNIT,
+            ),
+            field="photo",
+        )
     image = ImageOps.exif_transpose(_decode(data, max_bytes)).convert("RGB")
     image.thumbnail((STORED_EDGE, STORED_EDGE))
     directory = Path(directory)
@@ -116,7 +123,7 @@ def get_photo(session: Session, photo_id: int, *, partner_id: int | None = None)
     """A photo by id; another partner's photo is not found."""
     photo = session.get(UnitPhoto, photo_id)
     if photo is None or (partner_id is not None and photo.partner_id != partner_id):
-        raise NotFound("no such photo", field="photo")
+        raise NotFound(_("no such photo"), field="photo")
     return photo
 
 
@@ -154,7 +161,7 @@ class PictureLinks:
         try:
             photo_id = self._serializer().loads(token)
         except BadSignature:
-            raise NotFound("no such picture", field="picture") from None
+            raise NotFound(_("no such picture"), field="picture") from None
         if not isinstance(photo_id, int):
-            raise NotFound("no such picture", field="picture")
+            raise NotFound(_("no such picture"), field="picture")
         return photo_id

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from warehouse import events
 from warehouse.deadlines import WITHDRAWAL_DAYS
 from warehouse.errors import InvalidInput, NotFound
+from warehouse.i18n import gettext as _
 from warehouse.i18n import lazy_gettext as _l
 from warehouse.models import (
     ApprovalMode,
@@ -79,7 +80,7 @@ def update_policy(
     """
     partner = session.get(Partner, partner_id)
     if partner is None:
-        raise NotFound("no such partner", field="partner")
+        raise NotFound(_("no such partner"), field="partner")
     errors: dict[str, str] = {}
     window = _whole(
         form, "window_days", "The return window", WITHDRAWAL_DAYS, MAX_WINDOW_DAYS, errors

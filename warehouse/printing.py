@@ -18,6 +18,7 @@ from labels.unit_label import unit_label_zpl
 from warehouse.documents import unit_label_for
 from warehouse.errors import InvalidInput, NotFound
 from warehouse.events import Actor, record
+from warehouse.i18n import gettext as _
 from warehouse.jobs import JobContext, job_kind
 from warehouse.models import Outbox, Printer, Unit
 from warehouse.outbox import enqueue
@@ -29,7 +30,9 @@ SEND_TIMEOUT = 5.0  # seconds to connect to and write to a printer
 def request_print(session: Session, unit: Unit, printer: Printer, actor: Actor) -> Outbox:
     """Queue one print of the unit's label on `printer` (each request prints once)."""
     if not printer.active:
-        raise InvalidInput(f"The printer {printer.name} is out of use; pick another.")
+        raise InvalidInput(
+            _("The printer %(name)s is out of use; pick another.", name=printer.name)
+        )
     record(
         session,
         actor,
@@ -62,7 +65,7 @@ def print_label(job: JobContext, payload: dict) -> str:
     unit = job.session.scalars(sa.select(Unit).where(Unit.lpn == payload["lpn"])).one_or_none()
     printer = job.session.get(Printer, payload["printer_id"])
     if unit is None or printer is None:
-        raise NotFound(f"nothing to print: {payload}")
+        raise NotFound(_("nothing to print: %(payload)s", payload=payload))
     sent = send_zpl(printer.host, printer.port, unit_label_zpl(unit_label_for(unit)))
     return f"{sent} bytes of ZPL for {unit.lpn} to {printer.name} ({printer.host}:{printer.port})"
 
@@ -86,20 +89,22 @@ def add_printer(
     """A new network label printer at a site; refuses a blank name, a bad host or port."""
     name, host = (name or "").strip(), (host or "").strip()
     if not name or len(name) > 60:
-        raise InvalidInput("Name the printer (at most 60 characters).", field="name")
+        raise InvalidInput(_("Name the printer (at most 60 characters)."), field="name")
     if not host or len(host) > 253 or any(c.isspace() for c in host) or "/" in host:
-        raise InvalidInput("The printer's host is a name or an IP address.", field="host")
+        raise InvalidInput(_("The printer's host is a name or an IP address."), field="host")
     try:
         port = int(str(port).strip() or "9100")
     except ValueError:
-        raise InvalidInput("The port is a number, usually 9100.", field="port") from None
+        raise InvalidInput(_("The port is a number, usually 9100."), field="port") from None
     if not 1 <= port <= 65535:
-        raise InvalidInput("The port is between 1 and 65535, usually 9100.", field="port")
+        raise InvalidInput(_("The port is between 1 and 65535, usually 9100."), field="port")
     taken = session.scalar(
         sa.select(Printer.id).where(Printer.site_id == site_id, Printer.name == name)
     )
     if taken is not None:
-        raise InvalidInput(f"This site has a printer called {name} already.", field="name")
+        raise InvalidInput(
+            _("This site has a printer called %(name)s already.", name=name), field="name"
+        )
     printer = Printer(site_id=site_id, name=name, host=host, port=port)
     session.add(printer)
     session.flush()

@@ -21,6 +21,7 @@ from warehouse import espr
 from warehouse.db import MAX_ID
 from warehouse.errors import InvalidInput, NotFound
 from warehouse.events import Actor, record
+from warehouse.i18n import gettext as _
 from warehouse.models import (
     RULE_OUTCOMES,
     Category,
@@ -233,30 +234,48 @@ def validate_table(rules: Sequence[Rule], *, partner_id: int | None) -> None:
     """
     if not rules:
         raise InvalidInput(
-            "The rule table is empty: add at least one rule (or reset to the defaults).",
+            _("The rule table is empty: add at least one rule (or reset to the defaults)."),
             field="rules",
         )
     for index, rule in enumerate(rules, start=1):
         where = f"rules[{index}]"
         if partner_id is not None and rule.partner_id != partner_id:
             raise InvalidInput(
-                f"Rule {index} names another partner: a partner's rules route only its own units.",
+                _(
+                    (
+                        "Rule %(index)s names another partner: a partner's rules route "
+                        "only its own units."
+                    ),
+                    index=index,
+                ),
                 field=f"{where}.partner",
             )
         if rule.outcome not in RULE_OUTCOMES:
-            raise InvalidInput(f"Rule {index} has no valid outcome.", field=f"{where}.outcome")
+            raise InvalidInput(
+                _("Rule %(index)s has no valid outcome.", index=index), field=f"{where}.outcome"
+            )
         refused = espr.rule_refused(rule.outcome, rule.category, dt.datetime.now(dt.UTC).date())
         if refused:
-            raise InvalidInput(f"Rule {index}: {refused}", field=f"{where}.outcome")
+            raise InvalidInput(
+                _("Rule %(index)s: %(refused)s", index=index, refused=refused),
+                field=f"{where}.outcome",
+            )
         has_value = rule.min_value_minor is not None or rule.max_value_minor is not None
         if has_value and rule.currency not in MINOR_DIGITS:
             raise InvalidInput(
-                f"Rule {index} sets a value bound: say in which currency (EUR, GBP, DKK, SEK).",
+                _(
+                    (
+                        "Rule %(index)s sets a value bound: say in which currency "
+                        "(EUR, GBP, DKK, SEK)."
+                    ),
+                    index=index,
+                ),
                 field=f"{where}.currency",
             )
         if not has_value and rule.currency is not None:
             raise InvalidInput(
-                f"Rule {index} names a currency but no value bound.", field=f"{where}.currency"
+                _("Rule %(index)s names a currency but no value bound.", index=index),
+                field=f"{where}.currency",
             )
         if (
             rule.min_value_minor is not None
@@ -264,30 +283,36 @@ def validate_table(rules: Sequence[Rule], *, partner_id: int | None) -> None:
             and rule.min_value_minor > rule.max_value_minor
         ):
             raise InvalidInput(
-                f"Rule {index} is contradictory: its minimum value is above its maximum.",
+                _(
+                    "Rule %(index)s is contradictory: its minimum value is above its maximum.",
+                    index=index,
+                ),
                 field=f"{where}.max_value",
             )
         for name in ("min_value_minor", "max_value_minor"):
             value = getattr(rule, name)
             if value is not None and value < 0:
                 raise InvalidInput(
-                    f"Rule {index}: a value bound cannot be negative.",
+                    _("Rule %(index)s: a value bound cannot be negative.", index=index),
                     field=f"{where}.{name.removesuffix('_minor')}",
                 )
         if rule.discount_bp is not None:
             if rule.outcome != Disposition.RESALE:
                 raise InvalidInput(
-                    f"Rule {index} is contradictory: a discount only applies to resale.",
+                    _(
+                        "Rule %(index)s is contradictory: a discount only applies to resale.",
+                        index=index,
+                    ),
                     field=f"{where}.discount",
                 )
             if not 0 <= rule.discount_bp <= 10_000:
                 raise InvalidInput(
-                    f"Rule {index}: a discount is between 0 and 100 %.",
+                    _("Rule %(index)s: a discount is between 0 and 100 %%.", index=index),
                     field=f"{where}.discount",
                 )
         if rule.monthly_quota is not None and rule.monthly_quota <= 0:
             raise InvalidInput(
-                f"Rule {index}: a monthly quota is a whole number above 0.",
+                _("Rule %(index)s: a monthly quota is a whole number above 0.", index=index),
                 field=f"{where}.quota",
             )
         for earlier_index, earlier in enumerate(rules[: index - 1], start=1):
@@ -300,9 +325,17 @@ def validate_table(rules: Sequence[Rule], *, partner_id: int | None) -> None:
             ):
                 verb = "duplicates" if _covers(rule, earlier) else "is shadowed by"
                 raise InvalidInput(
-                    f"Rule {index} {verb} rule {earlier_index}: rule {earlier_index} already "
-                    f"sends every unit it would match to {earlier.outcome.value}, so it would "
-                    "never apply. Remove it or move it up.",
+                    _(
+                        (
+                            "Rule %(index)s %(verb)s rule %(earlier_index)s: rule "
+                            "%(earlier_index)s already sends every unit it would match to "
+                            "%(outcome)s, so it would never apply. Remove it or move it up."
+                        ),
+                        index=index,
+                        verb=verb,
+                        earlier_index=earlier_index,
+                        outcome=earlier.outcome.value,
+                    ),
                     field=f"{where}.position",
                 )
 
@@ -316,7 +349,13 @@ def _enum_value(cls, raw: Any, where: str, name: str, index: int):
     except ValueError:
         choices = ", ".join(member.value for member in cls)
         raise InvalidInput(
-            f"Rule {index}: unknown {name} {text!r}; choose one of {choices}.",
+            _(
+                "Rule %(index)s: unknown %(name)s %(text)s; choose one of %(choices)s.",
+                index=index,
+                name=name,
+                text=repr(text),
+                choices=choices,
+            ),
             field=f"{where}.{name}",
         ) from None
 
@@ -327,7 +366,7 @@ def _whole(raw: Any, where: str, name: str, index: int, *, scale: int = 1) -> in
     if not text:
         return None
     try:
-        whole, _, frac = text.partition(".")
+        whole, _dot, frac = text.partition(".")
         digits = len(str(scale)) - 1
         if not (whole.isascii() and whole.isdigit()) or (
             frac and (not (frac.isascii() and frac.isdigit()) or len(frac) > digits)
@@ -339,7 +378,12 @@ def _whole(raw: Any, where: str, name: str, index: int, *, scale: int = 1) -> in
         return number
     except ValueError:
         raise InvalidInput(
-            f"Rule {index}: {name.replace('_', ' ')} {text!r} is not a number this field takes.",
+            _(
+                "Rule %(index)s: %(replace)s %(text)s is not a number this field takes.",
+                index=index,
+                replace=name.replace("_", " "),
+                text=repr(text),
+            ),
             field=f"{where}.{name}",
         ) from None
 
@@ -366,7 +410,10 @@ def parse_rows(
         partner_id = None
         if code:
             if code not in partners_by_code:
-                raise InvalidInput(f"Rule {index}: no partner {code!r}.", field=f"{where}.partner")
+                raise InvalidInput(
+                    _("Rule %(index)s: no partner %(code)s.", index=index, code=repr(code)),
+                    field=f"{where}.partner",
+                )
             partner_id = partners_by_code[code]
         currency = str(row.get("currency") or "").strip().upper() or None
         scale = 10 ** MINOR_DIGITS.get(currency or "EUR", 2)
@@ -443,9 +490,11 @@ def replace_table(
     `partner_id` None replaces every rule (the supervisor's whole table, rows may name partners).
     """
     if actor.partner_id is not None and actor.partner_id != partner_id:
-        raise NotFound("No such rule table.")
+        raise NotFound(_("No such rule table."))
     if partner_id is not None and session.get(Partner, partner_id) is None:
-        raise InvalidInput(f"No partner with id {partner_id}.", field="partner")
+        raise InvalidInput(
+            _("No partner with id %(partner_id)s.", partner_id=partner_id), field="partner"
+        )
     validate_table(rules, partner_id=partner_id)
     stored = stored_table(session, partner_id)
     before = len(stored)
@@ -506,10 +555,10 @@ def _identity(rule: Rule) -> tuple:
 def reset_table(session: Session, partner_id: int, actor: Actor) -> int:
     """Delete a partner's own rules so only the default table applies; returns how many."""
     if actor.partner_id is not None and actor.partner_id != partner_id:
-        raise NotFound("No such rule table.")
+        raise NotFound(_("No such rule table."))
     partner = session.get(Partner, partner_id)
     if partner is None:
-        raise NotFound("No such partner.")
+        raise NotFound(_("No such partner."))
     count = len(stored_table(session, partner_id))
     session.execute(sa.delete(DispositionRule).where(DispositionRule.partner_id == partner_id))
     record(session, actor, "rules.reset", partner, before=str(count), after="0")

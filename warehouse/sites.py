@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from warehouse import events
 from warehouse.errors import Conflict, NotFound
+from warehouse.i18n import gettext as _
 from warehouse.models import Country, Site
 from warehouse.reference import CountryCode, ensure_countries
 from warehouse.validation import Input, Text, code_of, validated
@@ -60,7 +61,7 @@ def get_site(session: Session, code: str) -> Site:
     """The site with `code` (any case), or NotFound naming it."""
     site = session.scalar(sa.select(Site).where(Site.code == (code or "").strip().upper()))
     if site is None:
-        raise NotFound(f"no site with code {code!r}", field="site")
+        raise NotFound(_("no site with code %(code)s", code=repr(code)), field="site")
     return site
 
 
@@ -68,7 +69,9 @@ def create_site(session: Session, actor: events.Actor, data) -> Site:
     """Add a site; the first one also gets every served country returning to it."""
     fields = validated(SiteFields, data)
     if session.scalar(sa.select(Site.id).where(Site.code == fields.code)) is not None:
-        raise Conflict(f"a site with code {fields.code!r} exists already", field="code")
+        raise Conflict(
+            _("a site with code %(code)s exists already", code=repr(fields.code)), field="code"
+        )
     site = Site(
         code=fields.code,
         name=fields.name,
@@ -88,7 +91,7 @@ def set_country_return(session: Session, actor: events.Actor, code: str, data) -
     site's own). The event is the site's (the site the parcels now end up at)."""
     country = session.get(Country, (code or "").strip().upper())
     if country is None:
-        raise NotFound(f"{code!r} is not a served country", field="country")
+        raise NotFound(_("%(code)s is not a served country", code=repr(code)), field="country")
     fields = validated(CountryFields, data)
     site = get_site(session, fields.site)
     before = {"site": country.site.code, "return_address": country.return_address}

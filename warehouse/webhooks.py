@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from warehouse import events as event_log
 from warehouse.db import db, utcnow
 from warehouse.errors import InvalidInput, NotFound
+from warehouse.i18n import gettext as _
 from warehouse.jobs import JobContext, job_kind
 from warehouse.models import Outbox, WebhookDelivery, WebhookEndpoint
 from warehouse.outbox import cancel, enqueue
@@ -79,23 +80,32 @@ def check_url(url: str, *, allow_private: bool) -> str:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise InvalidInput("the URL is not a valid http or https address", field="url") from None
+        raise InvalidInput(_("the URL is not a valid http or https address"), field="url") from None
     if len(url) > URL_MAX or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidInput("the URL must be an http or https address", field="url")
+        raise InvalidInput(_("the URL must be an http or https address"), field="url")
     if any(c.isspace() for c in url):
-        raise InvalidInput("the URL may not hold spaces", field="url")
+        raise InvalidInput(_("the URL may not hold spaces"), field="url")
     if allow_private:
         return url
     try:
         found = socket.getaddrinfo(parts.hostname, port or 443, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
-        raise InvalidInput(f"the host {parts.hostname!r} cannot be resolved", field="url") from None
-    for *_, address in found:
+        raise InvalidInput(
+            _("the host %(hostname)s cannot be resolved", hostname=repr(parts.hostname)),
+            field="url",
+        ) from None
+    for *_info, address in found:
         ip = ipaddress.ip_address(address[0].split("%")[0])
         if not ip.is_global:
             raise InvalidInput(
-                f"{parts.hostname} is an address of a private network ({ip}); webhooks go to "
-                "public addresses",
+                _(
+                    (
+                        "%(hostname)s is an address of a private network (%(ip)s); "
+                        "webhooks go to public addresses"
+                    ),
+                    hostname=parts.hostname,
+                    ip=ip,
+                ),
                 field="url",
             )
     return url
@@ -113,7 +123,7 @@ def register(
     """Add an endpoint; answers it and its secret (shown once to the admin)."""
     channel = (channel or "").strip().lower()
     if not channel or len(channel) > 40:
-        raise InvalidInput("name the sales channel (1 to 40 characters)", field="channel")
+        raise InvalidInput(_("name the sales channel (1 to 40 characters)"), field="channel")
     url = check_url(url, allow_private=allow_private)
     twin = session.scalar(
         sa.select(WebhookEndpoint.id).where(
@@ -123,7 +133,10 @@ def register(
         )
     )
     if twin is not None:
-        raise InvalidInput(f"{url} is registered for {channel} already", field="url")
+        raise InvalidInput(
+            _("%(url)s is registered for %(channel)s already", url=url, channel=channel),
+            field="url",
+        )
     unknown = sorted(set(events) - set(EVENTS))
     if unknown or not events:
         raise InvalidInput(
@@ -151,7 +164,7 @@ def deactivate(session: Session, actor: event_log.Actor, endpoint_id: int) -> We
     """Stop sending to an endpoint (its log stays)."""
     endpoint = session.get(WebhookEndpoint, endpoint_id)
     if endpoint is None:
-        raise NotFound("no such webhook", field="endpoint")
+        raise NotFound(_("no such webhook"), field="endpoint")
     if endpoint.active:
         endpoint.active = False
         event_log.record(session, actor, "webhook.deactivated", endpoint, before=endpoint.url)

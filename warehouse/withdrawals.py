@@ -108,7 +108,10 @@ def withdraw(
     for line_id, units in quantities.items():
         line = by_id.get(line_id)
         if line is None:
-            raise InvalidInput(f"order {order.number} has no line {line_id}", field="lines")
+            raise InvalidInput(
+                _("order %(number)s has no line %(line_id)s", number=order.number, line_id=line_id),
+                field="lines",
+            )
         if line_id not in open_lines:
             raise InvalidInput(
                 _(
