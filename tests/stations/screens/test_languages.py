@@ -70,7 +70,7 @@ def test_the_customer_pages_and_label_are_in_the_customers_language(client, lang
     page = client.get("/returns/", headers=headers)
     html = page.get_data(as_text=True)
     assert _html_lang(html) == language  # before the order is known: the browser's language
-    assert _escaped(_in(language, "Find your order")) in html
+    assert _escaped(_in(language, "Find my order")) in html
     found = client.post(
         "/returns/",
         data={
