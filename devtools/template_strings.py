@@ -38,6 +38,8 @@ ALLOWED = {
     "OK": "the same word in every language we write",
     "ok": "the same word in every language we write",
     "True": "a form value compared with, not text",
+    "station": "the CSS class of a station's main element (block main_class)",
+    "station station-wide": "the CSS classes of a station's main element (block main_class)",
 }
 
 HUMAN_ATTRIBUTES = ("placeholder", "title", "aria-label", "alt")
@@ -131,10 +133,14 @@ def _tag_end(source: str, start: int) -> int:
     return n
 
 
+ATTRIBUTES_ONLY = re.compile(r"""^(\s*[\w:-]+="[^"]*")+\s*$""")
+
+
 def has_words(text: str) -> bool:
-    """Whether `text` (without entities) has letters a reader reads, beyond the allow-list."""
+    """Whether `text` (without entities) has letters a reader reads, beyond the allow-list and
+    beyond attributes a macro writes into a tag (`aria-invalid="true"`)."""
     bare = ENTITY.sub(" ", text).strip()
-    if not LETTER.search(bare):
+    if not LETTER.search(bare) or ATTRIBUTES_ONLY.match(bare):
         return False
     return bare not in ALLOWED
 

@@ -20,7 +20,6 @@ from warehouse import events
 from warehouse.db import lock_row, utcnow
 from warehouse.errors import Conflict, InvalidInput, NotFound
 from warehouse.i18n import gettext as _
-from warehouse.i18n import lazy_gettext as _l
 from warehouse.jobs import periodic
 from warehouse.mail import queue_mail
 from warehouse.models import (
@@ -42,14 +41,6 @@ from warehouse.vocabulary import EXCEPTION_KIND_LABELS as KIND_LABELS
 
 NOTE_MAX = 1000
 
-
-RESOLUTION_LABELS = {
-    Resolution.NOTIFY_CUSTOMER: _l("Tell the customer"),
-    Resolution.NOTIFY_PARTNER: _l("Tell the partner"),
-    Resolution.CARRIER_CLAIM: _l("Carrier claim filed"),
-    Resolution.QUARANTINE: _l("Send to quarantine"),
-    Resolution.ACCEPT: _l("Accept as is"),
-}
 
 # What each kind can be resolved with (the customer only hears of what concerns them).
 RESOLUTIONS = {

@@ -855,7 +855,7 @@ def remove_unit(session: Session, unit_id: int, *, actor: Actor) -> Undone:
     exceptions.forget_unit(session, actor, unit, why="unit removed at receiving")
     session.delete(unit)
     session.flush()
-    return Undone(f"{unit.lpn} removed: throw its label away", unit.lpn)
+    return Undone(_("%(lpn)s removed: throw its label away", lpn=unit.lpn), unit.lpn)
 
 
 def clear_unit_damaged(session: Session, unit_id: int, *, actor: Actor) -> Undone:
@@ -884,7 +884,7 @@ def clear_unit_damaged(session: Session, unit_id: int, *, actor: Actor) -> Undon
         after="intact",
         site_id=unit.site_id,
     )
-    return Undone(f"{unit.lpn} is no longer flagged as damaged in transit", unit.lpn)
+    return Undone(_("%(lpn)s is no longer flagged as damaged in transit", lpn=unit.lpn), unit.lpn)
 
 
 def clear_parcel_damaged(session: Session, rma_id: int, *, actor: Actor) -> Undone:
@@ -910,7 +910,7 @@ def clear_parcel_damaged(session: Session, rma_id: int, *, actor: Actor) -> Undo
         after="intact",
         site_id=rma.site_id,
     )
-    return Undone(f"{rma.rma} is no longer marked as damaged")
+    return Undone(_("%(rma)s is no longer marked as damaged", rma=rma.rma))
 
 
 def undo_last(session: Session, rma_id: int, *, actor: Actor) -> Undone:

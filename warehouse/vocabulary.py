@@ -8,7 +8,7 @@ Kept apart from the modules that use the codes, so the mail and page filters
 from __future__ import annotations
 
 from warehouse.i18n import lazy_gettext as _l
-from warehouse.models import ExceptionKind, Grade, Reason
+from warehouse.models import ExceptionKind, Grade, Reason, Resolution
 
 GRADE_LABELS = {
     Grade.NEW: _l("New"),
@@ -77,4 +77,13 @@ STATUS_WORDS = {
     "listed": _l("listed"),
     "sold": _l("sold"),
     "waiting": _l("waiting"),
+}
+
+# How a receiving exception was resolved.
+RESOLUTION_LABELS = {
+    Resolution.NOTIFY_CUSTOMER: _l("Tell the customer"),
+    Resolution.NOTIFY_PARTNER: _l("Tell the partner"),
+    Resolution.CARRIER_CLAIM: _l("Carrier claim filed"),
+    Resolution.QUARANTINE: _l("Send to quarantine"),
+    Resolution.ACCEPT: _l("Accept as is"),
 }

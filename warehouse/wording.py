@@ -10,11 +10,12 @@ import datetime as dt
 
 from warehouse import grounds, i18n
 from warehouse.checklists import CHECKLIST_LABELS
-from warehouse.models import ExceptionKind, Grade, Reason
+from warehouse.models import ExceptionKind, Grade, Reason, Resolution
 from warehouse.vocabulary import (
     EXCEPTION_KIND_LABELS,
     GRADE_LABELS,
     REASON_LABELS,
+    RESOLUTION_LABELS,
     STAGE_LABELS,
     STATUS_WORDS,
 )
@@ -76,6 +77,15 @@ def _disposition(code) -> str:
     return str(label) if label is not None else str(code or "").replace("_", " ")
 
 
+def _resolution(code) -> str:
+    code = getattr(code, "value", code)
+    try:
+        label = RESOLUTION_LABELS[Resolution(code)]
+    except (ValueError, KeyError):
+        return str(code or "")
+    return str(label).lower()
+
+
 def _status(code) -> str:
     code = getattr(code, "value", code)
     word = STATUS_WORDS.get(str(code))
@@ -119,6 +129,7 @@ FILTERS = {
     "stage": _stage,
     "disposition": _disposition,
     "status": _status,
+    "resolution": _resolution,
     "language_name": i18n.language_name,
 }
 

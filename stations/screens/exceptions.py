@@ -15,7 +15,7 @@ from warehouse.errors import DomainError
 from warehouse.i18n import gettext as _
 from warehouse.i18n import lazy_gettext as _l
 from warehouse.models import ExceptionKind, ExceptionStatus, Role
-from warehouse.vocabulary import EXCEPTION_KIND_LABELS
+from warehouse.vocabulary import EXCEPTION_KIND_LABELS, RESOLUTION_LABELS
 
 bp = Blueprint("exceptions", __name__, url_prefix="/exceptions")
 
@@ -60,7 +60,7 @@ def _page(row, *, error: DomainError | None = None, status: int = 200):
         row=row,
         labels=EXCEPTION_KIND_LABELS,
         resolutions=[
-            (choice, exceptions.RESOLUTION_LABELS[choice])
+            (choice, RESOLUTION_LABELS[choice])
             for choice in exceptions.RESOLUTIONS[row.kind]
         ],
         error=error,
@@ -104,7 +104,7 @@ def resolve(exception_id: int):
         _(
             "Exception #%(id)s resolved: %(resolution)s.",
             id=row.id,
-            resolution=str(exceptions.RESOLUTION_LABELS[row.resolution]).lower(),
+            resolution=str(RESOLUTION_LABELS[row.resolution]).lower(),
         ),
         "ok",
     )
