@@ -71,7 +71,8 @@ DISPOSITION_LABELS = {
 }
 
 
-def _disposition(code) -> str:
+def disposition_word(code) -> str:
+    """Where a unit goes, in the reader's words ('restock', 'return to vendor')."""
     code = getattr(code, "value", code)
     label = DISPOSITION_LABELS.get(str(code))
     return str(label) if label is not None else str(code or "").replace("_", " ")
@@ -83,7 +84,7 @@ def _resolution(code) -> str:
         label = RESOLUTION_LABELS[Resolution(code)]
     except (ValueError, KeyError):
         return str(code or "")
-    return str(label).lower()
+    return str(label)
 
 
 def _status(code) -> str:
@@ -127,7 +128,7 @@ FILTERS = {
     "ground": grounds.retell,
     "remedy": _remedy,
     "stage": _stage,
-    "disposition": _disposition,
+    "disposition": disposition_word,
     "status": _status,
     "resolution": _resolution,
     "language_name": i18n.language_name,

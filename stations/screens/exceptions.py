@@ -60,8 +60,7 @@ def _page(row, *, error: DomainError | None = None, status: int = 200):
         row=row,
         labels=EXCEPTION_KIND_LABELS,
         resolutions=[
-            (choice, RESOLUTION_LABELS[choice])
-            for choice in exceptions.RESOLUTIONS[row.kind]
+            (choice, RESOLUTION_LABELS[choice]) for choice in exceptions.RESOLUTIONS[row.kind]
         ],
         error=error,
         form=request.form,
@@ -104,7 +103,7 @@ def resolve(exception_id: int):
         _(
             "Exception #%(id)s resolved: %(resolution)s.",
             id=row.id,
-            resolution=str(RESOLUTION_LABELS[row.resolution]).lower(),
+            resolution=RESOLUTION_LABELS[row.resolution],
         ),
         "ok",
     )

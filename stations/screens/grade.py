@@ -32,7 +32,7 @@ from stations.extensions import htmx
 from stations.htmx import Outcome, file_response, fragment_or_303, once_per_scan
 from stations.params import id_param
 from stations.screens.photos import photo_dir
-from warehouse import grading, grounds, photos, printing, routing
+from warehouse import grading, grounds, photos, printing, routing, wording
 from warehouse.cases import CaseLinks
 from warehouse.checklists import CHECKLIST_LABELS, checklist_for
 from warehouse.db import db, utcnow
@@ -330,7 +330,7 @@ def _put_away(unit_id: int, location_code: str):
             "Put away: %(lpn)s → %(bin)s (%(disposition)s). Scan the next unit.",
             lpn=done.unit.lpn,
             bin=done.location.code,
-            disposition=done.disposition.value,
+            disposition=wording.disposition_word(done.disposition),
         )
     return _panel(_context(message=text, put=done))
 

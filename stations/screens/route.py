@@ -17,7 +17,7 @@ from stations.commands import Command
 from stations.extensions import htmx
 from stations.htmx import Outcome, file_response, fragment_or_303, once_per_scan
 from stations.nav import register
-from warehouse import codes, printing, routing
+from warehouse import codes, printing, routing, wording
 from warehouse.db import db
 from warehouse.errors import DomainError, InvalidInput
 from warehouse.i18n import gettext as _
@@ -147,7 +147,7 @@ def _done_text(done) -> str:
         "%(lpn)s put away in %(bin)s (%(disposition)s).",
         lpn=done.unit.lpn,
         bin=done.location.code,
-        disposition=done.disposition.value,
+        disposition=wording.disposition_word(done.disposition),
     )
 
 

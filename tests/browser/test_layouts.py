@@ -167,9 +167,13 @@ def test_every_screen_fits_a_tablet_and_every_target_a_thumb(page, warehouse, ou
     assert problems == [], "\n".join(problems)
 
 
-def test_the_customer_pages_fit_a_phone_and_a_tablet(page, warehouse, output_dir):
+@pytest.mark.parametrize("language", ["en", "de"])  # German: the longest words we write
+def test_the_customer_pages_fit_a_phone_and_a_tablet(page, warehouse, output_dir, language):
     order = warehouse["order"]
     problems: list[str] = []
+    page.set_extra_http_headers({"Accept-Language": language})
+    order.language = language
+    db.session.commit()
 
     def find_order(page):
         page.fill("input[name=order_number]", order.number)
@@ -179,9 +183,9 @@ def test_the_customer_pages_fit_a_phone_and_a_tablet(page, warehouse, output_dir
 
     for size in [*TABLETS, PHONE]:
         page.context.clear_cookies()
-        _look(page, "/returns/", size, output_dir, problems)
-        _look(page, "/returns/", size, output_dir, problems, find_order, "returns-order")
-        _look(page, "/login", size, output_dir, problems)
+        _look(page, "/returns/", size, output_dir, problems, name=f"returns-{language}")
+        _look(page, "/returns/", size, output_dir, problems, find_order, f"order-{language}")
+        _look(page, "/login", size, output_dir, problems, name=f"login-{language}")
     assert problems == [], "\n".join(problems)
 
 
