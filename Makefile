@@ -21,7 +21,7 @@ CATALOGS := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.
 
 # Extract every _() of the code and templates and bring each language's .po up to date.
 translations: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k in_language:2 --sort-by-file \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k in_language:2 --sort-by-file \
 		--project Returnyard -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 

@@ -165,11 +165,12 @@ def build_message(
     message["Subject"] = rendered.subject
     message["Date"] = email.utils.formatdate(localtime=False)
     message["Message-ID"] = message_id_for(idempotency_key, mail_from)
-    message["Content-Language"] = language
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(rendered.text)
     if rendered.html is not None:
         message.add_alternative(rendered.html, subtype="html")
+    # Last: setting the content drops (or moves into a part) every Content-* header before it.
+    message["Content-Language"] = language
     return message
 
 

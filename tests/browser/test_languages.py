@@ -26,6 +26,10 @@ def _sv(message: str, **values) -> str:
     return i18n.in_language("sv", message, **values)
 
 
+def _plain(text: str) -> str:
+    return text.replace("\xa0", " ").replace("\u202f", " ")
+
+
 def _mails(mail_sink) -> list[email.message.EmailMessage]:
     return [
         email.message_from_bytes(mail.path.read_bytes(), policy=policy.default)
@@ -36,7 +40,9 @@ def _mails(mail_sink) -> list[email.message.EmailMessage]:
 def test_a_swedish_customer_returns_in_swedish(app, page, jobs, mail_sink, live_server, output_dir):
     app.config["PUBLIC_URL"] = live_server
     seller = factories.partner(name="Fjällräven Outlet")
-    jacket = factories.product(seller, title="Vandringsjacka", prices={"SEK": 149900})
+    jacket = factories.product(
+        seller, title="Vandringsjacka", gtin="4006381333931", prices={"SEK": 149900}
+    )
     order = factories.order(
         [(jacket, 1)],
         country="SE",
@@ -61,7 +67,9 @@ def test_a_swedish_customer_returns_in_swedish(app, page, jobs, mail_sink, live_
     assert page.locator("html").get_attribute("lang") == "sv"
     line = order.lines[0]
     with i18n.reading("sv"):
-        assert i18n.money(149900, "SEK") in page.content()  # '1 499,00 kr'
+        price = i18n.money(149900, "SEK")  # '1 499,00 kr', with no-break spaces
+    assert price == "1\xa0499,00\xa0kr"
+    assert _plain(price) in _plain(page.locator("main").inner_text())
     page.select_option(f"#qty-{line.id}", "1")
     page.select_option(f"#reason-{line.id}", "wrong_size")
     page.screenshot(path=str(output_dir / "order-sv.png"), full_page=True)
@@ -91,7 +99,10 @@ def test_a_swedish_customer_returns_in_swedish(app, page, jobs, mail_sink, live_
     page.goto("/receive/")
     page.keyboard.type(rma.rma)
     page.keyboard.press("Enter")
-    page.locator("[data-outcome]").first.wait_for()
+    page.locator(f"section.parcel[data-rma='{rma.rma}']").wait_for()
+    page.keyboard.type("4006381333931")  # the jacket's barcode: one unit confirmed, received
+    page.keyboard.press("Enter")
+    page.locator(".scan-message.ok", has_text="Vandringsjacka: unit 1 confirmed").wait_for()
     relay(app, jobs)
     drain(app, jobs, until=lambda: len(mail_sink.received) == 2)
     received = _mails(mail_sink)[1]
