@@ -264,8 +264,9 @@ def _message_of(run: list[Token]) -> tuple[str, list[tuple[str, str]]]:
     return message, values
 
 
-def _call(message: str, values: list[tuple[str, str]]) -> str:
-    quoted = '"' + message.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def _call(message: str, values: list[tuple[str, str]], quote: str = '"') -> str:
+    """`{{ _("message", name=expression, ...) }}`, its msgid in `quote`s."""
+    quoted = quote + message.replace("\\", "\\\\").replace(quote, "\\" + quote) + quote
     args = "".join(
         f", {name}=({expr})" if " " in expr or "|" in expr else f", {name}={expr}"
         for name, expr in values
@@ -353,18 +354,9 @@ def _wrap_tag(tag: str) -> str:
             return match.group(0)
         run = tokens(value, html=False)
         message, values = _message_of(_trim(run))
-        return f'{match.group(1)}="{_single(message, values)}"'
+        return match.group(1) + '="' + _call(message, values, quote="'") + '"'
 
     return _ATTRIBUTE.sub(replace, tag)
-
-
-def _single(message: str, values: list[tuple[str, str]]) -> str:
-    quoted = "'" + message.replace("\\", "\\\\").replace("'", "\\'") + "'"
-    args = "".join(
-        f", {name}=({expr})" if " " in expr or "|" in expr else f", {name}={expr}"
-        for name, expr in values
-    )
-    return "{{ _(" + quoted + args + ") }}"
 
 
 def _wrap_literals_in(text: str) -> str:

@@ -144,3 +144,15 @@ def test_every_gettext_call_in_python_fills_exactly_its_placeholders():
                 if wanted != given:
                     wrong.append(f"{path.relative_to(ROOT)}:{node.lineno}: {wanted} vs {given}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_the_wrapper_puts_text_and_human_attributes_inside_gettext():
+    wrapped = template_strings.wrap(
+        '<p class="muted">Sold by {{ shipment.partner.name }}</p>'
+        '<input placeholder="Type it"><script>alert("no")</script>'
+    )
+    assert wrapped == (
+        '<p class="muted">{{ _("Sold by %(name)s", name=shipment.partner.name) }}</p>'
+        "<input placeholder=\"{{ _('Type it') }}\"><script>alert(\"no\")</script>"
+    )
+    assert template_strings.untranslated_source(wrapped, "page.html") == []
