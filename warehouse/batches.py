@@ -30,6 +30,7 @@ from warehouse.models import (
     Unit,
     User,
 )
+from warehouse.vocabulary import status_word
 
 PREFIX = {BatchKind.RTV: "RTV", BatchKind.DESTRUCTION: "DST"}
 
@@ -66,7 +67,7 @@ def add_unit(session: Session, batch: Batch, unit: Unit, actor: Actor) -> BatchU
             _(
                 "Batch %(number)s is %(status)s; it takes no more units.",
                 number=batch.number,
-                status=batch.status.value,
+                status=status_word(batch.status),
             )
         )
     item = BatchUnit(batch=batch, unit_id=unit.id)
@@ -95,7 +96,7 @@ def pack(session: Session, batch_id: int, actor: Actor) -> Batch:
             _(
                 "Batch %(number)s is already %(status)s.",
                 number=batch.number,
-                status=batch.status.value,
+                status=status_word(batch.status),
             )
         )
     if not batch.items:
@@ -138,7 +139,7 @@ def ship(session: Session, batch_id: int, carrier: str, tracking: str, actor: Ac
             _(
                 "Batch %(number)s is %(status)s; pack it before shipping.",
                 number=batch.number,
-                status=batch.status.value,
+                status=status_word(batch.status),
             )
         )
     carrier, tracking = (carrier or "").strip(), (tracking or "").strip()
@@ -196,7 +197,7 @@ def destroy(session: Session, batch_id: int, actor: Actor) -> Batch:
             _(
                 "Batch %(number)s is %(status)s; pack it first.",
                 number=batch.number,
-                status=batch.status.value,
+                status=status_word(batch.status),
             )
         )
     batch.status = BatchStatus.DESTROYED

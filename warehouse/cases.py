@@ -43,6 +43,7 @@ from warehouse.money import MoneyError, format_minor, parse_amount
 from warehouse.proposals import Outcome, Policy, Proposal, propose
 from warehouse.receiving import assessment_for, reason_of, refund_due_of
 from warehouse.routing import close_if_done
+from warehouse.vocabulary import status_word
 
 LINK_SALT = "returnyard.case-decision"
 REASON_MAX = 1000
@@ -580,7 +581,7 @@ def decide_case(
         raise Conflict(
             _(
                 "this case was already decided (%(status)s by %(decided_by)s)",
-                status=case.status.value,
+                status=status_word(case.status),
                 decided_by=case.decided_by,
             ),
             field="case",
@@ -687,7 +688,7 @@ def escalate_case(session: Session, actor: events.Actor, case_id: int, *, reason
     session.refresh(case)
     if case.status != CaseStatus.OPEN:
         raise Conflict(
-            _("case #%(id)s is %(status)s already", id=case.id, status=case.status.value),
+            _("case #%(id)s is %(status)s already", id=case.id, status=status_word(case.status)),
             field="case",
         )
     first = case.escalated_at is None

@@ -31,6 +31,7 @@ from warehouse.models import (
     UnitStatus,
 )
 from warehouse.receiving import assessment_for, reason_of
+from warehouse.vocabulary import status_word
 
 GRADE_HINTS = {
     Grade.NEW: "sealed, unopened",
@@ -296,7 +297,7 @@ def undo_grade(session: Session, actor: events.Actor, unit_id: int) -> Unit:
         )
     case = session.query(Case).filter_by(unit_id=unit.id).one_or_none()
     if case is None or case.status != CaseStatus.OPEN:
-        state = unit.refund_state.value if unit.refund_state else "settled"
+        state = status_word(unit.refund_state) if unit.refund_state else _("settled")
         raise Conflict(
             _(
                 "The refund of %(lpn)s is %(state)s already; grade it again to change the grade.",

@@ -18,6 +18,7 @@ from warehouse.errors import Conflict, DomainError, InvalidInput, NotFound
 from warehouse.i18n import gettext as _
 from warehouse.models import Listing, ListingStatus, Unit
 from warehouse.money import MoneyError, parse_amount
+from warehouse.vocabulary import status_word
 
 MAX_PRICE_MINOR = 10**10
 
@@ -71,7 +72,7 @@ def record_sale(
             _(
                 "%(lpn)s is not listed (%(status)s)",
                 lpn=listing.unit.lpn,
-                status=listing.status.value,
+                status=status_word(listing.status),
             ),
             field="lpn",
         )

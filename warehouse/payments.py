@@ -17,6 +17,7 @@ from warehouse.db import CLOCK_SKEW, lock_row, utcnow
 from warehouse.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from warehouse.i18n import gettext as _
 from warehouse.models import UNPAID_REFUND, RefundState, ReturnRequest, Unit
+from warehouse.vocabulary import status_word
 
 REFERENCE_MAX = 80
 
@@ -67,7 +68,7 @@ def mark_paid(
             field="reference",
         )
     if unit.refund_state != RefundState.APPROVED or not unit.refund_minor:
-        state = unit.refund_state.value if unit.refund_state else "not decided"
+        state = status_word(unit.refund_state) if unit.refund_state else _("not decided")
         raise Conflict(
             _("%(lpn)s has no approved refund to pay (%(state)s)", lpn=unit.lpn, state=state),
             field="lpn",

@@ -87,3 +87,10 @@ RESOLUTION_LABELS = {
     Resolution.QUARANTINE: _l("Send to quarantine"),
     Resolution.ACCEPT: _l("Accept as is"),
 }
+
+
+def status_word(code) -> str:
+    """A status code (or enum) as a word in the reader's language; an unknown code as it is."""
+    code = getattr(code, "value", code)
+    word = STATUS_WORDS.get(str(code))
+    return str(word) if word is not None else str(code or "")

@@ -17,7 +17,7 @@ from warehouse.vocabulary import (
     REASON_LABELS,
     RESOLUTION_LABELS,
     STAGE_LABELS,
-    STATUS_WORDS,
+    status_word,
 )
 
 
@@ -87,12 +87,6 @@ def _resolution(code) -> str:
     return str(label)
 
 
-def _status(code) -> str:
-    code = getattr(code, "value", code)
-    word = STATUS_WORDS.get(str(code))
-    return str(word) if word is not None else str(code or "")
-
-
 def _day(value) -> str:
     if not value:
         return ""
@@ -129,7 +123,7 @@ FILTERS = {
     "remedy": _remedy,
     "stage": _stage,
     "disposition": disposition_word,
-    "status": _status,
+    "status": status_word,
     "resolution": _resolution,
     "language_name": i18n.language_name,
 }
