@@ -277,7 +277,7 @@ def issue_invoices():
                 "%(num)s invoice for %(month)s: %(numbers)s",
                 "%(num)s invoices for %(month)s: %(numbers)s",
                 len(issued),
-                month=f"{year:04d}-{month:02d}",
+                month="{:04d}-{:02d}".format(year, month),
                 numbers=", ".join(i.number for i in issued),
             ),
             "ok",
@@ -286,7 +286,7 @@ def issue_invoices():
         flash(
             _(
                 "No commission was booked in %(month)s: nothing to invoice.",
-                month=f"{year:04d}-{month:02d}",
+                month="{:04d}-{:02d}".format(year, month),
             ),
             "warn",
         )
