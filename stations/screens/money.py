@@ -271,13 +271,14 @@ def issue_invoices():
     except DomainError as error:
         flash(error.message, "error")
         return redirect(url_for("money.accounting"), 303)
+    period = f"{year:04d}-{month:02d}"
     if issued:
         flash(
             ngettext(
                 "%(num)s invoice for %(month)s: %(numbers)s",
                 "%(num)s invoices for %(month)s: %(numbers)s",
                 len(issued),
-                month="{:04d}-{:02d}".format(year, month),
+                month=period,
                 numbers=", ".join(i.number for i in issued),
             ),
             "ok",
@@ -286,7 +287,7 @@ def issue_invoices():
         flash(
             _(
                 "No commission was booked in %(month)s: nothing to invoice.",
-                month="{:04d}-{:02d}".format(year, month),
+                month=period,
             ),
             "warn",
         )
