@@ -153,6 +153,6 @@ def test_the_wrapper_puts_text_and_human_attributes_inside_gettext():
     )
     assert wrapped == (
         '<p class="muted">{{ _("Sold by %(name)s", name=shipment.partner.name) }}</p>'
-        "<input placeholder=\"{{ _('Type it') }}\"><script>alert(\"no\")</script>"
+        '<input placeholder="{{ _(\'Type it\') }}"><script>alert("no")</script>'
     )
     assert template_strings.untranslated_source(wrapped, "page.html") == []
