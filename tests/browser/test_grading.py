@@ -54,7 +54,7 @@ def test_grade_by_keyboard_and_scan_then_partner_approves_from_the_email(
     page.keyboard.press("3")
     result = page.locator(".result-card")
     expect(result).to_contain_text("partner decides")
-    expect(result).to_contain_text("EUR 116.10")  # 129.00 - 10 %
+    expect(result).to_contain_text("€116.10")  # 129.00 - 10 %
     page.screenshot(path=str(output_dir / "2-graded-used-case.png"), full_page=True)
 
     # Unit 2: scan the LPN, then the grade sheet's GRADE-NEW barcode: approved at once.
@@ -96,7 +96,7 @@ def test_grade_by_keyboard_and_scan_then_partner_approves_from_the_email(
         partner_page.goto(approve)
         expect(partner_page.locator("h1")).to_have_text("Approve the refund")
         partner_page.screenshot(path=str(output_dir / "4-partner-link.png"), full_page=True)
-        partner_page.get_by_role("button", name="Approve EUR 116.10").click()
+        partner_page.get_by_role("button", name="Approve €116.10").click()
         expect(partner_page.locator("h1")).to_have_text("Thank you: decision saved")
         partner_page.screenshot(path=str(output_dir / "5-partner-approved.png"), full_page=True)
         partner_page.goto(approve)

@@ -74,7 +74,7 @@ def test_scanning_an_lpn_shows_the_unit_card_with_few_queries(client, operator, 
     assert "Noise-cancelling headphones" in html
     assert "did not fit my ears" in html
     assert "In time" in html
-    assert "changed mind" in html
+    assert "Changed my mind" in html
     for key, label in enumerate(
         ["New", "Opened", "Used", "Light damage", "Heavy damage", "Defective"], 1
     ):
