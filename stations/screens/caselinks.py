@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
+from stations import languages
 from stations.screens.photos import photo_dir
 from stations.security import secret_link_page
 from warehouse import cases, photos
@@ -24,8 +25,11 @@ bp = Blueprint("caselinks", __name__, url_prefix="/case-link")
 
 
 def _claimed(token: str):
+    """The link's claim and its case; the page is in the partner's language from here on."""
     claim = CaseLinks.from_settings(current_app.config).read(token)
-    return claim, cases.claim_case(db.session, claim)
+    case = cases.claim_case(db.session, claim)
+    languages.for_partner(case.partner.language)
+    return claim, case
 
 
 def _refused(error: DomainError):

@@ -175,3 +175,15 @@ def test_money_is_written_as_the_reader_writes_it(language, expected):
     currency = "SEK" if language == "sv" else "EUR"
     with i18n.reading(language):
         assert i18n.money(123456, currency) == expected
+
+
+def test_a_case_link_from_the_mail_opens_in_the_partners_language(client):
+    from tests.stations.screens.test_caselinks import mailed_path
+
+    case = factories.open_case(factories.partner(language="de"))
+    html = client.get(mailed_path(case, "approve"), headers={"Accept-Language": "sv"})
+    html = html.get_data(as_text=True)
+    assert _html_lang(html) == "de"
+    with i18n.reading("de"):
+        price = i18n.money(case.proposed_minor, case.currency)
+    assert price in html
