@@ -3,6 +3,7 @@ packages (`stations.screens`, `stations.api`, `stations.cli`); the domain is `wa
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -27,7 +28,7 @@ from stations import (
     security,
 )
 from stations.extensions import csrf, htmx, login, migrate
-from warehouse import espr, receiving
+from warehouse import espr, i18n, receiving
 from warehouse.db import db
 from warehouse.printing import site_printers
 
@@ -55,6 +56,7 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(values)
     espr.configure(app.config["ESPR_ENTERPRISE_SIZE"])  # the domain judges the ban by it
+    _compile_catalogs()
     params.init_app(app)  # before any route is added: `<int:…>` is a bounded id
     _tune_engine(app)
 
@@ -80,6 +82,14 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.globals["assessment_for"] = receiving.assessment_for
     app.jinja_env.globals["station_printers"] = _station_printers
     return app
+
+
+def _compile_catalogs() -> None:
+    """Compile a language's .po whose .mo is missing or stale (what `make` does), so an app
+    installed without `make` does not answer everything in English; a read-only install with
+    its .mo files built is left as it is."""
+    with contextlib.suppress(OSError):
+        i18n.compile_catalogs()
 
 
 def _tune_engine(app: Flask) -> None:

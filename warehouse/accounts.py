@@ -359,7 +359,8 @@ def password_mail(
         session,
         template="user_invite" if invite else "password_reset",
         to=user.email,
-        language=user.language,
+        # A partner's people read the partner's language, in the portal and in their mail.
+        language=user.partner.language if user.partner else user.language,
         context={
             "name": user.name,
             "email": user.email,

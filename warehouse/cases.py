@@ -115,25 +115,31 @@ class CaseLinks:
                     raise SignatureExpired("expired")
         except SignatureExpired:
             raise LinkRefused(
-                "This decision link has expired. Open the case in the partner portal instead."
+                _("This decision link has expired. Open the case in the partner portal instead.")
             ) from None
         except BadSignature:
-            raise LinkRefused("This decision link is not valid (it was changed or cut).") from None
+            raise LinkRefused(
+                _("This decision link is not valid (it was changed or cut).")
+            ) from None
         try:
             return LinkClaim(int(data["c"]), Action(data["a"]), str(data["n"]))
         except (KeyError, TypeError, ValueError):
-            raise LinkRefused("This decision link is not valid.") from None
+            raise LinkRefused(_("This decision link is not valid.")) from None
 
 
 def claim_case(session: Session, claim: LinkClaim) -> Case:
     """The open case a valid link points at; a used link (consumed nonce) is refused."""
     case = session.get(Case, claim.case_id)
     if case is None:
-        raise LinkRefused("This decision link is not valid.")
+        raise LinkRefused(_("This decision link is not valid."))
     if case.status != CaseStatus.OPEN or not case.nonce or case.nonce != claim.nonce:
         raise LinkRefused(
-            "This decision link was already used: the case is "
-            f"{case.status.value if case.status != CaseStatus.OPEN else 'open with newer links'}."
+            _(
+                "This decision link was already used: the case is %(status)s.",
+                status=status_word(case.status),
+            )
+            if case.status != CaseStatus.OPEN
+            else _("This decision link was already used: the case has newer links.")
         )
     return case
 

@@ -33,6 +33,7 @@ from warehouse.db import utcnow
 from warehouse.deadlines import local_date
 from warehouse.errors import InvalidInput
 from warehouse.i18n import gettext as _
+from warehouse.i18n import lazy_gettext as _l
 from warehouse.jobs import periodic
 from warehouse.models import (
     ANNOUNCED_RETURN,
@@ -70,11 +71,11 @@ RISK_DAYS = 3  # a refund due within this many days (or past) is at risk
 # --- live: what waits now --------------------------------------------------------------------
 
 STAGES = (
-    ("announced", "Announced, not arrived"),
-    ("received", "Received, not graded"),
-    ("graded", "Graded, not routed"),
-    ("routed", "Routed, not closed"),
-    ("cases", "Refund cases open"),
+    ("announced", _l("Announced, not arrived")),
+    ("received", _l("Received, not graded")),
+    ("graded", _l("Graded, not routed")),
+    ("routed", _l("Routed, not closed")),
+    ("cases", _l("Refund cases open")),
 )
 
 

@@ -19,6 +19,7 @@ from warehouse.db import lock_row, utcnow
 from warehouse.deadlines import Assessment, local_date
 from warehouse.errors import Conflict, InvalidInput, NotFound, UnknownBarcode
 from warehouse.i18n import gettext as _
+from warehouse.i18n import lazy_gettext as _l
 from warehouse.models import (
     PARTNER_PORTAL_STATION,
     Case,
@@ -34,12 +35,12 @@ from warehouse.receiving import assessment_for, reason_of
 from warehouse.vocabulary import status_word
 
 GRADE_HINTS = {
-    Grade.NEW: "sealed, unopened",
-    Grade.OPENED: "opened, unused",
-    Grade.USED: "used, no damage, complete",
-    Grade.LIGHT_DAMAGE: "light marks, scratches",
-    Grade.HEAVY_DAMAGE: "clearly damaged, works",
-    Grade.DEFECTIVE: "does not work",
+    Grade.NEW: _l("sealed, unopened"),
+    Grade.OPENED: _l("opened, unused"),
+    Grade.USED: _l("used, no damage, complete"),
+    Grade.LIGHT_DAMAGE: _l("light marks, scratches"),
+    Grade.HEAVY_DAMAGE: _l("clearly damaged, works"),
+    Grade.DEFECTIVE: _l("does not work"),
 }
 GRADE_ORDER = tuple(Grade)  # keys 1-6 on the station follow this order
 GRADE_BARCODE_PREFIX = "GRADE-"

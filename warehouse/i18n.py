@@ -21,13 +21,12 @@ import contextlib
 import contextvars
 import datetime as dt
 import functools
+import os
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 from babel import Locale, dates, numbers, support
-
-from warehouse.money import MINOR_DIGITS, check_currency
 
 # The languages customers, partners and staff are written to in: English first (the msgids).
 LANGUAGES = ("en", "nl", "de", "fr", "it", "es", "da", "sv")
@@ -109,8 +108,11 @@ def compile_catalogs() -> list[Path]:
             continue
         with po.open("rb") as source:
             messages = read_po(source, locale=po.parent.parent.name)
-        with mo.open("wb") as target:
+        # Written aside and renamed: a process starting meanwhile reads the old file or the new.
+        partial = mo.with_name(f"messages.mo.{os.getpid()}")
+        with partial.open("wb") as target:
             write_mo(target, messages)
+        os.replace(partial, mo)
         compiled.append(mo)
     catalog.cache_clear()
     return compiled
@@ -168,7 +170,7 @@ def _locale(language: str) -> Locale:
 
 def money(minor: int, currency: str) -> str:
     """An amount as the reader writes it: '€ 1.234,56' (nl), '1.234,56 €' (de), '€1,234.56' (en)."""
-    digits = MINOR_DIGITS[check_currency(currency)]
+    digits = numbers.get_currency_precision(currency)  # the minor units' digits, as CLDR has them
     amount = Decimal(int(minor)).scaleb(-digits)
     return numbers.format_currency(amount, currency, locale=locale())
 

@@ -491,7 +491,9 @@ def parse_month(text: str) -> tuple[int, int]:
         year, month = (int(part) for part in raw.split("-", 1))
         month_bounds(year, month)
     except (ValueError, OverflowError):
-        raise InvalidInput(f"“{raw}” is not a month (use YYYY-MM)", field="month") from None
+        raise InvalidInput(
+            _("“%(raw)s” is not a month (use YYYY-MM)", raw=raw), field="month"
+        ) from None
     if not 2000 <= year <= 2100:
-        raise InvalidInput(f"“{raw}” is not a month (use YYYY-MM)", field="month")
+        raise InvalidInput(_("“%(raw)s” is not a month (use YYYY-MM)", raw=raw), field="month")
     return year, month

@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 import re
 
+from warehouse.i18n import gettext as _
+
 # Minor-unit exponent per currency we trade in (SPEC section 2).
 MINOR_DIGITS = {"EUR": 2, "GBP": 2, "DKK": 2, "SEK": 2}
 Currency = enum.StrEnum("Currency", [(code, code) for code in MINOR_DIGITS])
@@ -20,7 +22,7 @@ class MoneyError(ValueError):
 def check_currency(currency: str) -> str:
     """Return the currency code if we trade in it, else raise MoneyError."""
     if currency not in MINOR_DIGITS:
-        raise MoneyError(f"unknown currency {currency!r}")
+        raise MoneyError(_("unknown currency %(currency)s", currency=repr(currency)))
     return currency
 
 
@@ -29,10 +31,17 @@ def parse_amount(text: str, currency: str) -> int:
     digits = MINOR_DIGITS[check_currency(currency)]
     match = _AMOUNT.match(str(text))
     if not match:
-        raise MoneyError(f"{text!r} is not an amount")
+        raise MoneyError(_("%(text)s is not an amount", text=repr(text)))
     frac = match["frac"] or ""
     if len(frac) > digits:
-        raise MoneyError(f"{currency} has {digits} decimals, got {text!r}")
+        raise MoneyError(
+            _(
+                "%(currency)s has %(digits)s decimals, got %(text)s",
+                currency=currency,
+                digits=digits,
+                text=repr(text),
+            )
+        )
     minor = int(match["whole"]) * 10**digits + int(frac.ljust(digits, "0") or 0)
     return -minor if match["sign"] else minor
 

@@ -53,11 +53,13 @@ def bp_to_percent(bp: int | None) -> str:
 def _whole(form: Mapping[str, str], field: str, label: str, low: int, high: int, errors: dict):
     raw = (form.get(field) or "").strip()
     if not re.fullmatch(r"\d{1,4}", raw):
-        errors[field] = f"{label} must be a whole number of days"
+        errors[field] = _("%(label)s must be a whole number of days", label=label)
         return None
     value = int(raw)
     if not low <= value <= high:
-        errors[field] = f"{label} must be between {low} and {high} days"
+        errors[field] = _(
+            ("%(label)s must be between %(low)s and %(high)s days"), label=label, low=low, high=high
+        )
         return None
     return value
 
@@ -67,7 +69,7 @@ def _choice(form: Mapping[str, str], field: str, label: str, enum_cls, errors: d
         return enum_cls(form.get(field, ""))
     except ValueError:
         choices = ", ".join(member.value for member in enum_cls)
-        errors[field] = f"{label} must be one of: {choices}"
+        errors[field] = _("%(label)s must be one of: %(choices)s", label=label, choices=choices)
         return None
 
 
@@ -92,20 +94,23 @@ def update_policy(
         and raw_window.isdigit()
         and int(raw_window) < WITHDRAWAL_DAYS
     ):
-        errors["window_days"] = (
-            f"The return window cannot be shorter than the legal {WITHDRAWAL_DAYS} days"
+        errors["window_days"] = _(
+            ("The return window cannot be shorter than the legal %(days)s days"),
+            days=WITHDRAWAL_DAYS,
         )
-    grace = _whole(form, "grace_days", "Grace", 0, MAX_GRACE_DAYS, errors)
-    escalate = _whole(form, "consult_escalate_days", "Escalation", 1, MAX_ESCALATE_DAYS, errors)
-    approval = _choice(form, "approval_mode", "Approval mode", ApprovalMode, errors)
-    late = _choice(form, "out_of_window", "Out-of-window handling", OutOfWindowPolicy, errors)
+    grace = _whole(form, "grace_days", _("Grace"), 0, MAX_GRACE_DAYS, errors)
+    escalate = _whole(form, "consult_escalate_days", _("Escalation"), 1, MAX_ESCALATE_DAYS, errors)
+    approval = _choice(form, "approval_mode", _("Approval mode"), ApprovalMode, errors)
+    late = _choice(form, "out_of_window", _("Out-of-window handling"), OutOfWindowPolicy, errors)
     refused = (
-        _choice(form, "rejected_returns", "Refused returns", RejectedReturns, errors)
+        _choice(form, "rejected_returns", _("Refused returns"), RejectedReturns, errors)
         if "rejected_returns" in form  # a form without the field keeps the partner's choice
         else partner.rejected_returns
     )
-    defective = _choice(form, "defective_handling", "Defective handling", DefectiveHandling, errors)
-    destination = _choice(form, "destination", "Destination", Destination, errors)
+    defective = _choice(
+        form, "defective_handling", _("Defective handling"), DefectiveHandling, errors
+    )
+    destination = _choice(form, "destination", _("Destination"), Destination, errors)
     deductions: dict[str, int] = {}
     for key in DEDUCTION_KEYS:
         field = f"deduction_{key}"
@@ -115,12 +120,15 @@ def update_policy(
         try:
             bp = percent_to_bp(raw)
         except ValueError:
-            errors[field] = (
-                f"{DEDUCTION_LABELS[key]} deduction must be a percentage like 10 or 12.5"
+            errors[field] = _(
+                ("%(grade)s deduction must be a percentage like 10 or 12.5"),
+                grade=DEDUCTION_LABELS[key],
             )
             continue
         if bp > 10_000:
-            errors[field] = f"{DEDUCTION_LABELS[key]} deduction must be between 0 and 100 %"
+            errors[field] = _(
+                ("%(grade)s deduction must be between 0 and 100 %%"), grade=DEDUCTION_LABELS[key]
+            )
             continue
         deductions[key] = bp
     if errors:

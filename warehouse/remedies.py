@@ -31,6 +31,7 @@ from warehouse.db import utcnow
 from warehouse.deadlines import Verdict
 from warehouse.errors import InvalidInput
 from warehouse.grounds import say, word
+from warehouse.i18n import gettext as _
 from warehouse.i18n import lazy_gettext as _l
 from warehouse.mail import queue_mail
 from warehouse.models import (
@@ -102,7 +103,12 @@ def parse_remedy(value: object, field: str) -> Remedy:
     except ValueError:
         choices = ", ".join(remedy.value for remedy in Remedy)
         raise InvalidInput(
-            f"{value!r} is not a remedy; choose one of: {choices}", field=field
+            _(
+                "%(value)s is not a remedy; choose one of: %(choices)s",
+                value=repr(value),
+                choices=choices,
+            ),
+            field=field,
         ) from None
 
 
@@ -120,28 +126,45 @@ def check_remedy(
     if remedy not in allowed_remedies(reason):
         allowed = ", ".join(r.value for r in allowed_remedies(reason))
         raise InvalidInput(
-            f"{where}: {remedy.value} is not possible for the reason {reason.value}; "
-            f"choose one of: {allowed}",
+            _(
+                (
+                    "%(where)s: %(remedy)s is not possible for the reason "
+                    "%(reason)s; choose one of: %(allowed)s"
+                ),
+                where=where,
+                remedy=remedy.value,
+                reason=reason.value,
+                allowed=allowed,
+            ),
             field=f"{where}.remedy",
         )
     if remedy != Remedy.EXCHANGE:
         if exchange_sku:
             raise InvalidInput(
-                f"{where}: an exchange product is only for the remedy exchange",
+                _("%(where)s: an exchange product is only for the remedy exchange", where=where),
                 field=f"{where}.exchange_sku",
             )
         return None
     options = exchange_options(session, line, currency)
     if not exchange_sku:
         raise InvalidInput(
-            f"{where}: choose the size or colour you want instead", field=f"{where}.exchange_sku"
+            _("%(where)s: choose the size or colour you want instead", where=where),
+            field=f"{where}.exchange_sku",
         )
     chosen = next((p for p in options if p.sku == exchange_sku), None)
     if chosen is None:
         offered = ", ".join(p.sku for p in options) or "none"
         raise InvalidInput(
-            f"{where}: {exchange_sku!r} cannot be exchanged for {line.product.title} (same "
-            f"style, same price, in stock; offered: {offered})",
+            _(
+                (
+                    "%(where)s: %(exchange_sku)s cannot be exchanged for %(title)s "
+                    "(same style, same price, in stock; offered: %(offered)s)"
+                ),
+                where=where,
+                exchange_sku=repr(exchange_sku),
+                title=line.product.title,
+                offered=offered,
+            ),
             field=f"{where}.exchange_sku",
         )
     return chosen

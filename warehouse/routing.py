@@ -54,6 +54,7 @@ from warehouse.models import (
     UnitStatus,
 )
 from warehouse.reference import LANGUAGES
+from warehouse.vocabulary import disposition_word
 
 DONE_STATES = (UnitStatus.ROUTED, UnitStatus.CLOSED)
 
@@ -356,7 +357,7 @@ def _check_target(
                 ),
                 code=location.code,
                 code2=location.site.code,
-                kind=kind.value,
+                kind=disposition_word(kind),
             ),
             field="location",
         )
@@ -371,7 +372,7 @@ def _check_target(
                 code2=location.site.code,
                 lpn=unit.lpn,
                 code3=unit.site.code,
-                kind=kind.value,
+                kind=disposition_word(kind),
             ),
             field="location",
         )
@@ -382,7 +383,7 @@ def _check_target(
             _(
                 "%(code)s is a %(kind)s bin; unit %(lpn)s goes to %(kind2)s. Scan a %(kind2)s bin.",
                 code=location.code,
-                kind=location.kind.value,
+                kind=disposition_word(location.kind),
                 lpn=unit.lpn,
                 kind2=kind.value,
             ),
@@ -406,7 +407,7 @@ def _check_target(
                 code=location.code,
                 used=used,
                 capacity=location.capacity,
-                kind=kind.value,
+                kind=disposition_word(kind),
             ),
             field="location",
         )

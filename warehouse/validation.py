@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from warehouse.errors import InvalidInput
+from warehouse.i18n import gettext as _
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -84,17 +85,17 @@ def field_path(location: tuple[int | str, ...]) -> str:
 def _message(error: dict[str, Any], field: str) -> str:
     kind = error["type"]
     if kind == "missing":
-        return f"{field} is required"
+        return _("%(field)s is required", field=field)
     if kind == "extra_forbidden":
-        return f"unknown field {field!r}"
+        return _("unknown field %(field)s", field=repr(field))
     if kind == "json_invalid":
         # The parser also refuses absurd nesting here ("recursion limit exceeded").
         detail = error["msg"].removeprefix("Invalid JSON: ")
-        return f"the body is not valid JSON ({detail})"
+        return _("the body is not valid JSON (%(detail)s)", detail=detail)
     if kind in {"model_type", "model_attributes_type", "dict_type"} and field == "body":
-        return "the body must be a JSON object"
+        return _("the body must be a JSON object")
     text = error["msg"].removeprefix("Value error, ")  # our validators' own words
-    return f"{field}: {text[0].lower()}{text[1:]}"
+    return _("%(field)s: %(text)s%(text2)s", field=field, text=text[0].lower(), text2=text[1:])
 
 
 def refusal(error: ValidationError) -> InvalidInput:

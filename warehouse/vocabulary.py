@@ -94,3 +94,24 @@ def status_word(code) -> str:
     code = getattr(code, "value", code)
     word = STATUS_WORDS.get(str(code))
     return str(word) if word is not None else str(code or "")
+
+
+# Where a unit goes (a rule's outcome, a bin's kind), as the stations say it.
+DISPOSITION_LABELS = {
+    "restock": _l("restock"),
+    "refurbish": _l("refurbish"),
+    "resale": _l("resale"),
+    "rtv": _l("return to vendor"),
+    "donate": _l("donate"),
+    "recycle": _l("recycle"),
+    "destroy": _l("destroy"),
+    "quarantine": _l("quarantine"),
+    "to_customer": _l("to customer"),
+}
+
+
+def disposition_word(code) -> str:
+    """Where a unit goes, in the reader's words ('restock', 'return to vendor')."""
+    code = getattr(code, "value", code)
+    label = DISPOSITION_LABELS.get(str(code))
+    return str(label) if label is not None else str(code or "").replace("_", " ")

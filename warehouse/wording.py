@@ -12,11 +12,13 @@ from warehouse import grounds, i18n
 from warehouse.checklists import CHECKLIST_LABELS
 from warehouse.models import ExceptionKind, Grade, Reason, Resolution
 from warehouse.vocabulary import (
+    DISPOSITION_LABELS,
     EXCEPTION_KIND_LABELS,
     GRADE_LABELS,
     REASON_LABELS,
     RESOLUTION_LABELS,
     STAGE_LABELS,
+    disposition_word,
     status_word,
 )
 
@@ -57,34 +59,28 @@ def _stage(code) -> str:
     return str(label) if label is not None else str(code or "")
 
 
-# Where a unit goes (a rule's outcome, a bin's kind), as the route station shows it.
-DISPOSITION_LABELS = {
-    "restock": i18n.lazy_gettext("restock"),
-    "refurbish": i18n.lazy_gettext("refurbish"),
-    "resale": i18n.lazy_gettext("resale"),
-    "rtv": i18n.lazy_gettext("return to vendor"),
-    "donate": i18n.lazy_gettext("donate"),
-    "recycle": i18n.lazy_gettext("recycle"),
-    "destroy": i18n.lazy_gettext("destroy"),
-    "quarantine": i18n.lazy_gettext("quarantine"),
-    "to_customer": i18n.lazy_gettext("to customer"),
-}
-
-
-def disposition_word(code) -> str:
-    """Where a unit goes, in the reader's words ('restock', 'return to vendor')."""
-    code = getattr(code, "value", code)
-    label = DISPOSITION_LABELS.get(str(code))
-    return str(label) if label is not None else str(code or "").replace("_", " ")
-
-
 def _resolution(code) -> str:
     code = getattr(code, "value", code)
     try:
-        label = RESOLUTION_LABELS[Resolution(code)]
+        return str(RESOLUTION_LABELS[Resolution(code)])
     except (ValueError, KeyError):
         return str(code or "")
-    return str(label)
+
+
+def code_word(member) -> str:
+    """Any code of ours (an enum member) in the reader's words, by what kind of code it is."""
+    if isinstance(member, Grade):
+        return _grade(member)
+    if isinstance(member, Reason):
+        return _reason(member)
+    if isinstance(member, ExceptionKind):
+        return _exception_kind(member)
+    if isinstance(member, Resolution):
+        return _resolution(member)
+    value = str(getattr(member, "value", member) or "")
+    if value in DISPOSITION_LABELS:
+        return disposition_word(value)
+    return status_word(value).replace("_", " ")
 
 
 def _day(value) -> str:
@@ -124,6 +120,7 @@ FILTERS = {
     "stage": _stage,
     "disposition": disposition_word,
     "status": status_word,
+    "word": code_word,
     "resolution": _resolution,
     "language_name": i18n.language_name,
 }

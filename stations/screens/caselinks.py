@@ -19,6 +19,7 @@ from warehouse.db import db, utcnow
 from warehouse.deadlines import local_date
 from warehouse.errors import DomainError
 from warehouse.events import Actor
+from warehouse.models import Case
 from warehouse.vocabulary import GRADE_LABELS
 
 bp = Blueprint("caselinks", __name__, url_prefix="/case-link")
@@ -27,9 +28,10 @@ bp = Blueprint("caselinks", __name__, url_prefix="/case-link")
 def _claimed(token: str):
     """The link's claim and its case; the page is in the partner's language from here on."""
     claim = CaseLinks.from_settings(current_app.config).read(token)
-    case = cases.claim_case(db.session, claim)
-    languages.for_partner(case.partner.language)
-    return claim, case
+    pointed_at = db.session.get(Case, claim.case_id)
+    if pointed_at is not None:  # a used link is refused in the partner's language too
+        languages.for_partner(pointed_at.partner.language)
+    return claim, cases.claim_case(db.session, claim)
 
 
 def _refused(error: DomainError):

@@ -11,7 +11,7 @@ from labels.return_label import return_label_pdf
 from stations.auth import current_actor, roles_required
 from stations.htmx import Outcome, file_response, fragment_or_303, once_per_scan
 from stations.nav import register
-from warehouse import dispatch
+from warehouse import dispatch, i18n
 from warehouse.db import db
 from warehouse.documents import parcel_label_for
 from warehouse.errors import DomainError, InvalidInput
@@ -100,7 +100,8 @@ def ship(code: str):
 def label(code: str):
     """The parcel's address label (A4 PDF, its code as the barcode)."""
     parcel = dispatch.find_parcel(db.session, code, current_actor(STATION))
-    pdf = return_label_pdf(parcel_label_for(parcel))
+    with i18n.reading(parcel.order.language):  # it travels with the customer's goods
+        pdf = return_label_pdf(parcel_label_for(parcel))
     return file_response(pdf, "application/pdf", f"{parcel.code}.pdf", inline=True)
 
 

@@ -32,7 +32,7 @@ from stations.extensions import htmx
 from stations.htmx import Outcome, file_response, fragment_or_303, once_per_scan
 from stations.params import id_param
 from stations.screens.photos import photo_dir
-from warehouse import grading, grounds, photos, printing, routing, wording
+from warehouse import grading, grounds, photos, printing, routing
 from warehouse.cases import CaseLinks
 from warehouse.checklists import CHECKLIST_LABELS, checklist_for
 from warehouse.db import db, utcnow
@@ -41,7 +41,7 @@ from warehouse.grading import GRADE_ORDER, parse_grade_barcode
 from warehouse.i18n import gettext as _
 from warehouse.i18n import lazy_gettext as _l
 from warehouse.models import Grade, Role
-from warehouse.vocabulary import GRADE_LABELS
+from warehouse.vocabulary import GRADE_LABELS, disposition_word
 
 bp = Blueprint("grade", __name__, url_prefix="/grade")
 STATION = "grade"
@@ -330,7 +330,7 @@ def _put_away(unit_id: int, location_code: str):
             "Put away: %(lpn)s → %(bin)s (%(disposition)s). Scan the next unit.",
             lpn=done.unit.lpn,
             bin=done.location.code,
-            disposition=wording.disposition_word(done.disposition),
+            disposition=disposition_word(done.disposition),
         )
     return _panel(_context(message=text, put=done))
 

@@ -30,7 +30,7 @@ from stations.commands import Command
 from stations.extensions import htmx
 from stations.htmx import Outcome, file_response, fragment_or_303, once_per_scan
 from stations.params import id_param
-from warehouse import codes, grading, grounds, printing, receiving, routing, withdrawals, wording
+from warehouse import codes, grading, grounds, printing, receiving, routing, withdrawals
 from warehouse.cases import CaseLinks
 from warehouse.checklists import CHECKLIST_LABELS, checklist_for
 from warehouse.db import db, utcnow
@@ -41,7 +41,7 @@ from warehouse.i18n import gettext as _
 from warehouse.i18n import lazy_gettext as _l
 from warehouse.i18n import ngettext
 from warehouse.models import ReturnRequest, Role, Unit, UnitException, UnitStatus
-from warehouse.vocabulary import GRADE_LABELS, REASON_LABELS
+from warehouse.vocabulary import GRADE_LABELS, REASON_LABELS, disposition_word
 
 bp = Blueprint("receive", __name__, url_prefix="/receive")
 STATION_ROLES = (Role.OPERATOR, Role.SUPERVISOR)
@@ -552,7 +552,7 @@ def _put_away_here(rma_id: int | None, bench: Bench, location_code: str):
             "Put away: %(lpn)s → %(bin)s (%(disposition)s). Scan the next item.",
             lpn=done.unit.lpn,
             bin=done.location.code,
-            disposition=wording.disposition_word(done.disposition),
+            disposition=disposition_word(done.disposition),
         )
     return _answer(_card_context(rma_id or done.unit.return_id), Message(text))
 

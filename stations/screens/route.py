@@ -17,12 +17,13 @@ from stations.commands import Command
 from stations.extensions import htmx
 from stations.htmx import Outcome, file_response, fragment_or_303, once_per_scan
 from stations.nav import register
-from warehouse import codes, printing, routing, wording
+from warehouse import codes, printing, routing
 from warehouse.db import db
 from warehouse.errors import DomainError, InvalidInput
 from warehouse.i18n import gettext as _
 from warehouse.i18n import lazy_gettext as _l
 from warehouse.models import Role
+from warehouse.vocabulary import disposition_word
 
 bp = Blueprint("route", __name__, url_prefix="/route")
 STATION = "route"
@@ -147,7 +148,7 @@ def _done_text(done) -> str:
         "%(lpn)s put away in %(bin)s (%(disposition)s).",
         lpn=done.unit.lpn,
         bin=done.location.code,
-        disposition=wording.disposition_word(done.disposition),
+        disposition=disposition_word(done.disposition),
     )
 
 
