@@ -92,7 +92,7 @@ def _patterns() -> list[tuple[re.Pattern, str]]:
     patterns = []
     for message in SENTENCES.values():
         regex = re.escape(message)
-        regex = re.sub(r"%\\\(([a-z]+)\\\)s", r"(?P<\1>.+?)", regex)
+        regex = re.sub(r"%\\\(([a-z]+)\\\)s", r"(?P<\1>[^;]+?)", regex)
         patterns.append((re.compile(regex + r"\Z"), message))
     # Longer sentences first, so a general one ('%(why)s; …') does not swallow a special one.
     return sorted(patterns, key=lambda pattern: -len(pattern[1]))
@@ -105,10 +105,19 @@ def retell(text: str) -> str:
     text = str(text)
     if i18n.current() == i18n.DEFAULT:
         return text
-    told = _retell_one(text)
-    if told is None and "; " in text:
-        return "; ".join(_retell_one(part) or part for part in text.split("; "))
-    return text if told is None else told
+    parts, told, start = text.split("; "), [], 0
+    while start < len(parts):
+        # The longest run of parts that is one sentence (a sentence may hold '; ' itself).
+        for end in range(len(parts), start, -1):
+            sentence = _retell_one("; ".join(parts[start:end]))
+            if sentence is not None:
+                told.append(sentence)
+                start = end
+                break
+        else:
+            told.append(parts[start])
+            start += 1
+    return "; ".join(told)
 
 
 def _retell_one(text: str) -> str | None:

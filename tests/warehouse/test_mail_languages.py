@@ -138,3 +138,21 @@ def test_no_mail_template_picks_its_language_by_hand():
         source = Path(path).read_text(encoding="utf-8")
         assert "tr(" not in source, path.name
         assert not re.search(r"lang\s*==", source), path.name
+
+
+def test_joined_grounds_are_retold_one_by_one():
+    """A decision's reason joins its grounds with '; '; every one is said in the reader's words,
+    also one that holds '; ' itself, and words that are no known sentence stay as written."""
+    from warehouse import grounds
+
+    refused = grounds.say("remedy_refused", why=grounds.say("no_remedy_guarantee", remedy="repair"))
+    deducted = grounds.say("diminished", grade="used", percent="10 %")
+    joined = "; ".join([refused, deducted, "a partner's own words"])
+    with i18n.reading("de"):
+        told = grounds.retell(joined)
+        assert told == "; ".join(
+            [grounds.retell(refused), grounds.retell(deducted), "a partner's own words"]
+        )
+        assert grounds.retell(refused) != refused
+        assert grounds.retell(deducted) != deducted
+    assert grounds.retell(joined) == joined  # English readers read it as stored
