@@ -19,6 +19,7 @@ from flask_babel import Babel
 from flask_login import current_user
 
 from warehouse import i18n, wording
+from warehouse.i18n import N_
 
 CHOSEN = "lang"  # session key of the language the customer picked with the switch
 
@@ -35,6 +36,45 @@ def init_app(app: Flask) -> None:
     app.after_request(_say_which)
     app.teardown_request(_forget)
     app.context_processor(lambda: {"lang": i18n.current(), "languages": i18n.LANGUAGES})
+    app.jinja_env.globals["script_words"] = script_words
+
+
+# What the page scripts (static/js) say, by its English; `%(name)s` is filled in by the script.
+SCRIPT_WORDS = (
+    N_("Retry"),
+    N_("Discard"),
+    N_("Sending %(label)s…"),
+    N_(
+        "Network problem: %(label)s was not answered. "
+        "Retry or discard it; scans after it wait in order."
+    ),
+    N_(
+        "Your session has ended: %(label)s was not done. Log in "
+        "again in a new tab, then retry it here."
+    ),
+    N_(
+        "The server could not answer %(label)s (%(status)s). "
+        "Retry it, or discard it and scan again."
+    ),
+    N_("Key mode: press 1–6 to grade, Esc to leave."),  # noqa: RUF001 (an en dash, as the script writes it)
+    N_("Label to print"),
+    N_("Hold the barcode inside the frame."),
+    N_("The camera is not available (%(error)s). Use the scanner or type the code."),
+    N_("Return rate (%%)"),
+    N_("Units"),
+    N_("On time"),
+    N_("Late"),
+    N_("Listed value"),
+    N_("Sold for"),
+    N_("Sold"),
+    N_("Returned"),
+    N_("Revenue %(currency)s"),
+)
+
+
+def script_words() -> dict[str, str]:
+    """The scripts' words in the reader's language, for the page's #ui-words block."""
+    return {word: i18n.catalog(i18n.current()).ugettext(word) for word in SCRIPT_WORDS}
 
 
 def _choose() -> None:

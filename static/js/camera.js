@@ -17,7 +17,7 @@
   async function start() {
     const mine = ++session;
     dialog.showModal();
-    message.textContent = "Hold the barcode inside the frame.";
+    message.textContent = window.returnyardSay("Hold the barcode inside the frame.");
     const reader = new window.ZXingBrowser.BrowserMultiFormatOneDReader();
     try {
       const started = await reader.decodeFromVideoDevice(undefined, video, function (result) {
@@ -36,7 +36,8 @@
       controls = started;
     } catch (error) {
       if (mine !== session) return;
-      message.textContent = "The camera is not available (" + error.name + "). Use the scanner or type the code.";
+      message.textContent = window.returnyardSay(
+        "The camera is not available (%(error)s). Use the scanner or type the code.", { error: error.name });
     }
   }
 

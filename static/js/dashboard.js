@@ -7,6 +7,7 @@
   const source = document.getElementById("dashboard-data");
   if (!source || !window.Chart) return;
   const data = JSON.parse(source.textContent);
+  const say = window.returnyardSay || ((text) => text);
 
   const INK = ["#1f5fbf", "#b3261e", "#157f3b", "#8a5a00", "#5b2a86", "#1b1f24"];
   const DASH = [[], [8, 4], [2, 3], [12, 3, 2, 3], [4, 4], [1, 2]];
@@ -33,23 +34,23 @@
     "return-rate-by-partner": () => ({
       type: "bar",
       labels: data.return_rate.by_partner.map((row) => row.key),
-      datasets: [series(0, "Return rate (%)", data.return_rate.by_partner.map((row) => percent(row.rate)))],
+      datasets: [series(0, say("Return rate (%%)"), data.return_rate.by_partner.map((row) => percent(row.rate)))],
     }),
     "return-rate-by-month": () => ({
       type: "line",
       labels: data.return_rate.by_month.map((row) => row.key),
-      datasets: [series(0, "Return rate (%)", data.return_rate.by_month.map((row) => percent(row.rate)))],
+      datasets: [series(0, say("Return rate (%%)"), data.return_rate.by_month.map((row) => percent(row.rate)))],
     }),
     reasons: () => ({
       type: "bar",
       horizontal: true,
       labels: data.reasons.map((row) => row.key.replace(/_/g, " ")),
-      datasets: [series(0, "Units", data.reasons.map((row) => row.count))],
+      datasets: [series(0, say("Units"), data.reasons.map((row) => row.count))],
     }),
     grades: () => ({
       type: "bar",
       labels: data.grades.map((row) => row.key.replace(/_/g, " ")),
-      datasets: [series(2, "Units", data.grades.map((row) => row.count))],
+      datasets: [series(2, say("Units"), data.grades.map((row) => row.count))],
     }),
     "stage-hours": () => {
       const stages = Object.values(data.stage_hours);
@@ -79,8 +80,8 @@
       stacked: true,
       labels: data.refund_timeliness.map((row) => row.month),
       datasets: [
-        series(2, "On time", data.refund_timeliness.map((row) => row.on_time)),
-        series(1, "Late", data.refund_timeliness.map((row) => row.late), { borderDash: [4, 2] }),
+        series(2, say("On time"), data.refund_timeliness.map((row) => row.on_time)),
+        series(1, say("Late"), data.refund_timeliness.map((row) => row.late), { borderDash: [4, 2] }),
       ],
     }),
     resale: () => {
@@ -89,8 +90,8 @@
         type: "bar",
         labels: currencies,
         datasets: [
-          series(0, "Listed value", currencies.map((c) => major(data.resale[c].listed_minor, c))),
-          series(2, "Sold for", currencies.map((c) => major(data.resale[c].sold_minor, c)), { borderDash: [6, 3] }),
+          series(0, say("Listed value"), currencies.map((c) => major(data.resale[c].listed_minor, c))),
+          series(2, say("Sold for"), currencies.map((c) => major(data.resale[c].sold_minor, c)), { borderDash: [6, 3] }),
         ],
       };
     },
@@ -98,8 +99,8 @@
       type: "line",
       labels: data.returns_by_month.map((row) => row.key),
       datasets: [
-        series(0, "Sold", data.returns_by_month.map((row) => row.sold)),
-        series(1, "Returned", data.returns_by_month.map((row) => row.returned)),
+        series(0, say("Sold"), data.returns_by_month.map((row) => row.sold)),
+        series(1, say("Returned"), data.returns_by_month.map((row) => row.returned)),
       ],
     }),
     "reasons-over-time": () => {
@@ -118,7 +119,7 @@
       return {
         type: "line",
         labels: months,
-        datasets: currencies.map((currency, index) => series(index, "Revenue " + currency, months.map((month) => {
+        datasets: currencies.map((currency, index) => series(index, say("Revenue %(currency)s", { currency: currency }), months.map((month) => {
           const row = data.revenue_by_month.find((r) => r.month === month && r.currency === currency);
           return row ? major(row.revenue_minor, currency) : 0;
         }))),

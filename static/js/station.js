@@ -120,8 +120,8 @@
       state.textContent = { queued: index ? "waiting" : "next", sending: "sending…", failed: "not sent" }[item.state];
       li.append(code, state);
       if (item.state === "failed") {
-        li.append(button("Retry", "retry", () => { item.state = "queued"; pump(); }),
-                  button("Discard", "discard", () => { queue.splice(queue.indexOf(item), 1); draw(); pump(); }));
+        li.append(button(window.returnyardSay("Retry"), "retry", () => { item.state = "queued"; pump(); }),
+                  button(window.returnyardSay("Discard"), "discard", () => { queue.splice(queue.indexOf(item), 1); draw(); pump(); }));
       }
       return li;
     }));
@@ -153,7 +153,7 @@
     sending = true;
     item.state = "sending";
     form.classList.remove("is-ok", "is-warn", "is-error");
-    say("Sending " + item.label + "…", "busy");
+    say(window.returnyardSay("Sending %(label)s…", { label: item.label }), "busy");
     draw();
     try {
       await send(item);
@@ -162,8 +162,8 @@
       // Kept with its scan id: retried, it is answered once even if it did reach the server.
       item.state = "failed";
       show("error");
-      say(error.station || ("Network problem: " + item.label + " was not answered. Retry or "
-          + "discard it; scans after it wait in order."), "error");
+      say(error.station || window.returnyardSay("Network problem: %(label)s was not answered. "
+          + "Retry or discard it; scans after it wait in order.", { label: item.label }), "error");
     } finally {
       sending = false;
       draw();
@@ -237,13 +237,13 @@
     }
     if (ended) {
       item.renewed = false; // after logging in again, a retry may renew the token once more
-      throw failure("Your session has ended: " + item.label + " was not done. Log in again in "
-          + "a new tab, then retry it here.");
+      throw failure(window.returnyardSay("Your session has ended: %(label)s was not done. Log in "
+          + "again in a new tab, then retry it here.", { label: item.label }));
     }
     const outcome = response.headers.get("X-Scan-Outcome");
     if (!outcome && response.status >= 500) {
-      throw failure("The server could not answer " + item.label + " (" + response.status + "). "
-          + "Retry it, or discard it and scan again.");
+      throw failure(window.returnyardSay("The server could not answer %(label)s (%(status)s). "
+          + "Retry it, or discard it and scan again.", { label: item.label, status: response.status }));
     }
     const region = document.querySelector(item.target || form.dataset.target);
     htmx.swap(region, html, { swapStyle: "innerHTML" });
@@ -365,7 +365,7 @@
     document.querySelectorAll("[data-key-mode]").forEach((b) => b.setAttribute("aria-pressed", on ? "true" : "false"));
     if (on) {
       field.blur();
-      say("Key mode: press 1–6 to grade, Esc to leave.", "warn");
+      say(window.returnyardSay("Key mode: press 1–6 to grade, Esc to leave."), "warn");
     } else {
       say("", "");
       refocus();
@@ -406,7 +406,7 @@
       frame = document.createElement("iframe");
       frame.id = "print-frame";
       frame.className = "print-frame";
-      frame.title = "Label to print";
+      frame.title = window.returnyardSay("Label to print");
       document.body.append(frame);
     }
     frame.onload = function () {

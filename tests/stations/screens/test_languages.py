@@ -187,3 +187,13 @@ def test_a_case_link_from_the_mail_opens_in_the_partners_language(client):
     with i18n.reading("de"):
         price = i18n.money(case.proposed_minor, case.currency)
     assert price in html
+
+
+def test_the_scripts_words_come_with_the_page_in_the_readers_language(client):
+    import json
+
+    html = client.get("/returns/", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    block = re.search(r'<script type="application/json" id="ui-words">(.*?)</script>', html, re.S)
+    words = json.loads(block.group(1))
+    assert words["Retry"] == _in("de", "Retry") != "Retry"
+    assert "%(label)s" in words["Sending %(label)s…"]
