@@ -155,10 +155,8 @@ def record_exception(
     if photo is None and len(note) < NOTE_MIN:
         raise InvalidInput(
             _(
-                (
-                    "give the evidence: a photo of the unit, or a note of at least %(least)s "
-                    "characters"
-                ),
+                "give the evidence: a photo of the unit, or a note of at least %(least)s "
+                "characters",
                 least=NOTE_MIN,
             ),
             field="note",

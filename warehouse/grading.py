@@ -311,11 +311,9 @@ def undo_grade(session: Session, actor: events.Actor, unit_id: int) -> Unit:
     ):
         raise Conflict(
             _(
-                (
-                    "The partner was mailed about %(lpn)s already; grade it again "
-                    "instead (the case is updated and the partner mailed the new "
-                    "proposal)."
-                ),
+                "The partner was mailed about %(lpn)s already; grade it again "
+                "instead (the case is updated and the partner mailed the new "
+                "proposal).",
                 lpn=unit.lpn,
             ),
         )

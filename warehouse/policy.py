@@ -58,7 +58,7 @@ def _whole(form: Mapping[str, str], field: str, label: str, low: int, high: int,
     value = int(raw)
     if not low <= value <= high:
         errors[field] = _(
-            ("%(label)s must be between %(low)s and %(high)s days"), label=label, low=low, high=high
+            "%(label)s must be between %(low)s and %(high)s days", label=label, low=low, high=high
         )
         return None
     return value
@@ -85,7 +85,7 @@ def update_policy(
         raise NotFound(_("no such partner"), field="partner")
     errors: dict[str, str] = {}
     window = _whole(
-        form, "window_days", "The return window", WITHDRAWAL_DAYS, MAX_WINDOW_DAYS, errors
+        form, "window_days", _("The return window"), WITHDRAWAL_DAYS, MAX_WINDOW_DAYS, errors
     )
     raw_window = (form.get("window_days") or "").strip()
     if (
@@ -95,7 +95,7 @@ def update_policy(
         and int(raw_window) < WITHDRAWAL_DAYS
     ):
         errors["window_days"] = _(
-            ("The return window cannot be shorter than the legal %(days)s days"),
+            "The return window cannot be shorter than the legal %(days)s days",
             days=WITHDRAWAL_DAYS,
         )
     grace = _whole(form, "grace_days", _("Grace"), 0, MAX_GRACE_DAYS, errors)
@@ -121,13 +121,13 @@ def update_policy(
             bp = percent_to_bp(raw)
         except ValueError:
             errors[field] = _(
-                ("%(grade)s deduction must be a percentage like 10 or 12.5"),
+                "%(grade)s deduction must be a percentage like 10 or 12.5",
                 grade=DEDUCTION_LABELS[key],
             )
             continue
         if bp > 10_000:
             errors[field] = _(
-                ("%(grade)s deduction must be between 0 and 100 %%"), grade=DEDUCTION_LABELS[key]
+                "%(grade)s deduction must be between 0 and 100 %%", grade=DEDUCTION_LABELS[key]
             )
             continue
         deductions[key] = bp

@@ -192,10 +192,8 @@ def find_parcel(session: Session, code: str, actor: Actor) -> ScanResult:
     if status is False:
         raise UnknownBarcode(
             _(
-                (
-                    "%(scanned)s is not a valid RMA number (its check character does not match). "
-                    "Scan it again, or search by order number, tracking number or email."
-                ),
+                "%(scanned)s is not a valid RMA number (its check character does not match). "
+                "Scan it again, or search by order number, tracking number or email.",
                 scanned=scanned,
             ),
             field="code",
@@ -205,10 +203,8 @@ def find_parcel(session: Session, code: str, actor: Actor) -> ScanResult:
         if rma is None:
             raise UnknownBarcode(
                 _(
-                    (
-                        "No return %(canonical_rma)s exists. Search by order number, "
-                        "tracking number or email."
-                    ),
+                    "No return %(canonical_rma)s exists. Search by order number, "
+                    "tracking number or email.",
                     canonical_rma=codes.canonical_rma(scanned),
                 ),
                 field="code",
@@ -238,10 +234,8 @@ def find_parcel(session: Session, code: str, actor: Actor) -> ScanResult:
         return _order_result(session, scanned, shipment.order, "shipment")
     raise UnknownBarcode(
         _(
-            (
-                "Nothing is known by %(raw)s: not an RMA, tracking number, order number or unit "
-                "label. Search by order number, tracking number or the customer's email."
-            ),
+            "Nothing is known by %(raw)s: not an RMA, tracking number, order number or unit "
+            "label. Search by order number, tracking number or the customer's email.",
             raw=repr(raw),
         ),
         field="code",
@@ -324,10 +318,8 @@ def create_unannounced(
         if not lines:
             raise Conflict(
                 _(
-                    (
-                        "Every unit of order %(number)s from %(name)s is already on an "
-                        "RMA: scan that RMA instead."
-                    ),
+                    "Every unit of order %(number)s from %(name)s is already on an "
+                    "RMA: scan that RMA instead.",
                     number=order.number,
                     name=shipment.partner.name,
                 ),
@@ -399,10 +391,8 @@ def _open_for_units(rma: ReturnRequest, actor: Actor) -> None:
     if rma.destination == Destination.PARTNER and not at_partner:
         raise Conflict(
             _(
-                (
-                    "%(name)s takes its returns directly: do not unpack, forward "
-                    "the parcel with the forwarding label."
-                ),
+                "%(name)s takes its returns directly: do not unpack, forward "
+                "the parcel with the forwarding label.",
                 name=rma.partner.name,
             ),
             field="code",
@@ -559,10 +549,8 @@ def confirm_unit(
             if not codes.is_gtin(scanned):
                 raise UnknownBarcode(
                     _(
-                        (
-                            "%(scanned)s is not a valid product barcode (its check digit "
-                            "is wrong). Scan it again or type it."
-                        ),
+                        "%(scanned)s is not a valid product barcode (its check digit "
+                        "is wrong). Scan it again or type it.",
                         scanned=scanned,
                     ),
                     field="code",

@@ -127,10 +127,8 @@ def check_remedy(
         allowed = ", ".join(r.value for r in allowed_remedies(reason))
         raise InvalidInput(
             _(
-                (
-                    "%(where)s: %(remedy)s is not possible for the reason "
-                    "%(reason)s; choose one of: %(allowed)s"
-                ),
+                "%(where)s: %(remedy)s is not possible for the reason "
+                "%(reason)s; choose one of: %(allowed)s",
                 where=where,
                 remedy=remedy.value,
                 reason=reason.value,
@@ -156,10 +154,8 @@ def check_remedy(
         offered = ", ".join(p.sku for p in options) or "none"
         raise InvalidInput(
             _(
-                (
-                    "%(where)s: %(exchange_sku)s cannot be exchanged for %(title)s "
-                    "(same style, same price, in stock; offered: %(offered)s)"
-                ),
+                "%(where)s: %(exchange_sku)s cannot be exchanged for %(title)s "
+                "(same style, same price, in stock; offered: %(offered)s)",
                 where=where,
                 exchange_sku=repr(exchange_sku),
                 title=line.product.title,

@@ -330,10 +330,8 @@ def put_away(session: Session, lpn: str, location_code: str, actor: Actor) -> Pu
         where = placement.location.code if placement else "its route"
         raise Conflict(
             _(
-                (
-                    "Unit %(lpn)s is already routed (%(disposition)s) to "
-                    "%(where)s; a unit is routed once."
-                ),
+                "Unit %(lpn)s is already routed (%(disposition)s) to "
+                "%(where)s; a unit is routed once.",
                 lpn=unit.lpn,
                 disposition=unit.disposition,
                 where=where,
@@ -351,10 +349,8 @@ def _check_target(
     if actor.site_id is not None and location.site_id != actor.site_id:
         raise InvalidInput(
             _(
-                (
-                    "%(code)s is at another site (%(code2)s), not at this "
-                    "station's. Scan a %(kind)s bin here."
-                ),
+                "%(code)s is at another site (%(code2)s), not at this "
+                "station's. Scan a %(kind)s bin here.",
                 code=location.code,
                 code2=location.site.code,
                 kind=disposition_word(kind),
@@ -364,10 +360,8 @@ def _check_target(
     if location.site_id != unit.site_id:
         raise InvalidInput(
             _(
-                (
-                    "%(code)s is at another site (%(code2)s); unit %(lpn)s is at %(code3)s. Scan a "
-                    "%(kind)s bin here."
-                ),
+                "%(code)s is at another site (%(code2)s); unit %(lpn)s is at %(code3)s. Scan a "
+                "%(kind)s bin here.",
                 code=location.code,
                 code2=location.site.code,
                 lpn=unit.lpn,

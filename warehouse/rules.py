@@ -242,10 +242,8 @@ def validate_table(rules: Sequence[Rule], *, partner_id: int | None) -> None:
         if partner_id is not None and rule.partner_id != partner_id:
             raise InvalidInput(
                 _(
-                    (
-                        "Rule %(index)s names another partner: a partner's rules route "
-                        "only its own units."
-                    ),
+                    "Rule %(index)s names another partner: a partner's rules route "
+                    "only its own units.",
                     index=index,
                 ),
                 field=f"{where}.partner",
@@ -264,10 +262,8 @@ def validate_table(rules: Sequence[Rule], *, partner_id: int | None) -> None:
         if has_value and rule.currency not in MINOR_DIGITS:
             raise InvalidInput(
                 _(
-                    (
-                        "Rule %(index)s sets a value bound: say in which currency "
-                        "(EUR, GBP, DKK, SEK)."
-                    ),
+                    "Rule %(index)s sets a value bound: say in which currency "
+                    "(EUR, GBP, DKK, SEK).",
                     index=index,
                 ),
                 field=f"{where}.currency",
@@ -326,11 +322,9 @@ def validate_table(rules: Sequence[Rule], *, partner_id: int | None) -> None:
                 verb = "duplicates" if _covers(rule, earlier) else "is shadowed by"
                 raise InvalidInput(
                     _(
-                        (
-                            "Rule %(index)s %(verb)s rule %(earlier_index)s: rule "
-                            "%(earlier_index)s already sends every unit it would match to "
-                            "%(outcome)s, so it would never apply. Remove it or move it up."
-                        ),
+                        "Rule %(index)s %(verb)s rule %(earlier_index)s: rule "
+                        "%(earlier_index)s already sends every unit it would match to "
+                        "%(outcome)s, so it would never apply. Remove it or move it up.",
                         index=index,
                         verb=verb,
                         earlier_index=earlier_index,

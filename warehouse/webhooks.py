@@ -99,10 +99,8 @@ def check_url(url: str, *, allow_private: bool) -> str:
         if not ip.is_global:
             raise InvalidInput(
                 _(
-                    (
-                        "%(hostname)s is an address of a private network (%(ip)s); "
-                        "webhooks go to public addresses"
-                    ),
+                    "%(hostname)s is an address of a private network (%(ip)s); "
+                    "webhooks go to public addresses",
                     hostname=parts.hostname,
                     ip=ip,
                 ),
