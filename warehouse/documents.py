@@ -5,6 +5,7 @@ from __future__ import annotations
 from labels.money_documents import DocumentLine, MoneyDocument
 from labels.return_label import ReturnLabel
 from labels.unit_label import UnitLabel
+from warehouse import i18n
 from warehouse.i18n import N_
 from warehouse.i18n import gettext as _
 from warehouse.invoices import Issuer
@@ -18,7 +19,6 @@ from warehouse.models import (
     ReturnRequest,
     Unit,
 )
-from warehouse.money import format_minor
 from warehouse.vocabulary import REASON_LABELS
 
 
@@ -145,7 +145,7 @@ def statement_document(result: Statement, partner: Partner, issuer: Issuer) -> M
     """A partner's monthly statement as printed: every entry in words with its running balance
     and, per currency, the opening balance, the month's movements and the closing balance."""
     totals = [
-        (f"{currency}: {label}", format_minor(amount, currency))
+        (f"{currency}: {label}", i18n.money(amount, currency))
         for currency in result.currencies
         for label, amount in result.summary(currency)
     ]
@@ -166,8 +166,8 @@ def statement_document(result: Statement, partner: Partner, issuer: Issuer) -> M
                 day=line.booked_on.isoformat(),
                 reference=line.reference,
                 text=line.text,  # says who owes whom
-                amount=format_minor(line.amount_minor, line.currency),
-                balance=format_minor(line.balance_minor, line.currency),
+                amount=i18n.money(line.amount_minor, line.currency),
+                balance=i18n.money(line.balance_minor, line.currency),
             )
             for line in result.lines
         ),
@@ -200,19 +200,19 @@ def invoice_document(invoice: Invoice, issuer: Issuer) -> MoneyDocument:
                 day=invoice.period_end.isoformat(),
                 reference="",
                 text=_("Commission on sales and resales in the period"),
-                amount=format_minor(invoice.commission_minor, currency),
+                amount=i18n.money(invoice.commission_minor, currency),
             ),
             DocumentLine(
                 day=invoice.period_end.isoformat(),
                 reference="",
                 text=_("Commission credited back on refunds in the period"),
-                amount=format_minor(-invoice.credited_minor, currency),
+                amount=i18n.money(-invoice.credited_minor, currency),
             ),
         ),
         totals=(
-            (_("Net commission credited to you"), format_minor(-invoice.net_minor, currency))
+            (_("Net commission credited to you"), i18n.money(-invoice.net_minor, currency))
             if credit
-            else (_("Net commission due"), format_minor(invoice.net_minor, currency)),
+            else (_("Net commission due"), i18n.money(invoice.net_minor, currency)),
         ),
         note=_(
             "The commission is taken off your balance line by line on your statement of the "

@@ -57,7 +57,7 @@ def test_the_partner_reads_its_statement_in_words_and_downloads_it(client, app):
     )
     assert [row["balance_after_minor"] for row in rows] == ["5000", "4500"]
     text = pdf_text(client.get(f"/portal/statement.pdf?month={month}").data)
-    assert "EUR 45.00" in text
+    assert "€45.00" in text
     assert "Acme Outdoor" in text
     assert client.get("/portal/statement.pdf?month=2026-13").status_code == 400
     assert client.get("/accounting").status_code == 403
