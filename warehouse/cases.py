@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session, joinedload
 
-from warehouse import events, ledger, outbox, remedies, webhooks
+from warehouse import events, i18n, ledger, outbox, remedies, webhooks
 from warehouse.db import lock_row, utcnow
 from warehouse.errors import Conflict, DomainError, InvalidInput, NotFound
 from warehouse.grounds import say, word
@@ -39,7 +39,7 @@ from warehouse.models import (
     UnitPhoto,
     User,
 )
-from warehouse.money import MoneyError, format_minor, parse_amount
+from warehouse.money import MoneyError, parse_amount
 from warehouse.proposals import Outcome, Policy, Proposal, propose
 from warehouse.receiving import assessment_for, reason_of, refund_due_of
 from warehouse.routing import close_if_done
@@ -609,7 +609,7 @@ def decide_case(
             raise InvalidInput(
                 _(
                     "the amount cannot be more than the price paid, %(price)s",
-                    price=format_minor(case.original_minor, case.currency),
+                    price=i18n.money(case.original_minor, case.currency),
                 ),
                 field="amount",
             )

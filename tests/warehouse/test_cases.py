@@ -189,7 +189,7 @@ def test_adjust_refunds_the_amount_with_a_reason(app):
 @pytest.mark.parametrize(
     ("amount", "reason", "message"),
     [
-        (5000, "too much", "cannot be more than the price paid, EUR 49.99"),
+        (5000, "too much", "cannot be more than the price paid, €49.99"),
         (-1, "negative", "cannot be negative"),
         (None, "no amount", "enter the amount"),
         (1000, "   ", "say why you adjust"),
