@@ -313,9 +313,9 @@ def test_the_statement_explains_every_line_and_its_pdf_shows_the_numbers(app):
     assert [line.balance_minor for line in result.lines] == [5000, 4500]
     assert result.closing("EUR") == 4500
     text = pdf_text(money_pdf(statement_document(result, seller, ISSUER)))
-    assert "EUR 50.00" in text
-    assert "EUR -5.00" in text
-    assert "EUR 45.00" in text  # the closing balance
+    assert "€50.00" in text
+    assert "-€5.00" in text
+    assert "€45.00" in text  # the closing balance
     assert order.number in text
     rows = list(csv.DictReader(io.StringIO(ledger.statement_csv(result))))
     assert [r["balance_after_minor"] for r in rows] == ["5000", "4500"]
@@ -358,9 +358,9 @@ def test_an_invoice_bills_the_net_commission_of_an_ended_month(app):
     assert first.number in text
     assert "Returnyard Marketplace B.V." in text
     assert "Acme Outdoor" in text
-    assert "EUR 10.00" in text
-    assert "EUR -5.00" in text
-    assert "EUR 5.00" in text
+    assert "€10.00" in text
+    assert "-€5.00" in text
+    assert "€5.00" in text
 
 
 def test_reconciliation_lists_every_difference_and_only_the_partners_own(app):
