@@ -15,6 +15,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from labels.code128 import draw_code128
+from warehouse.i18n import gettext as _
 
 ROW_MM = 22  # one unit per row, room for its barcode and quiet zones
 LEFT = 18 * mm
@@ -50,7 +51,9 @@ def _header(canvas: Canvas, doc: BatchDocument, page: int, pages: int) -> float:
     canvas.setFont("Helvetica-Bold", 18)
     canvas.drawString(LEFT, top, doc.title)
     canvas.setFont("Helvetica", 9)
-    canvas.drawRightString(width - LEFT, top, f"Page {page} of {pages}")
+    canvas.drawRightString(
+        width - LEFT, top, _("Page %(page)s of %(pages)s", page=page, pages=pages)
+    )
     draw_code128(canvas, doc.number, LEFT, top - 24 * mm, max_width=80 * mm, height=16 * mm)
     canvas.setFont("Helvetica-Bold", 12)
     canvas.drawString(LEFT + 95 * mm, top - 10 * mm, doc.number)

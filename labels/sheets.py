@@ -12,6 +12,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
 from labels.code128 import draw_code128
+from warehouse.i18n import gettext as _
 
 ROWS_PER_PAGE = 7
 
@@ -39,13 +40,16 @@ def barcode_sheet_pdf(title: str, subtitle: str, rows: Sequence[SheetRow]) -> by
         pdf.setFont("Helvetica", 10)
         pdf.drawString(20 * mm, height - 29 * mm, subtitle)
         if len(pages) > 1:
-            pdf.drawRightString(width - 20 * mm, height - 22 * mm, f"page {number} of {len(pages)}")
+            pdf.drawRightString(
+                width - 20 * mm,
+                height - 22 * mm,
+                _("Page %(page)s of %(pages)s", page=number, pages=len(pages)),
+            )
         for index, row in enumerate(page):
             top = height - 38 * mm - index * row_height
-            pdf.setFont("Helvetica-Bold", 15)
-            pdf.drawString(20 * mm, top - 10 * mm, row.name[:30])
-            pdf.setFont("Helvetica", 9)
-            pdf.drawString(20 * mm, top - 16 * mm, row.hint[:52])
+            # Name and hint fit the space left of the barcode in any language: smaller, not cut.
+            _fitted(pdf, row.name, "Helvetica-Bold", 15, 20 * mm, top - 10 * mm)
+            _fitted(pdf, row.hint, "Helvetica", 9, 20 * mm, top - 16 * mm)
             # The module shrinks to fit long codes (CHECK-ACCESSORIES_COMPLETE), never below
             # what a scanner reads off paper.
             draw_code128(pdf, row.code, 92 * mm, top - 22 * mm, max_width=105 * mm, height=16 * mm)
@@ -57,3 +61,17 @@ def barcode_sheet_pdf(title: str, subtitle: str, rows: Sequence[SheetRow]) -> by
         pdf.showPage()
     pdf.save()
     return buffer.getvalue()
+
+
+TEXT_WIDTH = 70 * mm  # from the left margin to the barcode
+
+
+def _fitted(pdf: canvas.Canvas, text: str, font: str, size: float, x: float, y: float) -> None:
+    """`text` at `size`, or as much smaller as it needs to fit TEXT_WIDTH (cut only below 6 pt)."""
+    text = str(text)
+    while size > 6 and pdf.stringWidth(text, font, size) > TEXT_WIDTH:
+        size -= 0.5
+    while text and pdf.stringWidth(text, font, size) > TEXT_WIDTH:
+        text = text[:-1]
+    pdf.setFont(font, size)
+    pdf.drawString(x, y, text)
