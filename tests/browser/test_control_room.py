@@ -70,7 +70,8 @@ def test_the_supervisor_works_through_the_control_room(page, floor, output_dir):
 
     # The look-up field has focus on the overview: a scanner types the LPN and Enter.
     page.goto("/")
-    assert page.evaluate("document.activeElement.id") == "lookup-q"
+    # autofocus lands once the page is shown, which can be a moment after "load"
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'lookup-q'")
     page.keyboard.type(floor["late"].lpn)
     page.keyboard.press("Enter")
     page.wait_for_url("**/lookup?q=*")
