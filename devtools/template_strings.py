@@ -216,14 +216,20 @@ _ATTRIBUTE = re.compile(
 )
 
 
+def _is_human(name: str, tag: str) -> bool:
+    """Whether attribute `name` of `tag` is read by people (a button's value is its label)."""
+    if name in HUMAN_ATTRIBUTES:
+        return True
+    return name == "value" and bool(
+        re.match(r"<\s*input\b", tag) and re.search(r"""type\s*=\s*["'](submit|button)["']""", tag)
+    )
+
+
 def _human_attributes(tag: str) -> list[tuple[str, str]]:
     out = []
-    is_button = re.match(r"<\s*input\b", tag) and re.search(
-        r"""type\s*=\s*["'](submit|button)["']""", tag
-    )
     for match in _ATTRIBUTE.finditer(tag):
         name, value = match.group(1).lower(), match.group(2) or match.group(3) or ""
-        if name in HUMAN_ATTRIBUTES or (name == "value" and is_button):
+        if _is_human(name, tag):
             out.append((name, value))
     return out
 
@@ -343,10 +349,7 @@ def _wrap_tag(tag: str) -> str:
     def replace(match: re.Match) -> str:
         name = match.group(1).lower()
         value = match.group(2) if match.group(2) is not None else match.group(3)
-        is_button = re.match(r"<\s*input\b", tag) and re.search(
-            r"""type\s*=\s*["'](submit|button)["']""", tag
-        )
-        if not (name in HUMAN_ATTRIBUTES or (name == "value" and is_button)):
+        if not _is_human(name, tag):
             return _wrap_literals_in(match.group(0))
         if "_(" in value or not has_words(re.sub(r"\{\{.*?\}\}|\{%.*?%\}", "", value)):
             return match.group(0)

@@ -74,7 +74,7 @@ SCRIPT_WORDS = (
 
 def script_words() -> dict[str, str]:
     """The scripts' words in the reader's language, for the page's #ui-words block."""
-    return {word: i18n.catalog(i18n.current()).ugettext(word) for word in SCRIPT_WORDS}
+    return {word: i18n.gettext(word) for word in SCRIPT_WORDS}
 
 
 def _choose() -> None:

@@ -118,21 +118,27 @@ def compile_catalogs() -> list[Path]:
     return compiled
 
 
+def translations() -> support.NullTranslations:
+    """The catalog of whoever is reading now."""
+    return catalog(current())
+
+
 def gettext(message: str, **variables) -> str:
-    """`message` in the reader's language, with `%(name)s` placeholders filled from `variables`."""
-    text = catalog(current()).ugettext(message)
+    """`message` in the reader's language, with `%(name)s` placeholders filled from `variables`
+    (without them, the translation as it is)."""
+    text = translations().ugettext(message)
     return text % variables if variables else text
 
 
 def ngettext(singular: str, plural: str, count: int, **variables) -> str:
     """The singular or plural form for `count` in the reader's language; `%(num)s` is `count`."""
-    text = catalog(current()).ungettext(singular, plural, count)
+    text = translations().ungettext(singular, plural, count)
     return text % {"num": count, **variables}
 
 
 def pgettext(context: str, message: str, **variables) -> str:
     """`message` in the sense `context` gives it (the same English word can need two words)."""
-    text = catalog(current()).upgettext(context, message)
+    text = translations().upgettext(context, message)
     return text % variables if variables else text
 
 

@@ -89,11 +89,20 @@ RESOLUTION_LABELS = {
 }
 
 
+def label_of(labels: dict, code, kind=None) -> str:
+    """The reader's word for `code` (a value or an enum member) in a table of lazy labels keyed
+    by `kind`'s members (or by plain values when no `kind`); an unknown code as it is."""
+    value = str(getattr(code, "value", code) or "")
+    try:
+        label = labels.get(kind(value) if kind is not None else value)
+    except ValueError:
+        label = None
+    return str(label) if label is not None else value
+
+
 def status_word(code) -> str:
     """A status code (or enum) as a word in the reader's language; an unknown code as it is."""
-    code = getattr(code, "value", code)
-    word = STATUS_WORDS.get(str(code))
-    return str(word) if word is not None else str(code or "")
+    return label_of(STATUS_WORDS, code)
 
 
 # Where a unit goes (a rule's outcome, a bin's kind), as the stations say it.
@@ -112,6 +121,4 @@ DISPOSITION_LABELS = {
 
 def disposition_word(code) -> str:
     """Where a unit goes, in the reader's words ('restock', 'return to vendor')."""
-    code = getattr(code, "value", code)
-    label = DISPOSITION_LABELS.get(str(code))
-    return str(label) if label is not None else str(code or "").replace("_", " ")
+    return label_of(DISPOSITION_LABELS, code).replace("_", " ")  # an unknown code as words

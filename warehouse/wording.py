@@ -19,52 +19,38 @@ from warehouse.vocabulary import (
     RESOLUTION_LABELS,
     STAGE_LABELS,
     disposition_word,
+    label_of,
     status_word,
 )
 
 
 def _grade(code) -> str:
-    try:
-        return str(GRADE_LABELS[Grade(code)])
-    except (ValueError, KeyError):
-        return str(code or "")
+    return label_of(GRADE_LABELS, code, Grade)
 
 
 def _checklist_item(key) -> str:
-    label = CHECKLIST_LABELS.get(str(key))
-    return str(label) if label is not None else str(key)
+    return label_of(CHECKLIST_LABELS, key)
 
 
 def _reason(code) -> str:
-    try:
-        return str(REASON_LABELS[Reason(code)])
-    except (ValueError, KeyError):
-        return str(code or "")
+    return label_of(REASON_LABELS, code, Reason)
 
 
 def _exception_kind(code) -> str:
-    try:
-        return str(EXCEPTION_KIND_LABELS[ExceptionKind(code)])
-    except (ValueError, KeyError):
-        return str(code or "")
+    return label_of(EXCEPTION_KIND_LABELS, code, ExceptionKind)
+
+
+def _resolution(code) -> str:
+    return label_of(RESOLUTION_LABELS, code, Resolution)
+
+
+def _stage(code) -> str:
+    return label_of(STAGE_LABELS, code)
 
 
 def _remedy(code) -> str:
     word = grounds.WORDS["remedy"].get(str(code))
     return i18n.gettext(word) if word else str(code or "")
-
-
-def _stage(code) -> str:
-    label = STAGE_LABELS.get(str(code))
-    return str(label) if label is not None else str(code or "")
-
-
-def _resolution(code) -> str:
-    code = getattr(code, "value", code)
-    try:
-        return str(RESOLUTION_LABELS[Resolution(code)])
-    except (ValueError, KeyError):
-        return str(code or "")
 
 
 def code_word(member) -> str:
@@ -131,11 +117,11 @@ def install(env) -> None:
     if "jinja2.ext.InternationalizationExtension" not in env.extensions:
         env.add_extension("jinja2.ext.i18n")
     # Jinja's newstyle calls fill the placeholders themselves (escaping values in HTML), so
-    # they get the bare look-ups.
+    # they get the bare look-ups: gettext and pgettext called without values are that.
     env.install_gettext_callables(
-        lambda message: i18n.catalog(i18n.current()).ugettext(message),
-        lambda singular, plural, n: i18n.catalog(i18n.current()).ungettext(singular, plural, n),
+        i18n.gettext,
+        lambda singular, plural, n: i18n.translations().ungettext(singular, plural, n),
         newstyle=True,
-        pgettext=lambda context, message: i18n.catalog(i18n.current()).upgettext(context, message),
+        pgettext=i18n.pgettext,
     )
     env.filters.update(FILTERS)

@@ -63,6 +63,21 @@ def _order(language: str, *, order_language: str | None = None):
     return row
 
 
+def _found(client, order, find_page: str, headers: dict) -> str:
+    """The order page, reached through the find form on `find_page` as the customer would."""
+    found = client.post(
+        "/returns/",
+        data={
+            "order_number": order.number,
+            "email_or_postcode": "kim@example.org",
+            "csrf_token": csrf_from(find_page),
+        },
+        headers=headers,
+    )
+    assert found.status_code == 303
+    return client.get(found.location, headers=headers).get_data(as_text=True)
+
+
 @pytest.mark.parametrize("language", i18n.LANGUAGES)
 def test_the_customer_pages_and_label_are_in_the_customers_language(client, language):
     headers = {"Accept-Language": f"{language}-XX,{language};q=0.9,en;q=0.5"}
@@ -71,17 +86,7 @@ def test_the_customer_pages_and_label_are_in_the_customers_language(client, lang
     html = page.get_data(as_text=True)
     assert _html_lang(html) == language  # before the order is known: the browser's language
     assert _escaped(_in(language, "Find my order")) in html
-    found = client.post(
-        "/returns/",
-        data={
-            "order_number": order.number,
-            "email_or_postcode": "kim@example.org",
-            "csrf_token": csrf_from(html),
-        },
-        headers=headers,
-    )
-    assert found.status_code == 303
-    html = client.get(found.location, headers=headers).get_data(as_text=True)
+    html = _found(client, order, html, headers)
     assert _html_lang(html) == language
     assert _escaped(_in(language, "Announce my return")) in html
     with i18n.reading(language):
@@ -116,16 +121,7 @@ def test_the_orders_language_wins_over_the_browser_and_the_switch_over_both(clie
     page = client.get("/returns/", headers={"Accept-Language": "de"})
     html = page.get_data(as_text=True)
     assert _html_lang(html) == "de"
-    found = client.post(
-        "/returns/",
-        data={
-            "order_number": order.number,
-            "email_or_postcode": "kim@example.org",
-            "csrf_token": csrf_from(html),
-        },
-        headers={"Accept-Language": "de"},
-    )
-    html = client.get(found.location, headers={"Accept-Language": "de"}).get_data(as_text=True)
+    html = _found(client, order, html, {"Accept-Language": "de"})
     assert _html_lang(html) == "sv"  # the order's language, not the browser's
     assert 'hreflang="it"' in html  # the switch is on the page
     html = client.get("/returns/order?lang=it").get_data(as_text=True)
