@@ -35,9 +35,12 @@ from warehouse.models import (
     Grade,
     LedgerEntry,
     Listing,
+    Location,
+    LocationKind,
     Order,
     OrderLine,
     Partner,
+    Placement,
     Product,
     ProductPrice,
     Reason,
@@ -96,11 +99,13 @@ CHUNK_MODELS = (
     ReturnRequest,
     ReturnLine,
     Unit,
+    Placement,
     Event,
     Case,
     Listing,
     LedgerEntry,
 )
+BIN_CAPACITY = 500
 
 
 def _code(number: int, length: int) -> str:
@@ -213,6 +218,7 @@ def generate(
     session.execute(sa.insert(ProductPrice), price_rows)
     session.commit()
 
+    bins = _bins(session, site, max(20, units // 5_000))
     ids = _Ids(session, CHUNK_MODELS)
     counts = dict.fromkeys(
         ("orders", "returns", "units", "events", "cases", "listings", "ledger"), 0
@@ -221,7 +227,7 @@ def generate(
     made = 0
     while made < returns_wanted:
         batch = min(CHUNK, returns_wanted - made)
-        rows = _chunk(rng, ids, batch, made, products, operators, site, today, now)
+        rows = _chunk(rng, ids, batch, made, products, operators, site, bins, today, now)
         for model in CHUNK_MODELS:
             table_rows = rows[model]
             if table_rows:
@@ -255,18 +261,127 @@ def generate(
     return counts
 
 
+def _bins(session: Session, site, per_kind: int) -> dict[LocationKind, list[int]]:
+    """`per_kind` bins of every kind at the site (RTV pallets open to any partner); their ids."""
+    rows = [
+        {
+            "site_id": site.id,
+            "code": f"BIN-{kind.value.upper().replace('_', '-')}-{n:04d}",
+            "name": f"{kind.value} {n}",
+            "kind": kind,
+            "capacity": BIN_CAPACITY,
+            "partner_id": None,
+            "active": True,
+        }
+        for kind in LocationKind
+        for n in range(1, per_kind + 1)
+    ]
+    session.execute(sa.insert(Location), rows)
+    found: dict[LocationKind, list[int]] = {kind: [] for kind in LocationKind}
+    for location_id, kind in session.execute(
+        sa.select(Location.id, Location.kind)
+        .where(Location.site_id == site.id)
+        .order_by(Location.id)
+    ):
+        found[kind].append(location_id)
+    return found
+
+
+QUEUE_STAGES = ("announced", "received", "graded", "kept")
+
+
+def work_queue(
+    session: Session, *, count: int, seed: int = 2, now: dt.datetime | None = None
+) -> dict[str, list[dict]]:
+    """Today's work on top of a generated warehouse, `count` of each: parcels on their way
+    (announced), units waiting for a grade (received), units graded as new waiting for their
+    bin (graded), and delivered orders nobody returned yet (kept, three per count). Each
+    request of a write scan in `make bench` takes one of them. Answers per stage what a
+    station scans: `rma`, `rma_id`, `gtin`; `unit_id`, `lpn`, `bin` (a restock bin with room);
+    `order`, `line_id`, `quantity`."""
+    rng = random.Random(seed)  # noqa: S311 - reproducible data, not secrets
+    site = ensure_site(session)
+    today = local_date(dt.datetime.now(UTC), site.timezone)
+    now = now or dt.datetime.now(UTC).replace(microsecond=0)
+    operators = session.scalars(sa.select(User).where(User.role == Role.OPERATOR)).all()
+    products, gtins = [], {}
+    for product_id, partner_id, price, gtin in session.execute(
+        sa.select(Product.id, Product.partner_id, ProductPrice.price_minor, Product.gtin)
+        .join(ProductPrice, ProductPrice.product_id == Product.id)
+        .where(ProductPrice.currency == "EUR")
+        .order_by(Product.id)
+    ):
+        products.append((product_id, partner_id, price))
+        gtins[product_id] = gtin
+    orders = session.scalar(sa.select(sa.func.count()).select_from(Order)) or 0
+    first = orders // ORDERS_PER_RETURN + 1
+    bins: dict[LocationKind, list[int]] = {kind: [] for kind in LocationKind}
+    restock = []
+    for location_id, kind, code in session.execute(
+        sa.select(Location.id, Location.kind, Location.code).order_by(Location.id)
+    ):
+        bins[kind].append(location_id)
+        if kind == LocationKind.RESTOCK:
+            restock.append(code)
+    ids = _Ids(session, CHUNK_MODELS)
+    made: dict[str, list[dict]] = {}
+    for index, stage in enumerate(QUEUE_STAGES):
+        rows = _chunk(
+            rng,
+            ids,
+            count,
+            first + index * count,
+            products,
+            operators,
+            site,
+            bins,
+            today,
+            now,
+            stage,
+        )
+        for model in CHUNK_MODELS:
+            if rows[model]:
+                session.execute(sa.insert(model), rows[model])
+        if stage == "kept":
+            numbers = {row["id"]: row["number"] for row in rows[Order]}
+            made[stage] = [
+                {"order": numbers[row["order_id"]], "line_id": row["id"], "quantity": 1}
+                for row in rows[OrderLine]
+            ]
+        elif stage == "announced":
+            product_of = {row["id"]: row["product_id"] for row in rows[OrderLine]}
+            line_of = {row["return_id"]: row["order_line_id"] for row in rows[ReturnLine]}
+            made[stage] = [
+                {
+                    "rma": row["rma"],
+                    "rma_id": row["id"],
+                    "gtin": gtins[product_of[line_of[row["id"]]]],
+                }
+                for row in rows[ReturnRequest]
+            ]
+        else:  # a graded unit goes to one of the restock bins, spread over all of them
+            made[stage] = [
+                {"unit_id": row["id"], "lpn": row["lpn"], "bin": restock[i % len(restock)]}
+                for i, row in enumerate(rows[Unit])
+            ]
+    _sync_sequences(session, CHUNK_MODELS)
+    session.commit()
+    return made
+
+
 def _gtin_check(digits: str) -> str:
     total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits)))
     return str((10 - total % 10) % 10)
 
 
-def _chunk(rng, ids, count, first, products, operators, site, today, now) -> dict:
-    """`count` returns (and the orders around them) as rows per table."""
+def _chunk(rng, ids, count, first, products, operators, site, bins, today, now, stage=None):
+    """`count` returns (and the orders around them) as rows per table: of any age and stage,
+    or all at `stage` today (`QUEUE_STAGES`; "kept" makes the orders without a return)."""
     rows: dict = {model: [] for model in CHUNK_MODELS}
     for n in range(first, first + count):
         product_id, partner_id, price = products[rng.randrange(len(products))]
         country, currency, language = COUNTRIES[n % len(COUNTRIES)]
-        age_days = rng.random() * DAYS
+        age_days = rng.random() * DAYS if stage is None else 3 / 24
         announced_at = now - dt.timedelta(days=age_days)
         delivered_at = announced_at - dt.timedelta(days=rng.uniform(1, 12))
         quantity = 2 if rng.random() < 0.15 else 1
@@ -314,6 +429,8 @@ def _chunk(rng, ids, count, first, products, operators, site, today, now) -> dic
                     "serial_numbers": [],
                 }
             )
+        if stage == "kept":
+            continue
         # The last of the three orders comes back.
         _return(
             rng,
@@ -331,8 +448,10 @@ def _chunk(rng, ids, count, first, products, operators, site, today, now) -> dic
             announced_at,
             operators,
             site,
+            bins,
             today,
             now,
+            stage,
         )
     return rows
 
@@ -373,13 +492,17 @@ def _return(
     announced_at,
     operators,
     site,
+    bins,
     today,
     now,
+    stage=None,
 ):
     return_id = ids.take(ReturnRequest)
     return_line_id = ids.take(ReturnLine)
     announced_on = announced_at.date()
     received_at = announced_at + dt.timedelta(days=rng.uniform(2, 5))
+    if stage in ("received", "graded"):
+        received_at = now - dt.timedelta(hours=1)
     arrived = received_at <= now
     received_on = received_at.date() if arrived else None
     refund_due = max(announced_on + dt.timedelta(days=14), received_on) if arrived else None
@@ -416,6 +539,11 @@ def _return(
         graded_at = received_at + dt.timedelta(hours=rng.uniform(0.2, 72))
         routed_at = graded_at + dt.timedelta(hours=rng.uniform(0.1, 30))
         grade = _weighted(rng, GRADES)
+        if stage == "received":
+            graded_at = now + dt.timedelta(hours=1)
+        elif stage == "graded":  # as new, refunded in full: waiting for its restock bin
+            graded_at = now - dt.timedelta(minutes=30)
+            routed_at, grade = now + dt.timedelta(hours=1), Grade.NEW
         unit = {
             "id": unit_id,
             "lpn": "LP" + _code(n * 2 + slot, 8),
@@ -545,6 +673,20 @@ def _return(
                     grade.value,
                     disposition.value,
                 )
+                kind = LocationKind(disposition.value)
+                rows[Placement].append(
+                    {
+                        "id": ids.take(Placement),
+                        "unit_id": unit_id,
+                        "location_id": bins[kind][unit_id % len(bins[kind])],
+                        "disposition": disposition,
+                        "rule_id": None,
+                        "placed_at": routed_at,
+                        "placed_month": local_date(routed_at, site.timezone).strftime("%Y-%m"),
+                        "placed_by_id": operator.id,
+                        "left_at": None,  # set below once the unit leaves with its close
+                    }
+                )
                 if disposition == Disposition.RESALE:
                     listed_price = price * 7 // 10
                     sold = routed_at + dt.timedelta(days=rng.uniform(1, 40))
@@ -571,6 +713,7 @@ def _return(
                     closed = max(routed_at, decided_at)
                     if closed <= now:
                         unit.update(status=UnitStatus.CLOSED, closed_at=closed)
+                        rows[Placement][-1]["left_at"] = closed
                         closed_at = max(closed_at or closed, closed)
         if unit["status"] != UnitStatus.CLOSED:
             all_closed = False
