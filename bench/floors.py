@@ -15,6 +15,8 @@ import sqlalchemy as sa
 from flask import Flask, render_template_string, request, session
 from flask_sqlalchemy import SQLAlchemy
 
+from stations import tune_engine
+
 FRAGMENT = "<p class=scan-message>{{ code }}</p>"
 
 
@@ -35,12 +37,8 @@ def floors() -> Flask:
     app.config.update(
         SECRET_KEY="bench-floor",  # noqa: S106 - signs nothing but a throwaway session
         SQLALCHEMY_DATABASE_URI=os.environ["BENCH_DATABASE_URL"],
-        SQLALCHEMY_ENGINE_OPTIONS=(
-            {"connect_args": {"timeout": 30}}
-            if os.environ["BENCH_DATABASE_URL"].startswith("sqlite")
-            else {}
-        ),
     )
+    tune_engine(app)  # the app's own database settings (SQLite: WAL, synchronous=NORMAL)
     db = SQLAlchemy(app)
     metadata = sa.MetaData()
     unit = sa.Table("unit", metadata, sa.Column("id", sa.Integer), sa.Column("lpn", sa.String))

@@ -1,18 +1,19 @@
 """`make bench`: the hot paths measured from outside, side by side with the floors.
 
 One run on this machine, loopback only, every process started here and stopped by its pid:
-1. a database filled by `bench-data --units N` (SQLite in a temporary folder by default, or
-   `--database-url` for PostgreSQL), a Redis of its own, a station user and an API token;
+1. for each database (SQLite in a temporary folder, PostgreSQL in a throwaway cluster started
+   here) and each size: a database filled by `bench-data --units N`, today's work on top of it
+   (`bench.data.work_queue`: parcels on their way, units to grade and to put away, orders not
+   yet returned), a station user, a supervisor and an API token;
 2. the app, bare Flask and the database floors (`bench/floors.py`), each under gunicorn with
-   the same settings (`gunicorn.conf.py`, 2 workers);
+   the same settings (`gunicorn.conf.py`), and a Redis of its own;
 3. for each endpoint, `--connections` keep-alive clients for `--seconds` (bounded in requests
-   too): requests per second, p50 and p99; queries per request counted in-process on the same
-   database; the ratio to bare Flask and to the endpoint's database floor;
-4. the table written to `docs/benchmarks.md` with the machine and the date.
-
-Measured so far: the read paths (grade and route scan look-ups, the API's return, the
-dashboard) against the read floor. The write scans (receive confirm, grade, put-away) and the
-API announcement need a pool of fresh units per request and are not driven yet.
+   too). A write scan takes a fresh record from its pool for every request, as the station
+   would (a parcel not yet received, a unit not yet graded): the run stops early when the pool
+   is used up. Requests per second, p50 and p99; the statements of one request, counted
+   in-process on the same database; the ratio to bare Flask and to the endpoint's floor;
+4. the tables written to `docs/benchmarks.md` with the machine and the date, and the bulk jobs
+   (`bench/documents.py`: labels, the resale export, the product import) measured once.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import http.client
+import itertools
+import json
 import os
 import platform
 import re
@@ -39,6 +42,26 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 PASSWORD = "bench-operator-password"  # noqa: S105 - a throwaway database's user
 MAX_REQUESTS = 200_000  # per endpoint, whatever --seconds says
+OPERATOR = "bench@returnyard.test"
+SUPERVISOR = "bench-supervisor@returnyard.test"
+CUSTOMER = "customer"  # a customer's session: the order look-up page's own CSRF token
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@dataclass
+class Endpoint:
+    """One hot path: the request (or a pool of them, one per request) and its floor."""
+
+    name: str
+    target: str  # "app", "bare" or "floors"
+    method: str
+    path: str
+    headers: dict[str, str] = field(default_factory=dict)
+    bodies: list[str | None] = field(default_factory=lambda: [None])
+    paths: list[str] | None = None  # a pool of paths instead of one path
+    fresh: bool = False  # each request takes the next body (or path) of the pool
+    floor: str | None = None
+    who: str | None = None  # whose session counts its queries (OPERATOR, SUPERVISOR, CUSTOMER)
 
 
 @dataclass
@@ -50,8 +73,10 @@ class Result:
     seconds: float
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
+    first_error: str = ""
     queries: int | None = None
     floor: str | None = None
+    pool_used_up: bool = False
 
     @property
     def rate(self) -> float:
@@ -97,9 +122,10 @@ class Processes:
                 process.wait()
         for handle in self.logs:
             handle.close()
+        self.started, self.logs = [], []
 
 
-def wait_for(port: int, seconds: float = 30) -> None:
+def wait_for(port: int, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
@@ -110,43 +136,107 @@ def wait_for(port: int, seconds: float = 30) -> None:
     raise RuntimeError(f"nothing answers on port {port}")
 
 
-def drive(
-    port: int,
-    path: str,
-    *,
-    method: str,
-    headers: dict,
-    body: str | None,
-    seconds: float,
-    connections: int,
-) -> Result:
-    """`connections` keep-alive clients sending the request for `seconds`."""
+class Connection:
+    """A lean keep-alive HTTP/1.1 client: the request's bytes are built before the clock runs,
+    and the answer is read by its Content-Length, so the client takes little of the CPU the
+    servers share with it."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.sock: socket.socket | None = None
+        self.buffer = b""
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+        self.sock, self.buffer = None, b""
+
+    def _fill(self) -> None:
+        chunk = self.sock.recv(262_144)
+        if not chunk:
+            raise ConnectionError("closed")
+        self.buffer += chunk
+
+    def exchange(self, request: bytes) -> tuple[int, bytes]:
+        if self.sock is None:
+            self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=30)
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock.sendall(request)
+        while b"\r\n\r\n" not in self.buffer:
+            self._fill()
+        head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
+        status = int(head[9:12])
+        lowered = head.lower()
+        length = re.search(rb"\r\ncontent-length: *(\d+)", lowered)
+        if length:
+            size = int(length.group(1))
+            while len(self.buffer) < size:
+                self._fill()
+            body, self.buffer = self.buffer[:size], self.buffer[size:]
+        else:  # chunked (a streamed answer): read to the last chunk
+            while b"\r\n0\r\n\r\n" not in self.buffer and not self.buffer.startswith(b"0\r\n"):
+                self._fill()
+            body, _, self.buffer = self.buffer.partition(b"0\r\n\r\n")
+        if b"\r\nconnection: close" in lowered:
+            self.close()
+        return status, body
+
+
+def encode(method: str, path: str, headers: dict[str, str], body: str | None) -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    data = (body or "").encode()
+    if body is not None:
+        lines.append(f"Content-Length: {len(data)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + data
+
+
+def drive(port: int, endpoint: Endpoint, *, seconds: float, connections: int) -> Result:
+    """`connections` keep-alive clients sending the endpoint's request for `seconds`; a pool
+    gives each request its own record and keeps its last one for counting the queries."""
+    paths = endpoint.paths or [endpoint.path]
+    pool = max(len(paths), len(endpoint.bodies))
+    requests = [
+        encode(
+            endpoint.method,
+            paths[i % len(paths)],
+            endpoint.headers,
+            endpoint.bodies[i % len(endpoint.bodies)],
+        )
+        for i in range(pool)
+    ]
+    usable = pool - 1 if endpoint.fresh else pool
+    taken = itertools.count()  # next() on it is atomic: each record goes to one request
     stop_at = time.monotonic() + seconds
     lock = threading.Lock()
-    result = Result(path, 0, seconds)
+    result = Result(endpoint.name, 0, seconds, floor=endpoint.floor)
 
     def client() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        mine, errors = [], 0
+        conn = Connection(port)
+        mine, errors, first_error = [], 0, ""
         while time.monotonic() < stop_at and result.requests + len(mine) < MAX_REQUESTS:
+            index = next(taken)
+            if endpoint.fresh and index >= usable:
+                result.pool_used_up = True
+                break
             started = time.perf_counter()
             try:
-                conn.request(method, path, body=body, headers=headers)
-                answer = conn.getresponse()
-                answer.read()
-                if answer.status >= 400:
-                    errors += 1
-            except (OSError, http.client.HTTPException):
+                status, body = conn.exchange(requests[index % usable])
+            except OSError as error:
                 errors += 1
+                first_error = first_error or repr(error)
                 conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
                 continue
             mine.append(time.perf_counter() - started)
+            if status >= 400:
+                errors += 1
+                first_error = first_error or f"{status} {body[:300]!r}"
         conn.close()
         with lock:
             result.latencies.extend(mine)
             result.requests += len(mine)
             result.errors += errors
+            result.first_error = result.first_error or first_error
 
     began = time.perf_counter()
     threads = [threading.Thread(target=client) for _ in range(connections)]
@@ -158,14 +248,18 @@ def drive(
     return result
 
 
-def login(port: int, email: str) -> tuple[str, str]:
-    """A logged-in session: (cookie header, csrf token)."""
+def login(port: int, email: str | None) -> tuple[str, str]:
+    """A session and its CSRF token: a logged-in station user's, or (no email) a customer's
+    on the order look-up page."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request("GET", "/login")
+    conn.request("GET", "/returns/" if email is None else "/login")
     answer = conn.getresponse()
     page = answer.read().decode()
     cookie = answer.getheader("Set-Cookie", "").split(";", 1)[0]
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    token = CSRF.search(page).group(1)
+    if email is None:
+        conn.close()
+        return cookie, token
     form = urllib.parse.urlencode({"email": email, "password": PASSWORD, "csrf_token": token})
     conn.request(
         "POST",
@@ -178,17 +272,17 @@ def login(port: int, email: str) -> tuple[str, str]:
     cookie = (answer.getheader("Set-Cookie") or cookie).split(";", 1)[0]
     conn.request("GET", "/grade", headers={"Cookie": cookie})
     answer = conn.getresponse()
-    page = answer.read().decode()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    token = CSRF.search(answer.read().decode()).group(1)
     conn.close()
     return cookie, token
 
 
-def prepare(env: dict[str, str], units: int, log_dir: Path) -> dict:
-    """The database with N units, a station user and a token; sample codes to scan."""
+def prepare(env: dict[str, str], units: int, queue: int) -> dict:
+    """The database with N units and today's work, a station user, a supervisor and a token."""
     flask = [str(BIN / "flask"), "--app", "wsgi"]
     for args in (["db", "upgrade"], ["bench-data", "--units", str(units)]):
         subprocess.run(flask + args, cwd=ROOT, env=env, check=True, capture_output=True)
+    from bench.data import work_queue
     from stations import create_app
     from warehouse.accounts import hash_password, issue_token
     from warehouse.db import db
@@ -202,57 +296,207 @@ def prepare(env: dict[str, str], units: int, log_dir: Path) -> dict:
         }
     )
     with app.app_context():
-        # The grade station scans units waiting for a grade; the route station graded ones.
-        waiting = db.session.query(Unit).filter_by(status=UnitStatus.RECEIVED).first()
-        unit = (
-            db.session.query(Unit).filter_by(status=UnitStatus.GRADED).first()
-            or waiting
-            or db.session.query(Unit).order_by(Unit.id.desc()).first()
+        # The look-ups scan what bench-data made (a unit waiting for its grade, a graded one),
+        # or today's work when the warehouse is too small to have any.
+        queue = work_queue(db.session, count=queue)
+        waiting = (
+            db.session.query(Unit).filter_by(status=UnitStatus.RECEIVED).order_by(Unit.id).first()
         )
-        rma = db.session.query(ReturnRequest).first()
-        user = User(
-            email="bench@returnyard.test",
-            name="Bench operator",
-            password_hash=hash_password(PASSWORD),
-            role=Role.OPERATOR,
-            site_id=unit.site_id,
+        graded = (
+            db.session.query(Unit).filter_by(status=UnitStatus.GRADED).order_by(Unit.id).first()
         )
-        supervisor = User(
-            email="bench-supervisor@returnyard.test",
-            name="Bench supervisor",
-            password_hash=hash_password(PASSWORD),
-            role=Role.SUPERVISOR,
-            site_id=unit.site_id,
-        )
-        db.session.add_all([user, supervisor])
+        rma = db.session.query(ReturnRequest).order_by(ReturnRequest.id).first()
+        for email, name, role in (
+            (OPERATOR, "Bench operator", Role.OPERATOR),
+            (SUPERVISOR, "Bench supervisor", Role.SUPERVISOR),
+        ):
+            db.session.add(
+                User(
+                    email=email,
+                    name=name,
+                    password_hash=hash_password(PASSWORD),
+                    role=role,
+                    site_id=graded.site_id,
+                )
+            )
         token = issue_token(db.session, Role.SUPERVISOR, None, "bench")
         db.session.commit()
-        return {
-            "app": app,
-            "lpn": unit.lpn,
-            "waiting": (waiting or unit).lpn,
-            "rma": rma.rma,
-            "token": token,
-        }
+        sample = {"lpn": graded.lpn, "waiting": waiting.lpn, "rma": rma.rma, "token": token}
+        sample["queue"] = queue
+        db.engine.dispose()
+    sample["app"] = app
+    return sample
 
 
-def count_queries(
-    app, method: str, path: str, *, email: str | None, headers: dict, body: str | None
-) -> int:
-    """Statements one request runs, counted in-process on the same database (the request
-    after a login through the test client when it is a station's)."""
+def plan(sample: dict, *, operator: tuple[str, str], supervisor: str, customer) -> list[Endpoint]:
+    """The endpoints in the order they run: the floors, the look-ups, then the writes."""
+    cookie, csrf = operator
+    form = {
+        "Cookie": cookie,
+        "X-CSRFToken": csrf,
+        "HX-Request": "true",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    queue = sample["queue"]
+    lpn, code = sample["lpn"], sample["waiting"]
+    parcels, received, graded, orders = (
+        queue[stage] for stage in ("announced", "received", "graded", "kept")
+    )
+    encode_form = urllib.parse.urlencode
+    api = {"Authorization": f"Bearer {sample['token']}"}
+    # Receiving: half of the parcels are scanned open, the other half get a unit confirmed
+    # (a parcel's first unit: the card, the unit, its label and the events).
+    half = len(parcels) // 2
+    return [
+        Endpoint("bare Flask, a fragment", "bare", "GET", f"/?code={lpn}"),
+        Endpoint("floor:read", "floors", "GET", f"/read?code={lpn}"),
+        Endpoint("floor:write", "floors", "GET", f"/write?code={lpn}"),
+        Endpoint(
+            "grade scan (look-up)",
+            "app",
+            "POST",
+            "/grade/scan",
+            form,
+            [encode_form({"code": code})],
+            floor="floor:read",
+            who=OPERATOR,
+        ),
+        Endpoint(
+            "route scan (look-up)",
+            "app",
+            "POST",
+            "/route/scan",
+            form,
+            [encode_form({"code": lpn})],
+            floor="floor:read",
+            who=OPERATOR,
+        ),
+        Endpoint(
+            "customer look-up",
+            "app",
+            "POST",
+            "/returns/",
+            {
+                "Cookie": customer[0],
+                "X-CSRFToken": customer[1],
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+            [
+                encode_form({"order_number": o["order"], "email_or_postcode": "1011 AB"})
+                for o in orders[:500]
+            ],
+            floor="floor:read",
+            who=CUSTOMER,
+        ),
+        Endpoint(
+            "API GET return",
+            "app",
+            "GET",
+            f"/api/v1/returns/{sample['rma']}",
+            api,
+            floor="floor:read",
+        ),
+        Endpoint(
+            "dashboard",
+            "app",
+            "GET",
+            "/dashboard",
+            {"Cookie": supervisor},
+            floor="floor:read",
+            who=SUPERVISOR,
+        ),
+        Endpoint(
+            "receive scan (parcel card + event)",
+            "app",
+            "POST",
+            "/receive/scan",
+            form,
+            [
+                encode_form({"code": p["rma"], "rma_id": "", "seen": "", "unit_id": ""})
+                for p in parcels[:half]
+            ],
+            fresh=True,
+            floor="floor:write",
+            who=OPERATOR,
+        ),
+        Endpoint(
+            "unit confirm (receive)",
+            "app",
+            "POST",
+            "/receive/scan",
+            form,
+            [
+                encode_form({"code": p["gtin"], "rma_id": p["rma_id"], "seen": ""})
+                for p in parcels[half:]
+            ],
+            fresh=True,
+            floor="floor:write",
+            who=OPERATOR,
+        ),
+        Endpoint(
+            "grade (GRADE-NEW)",
+            "app",
+            "POST",
+            "/grade/scan",
+            form,
+            [encode_form({"code": "GRADE-NEW", "unit_id": u["unit_id"]}) for u in received],
+            fresh=True,
+            floor="floor:write",
+            who=OPERATOR,
+        ),
+        Endpoint(
+            "put-away (bin scan)",
+            "app",
+            "POST",
+            "/route/scan",
+            form,
+            [encode_form({"code": u["bin"], "pending_lpn": u["lpn"]}) for u in graded],
+            fresh=True,
+            floor="floor:write",
+            who=OPERATOR,
+        ),
+        Endpoint(
+            "API announce",
+            "app",
+            "POST",
+            "/api/v1/returns",
+            {**api, "Content-Type": "application/json"},
+            [
+                json.dumps(
+                    {
+                        "order_number": o["order"],
+                        "lines": [
+                            {"line_id": o["line_id"], "quantity": 1, "reason": "changed_mind"}
+                        ],
+                    }
+                )
+                for o in orders[500:]
+            ],
+            fresh=True,
+            floor="floor:write",
+        ),
+    ]
+
+
+def count_queries(app, endpoint: Endpoint) -> int:
+    """Statements one request runs, counted in-process on the same database, with a session of
+    its own (logged in through the test client for a station's); a pool's last record is kept
+    for this, so a write is counted on a fresh record too."""
     import sqlalchemy as sa
 
     from warehouse.db import db
 
     client = app.test_client()
-    sent = {k: v for k, v in headers.items() if k not in ("Cookie", "X-CSRFToken")}
-    if email is not None:
-        page = client.get("/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-        client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
-        page = client.get("/grade").get_data(as_text=True)
-        sent["X-CSRFToken"] = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    sent = {k: v for k, v in endpoint.headers.items() if k not in ("Cookie", "X-CSRFToken")}
+    if endpoint.who is not None:
+        page = client.get("/returns/" if endpoint.who == CUSTOMER else "/login")
+        token = CSRF.search(page.get_data(as_text=True)).group(1)
+        if endpoint.who != CUSTOMER:
+            client.post(
+                "/login", data={"email": endpoint.who, "password": PASSWORD, "csrf_token": token}
+            )
+            token = CSRF.search(client.get("/grade").get_data(as_text=True)).group(1)
+        sent["X-CSRFToken"] = token
     statements: list[str] = []
 
     def seen(conn, cursor, statement, *args):
@@ -262,14 +506,18 @@ def count_queries(
         engine = db.engine
     sa.event.listen(engine, "before_cursor_execute", seen)
     try:
-        client.open(path, method=method, data=body, headers=sent)
+        path = (endpoint.paths or [endpoint.path])[-1]
+        answer = client.open(path, method=endpoint.method, data=endpoint.bodies[-1], headers=sent)
+        if answer.status_code >= 400:
+            raise RuntimeError(f"{endpoint.name}: {answer.status_code} {answer.data[:300]!r}")
     finally:
         sa.event.remove(engine, "before_cursor_execute", seen)
     return len(statements)
 
 
-def table(results: list[Result], *, units: int, database: str, bare_rate: float) -> str:
+def table(results: list[Result], *, heading: str) -> str:
     floors = {r.name: r.rate for r in results if r.name.startswith("floor:")}
+    bare_rate = results[0].rate or 1.0
     rows = [
         "| endpoint | req/s | p50 ms | p99 ms | errors | queries | vs bare Flask "
         "| vs its DB floor |",
@@ -277,30 +525,129 @@ def table(results: list[Result], *, units: int, database: str, bare_rate: float)
     ]
     for r in results:
         floor = floors.get(r.floor or "")
+        name = r.name + (" ¹" if r.pool_used_up else "")
         rows.append(
-            f"| {r.name} | {r.rate:,.0f} | {r.percentile(0.5):.1f} | {r.percentile(0.99):.1f} "
+            f"| {name} | {r.rate:,.0f} | {r.percentile(0.5):.1f} | {r.percentile(0.99):.1f} "
             f"| {r.errors} | {'' if r.queries is None else r.queries} "
-            f"| {r.rate / bare_rate:.2f} x | " + (f"{r.rate / floor:.2f} x |" if floor else "- |")
+            f"| {r.rate / bare_rate:.2f} x | "
+            + (f"{r.rate / floor:.2f} x ({r.floor[6:]}) |" if floor else "- |")
         )
-    head = f"### {database}, {units:,} units\n\n"
-    return head + "\n".join(rows) + "\n"
+    return f"### {heading}\n\n" + "\n".join(rows) + "\n"
+
+
+def flatness(runs: dict[tuple[str, int], list[Result]]) -> str:
+    """Each endpoint's rate at the largest size against the smallest, per database."""
+    out = []
+    for database in dict.fromkeys(kind for kind, _ in runs):
+        sizes = sorted(units for kind, units in runs if kind == database)
+        if len(sizes) < 2:
+            continue
+        small, large = runs[(database, sizes[0])], runs[(database, sizes[-1])]
+        out += [
+            f"### {database}: {sizes[-1]:,} units against {sizes[0]:,}\n",
+            "| endpoint | req/s small | req/s large | slower by | p99 small | p99 large |",
+            "|---|---|---|---|---|---|",
+        ]
+        for a, b in zip(small, large, strict=True):
+            if a.name.startswith(("bare", "floor:")):
+                continue
+            slower = a.rate / b.rate if b.rate else float("inf")
+            out.append(
+                f"| {a.name} | {a.rate:,.0f} | {b.rate:,.0f} | {slower:.2f} x "
+                f"| {a.percentile(0.99):.1f} | {b.percentile(0.99):.1f} |"
+            )
+        out.append("")
+    return "\n".join(out)
+
+
+def run_one(
+    processes: Processes,
+    env: dict[str, str],
+    args,
+    *,
+    units: int,
+    work: Path,
+    label: str,
+    bare_port: int,
+) -> list[Result]:
+    """One database at one size: fill it, serve it, drive every endpoint."""
+    sample = prepare(env, units, args.queue)
+    gunicorn = [
+        str(BIN / "gunicorn"),
+        "--config",
+        "gunicorn.conf.py",
+        "--workers",
+        str(args.workers),
+        "--access-logfile",
+        "/dev/null",
+    ]
+    ports = {"bare": bare_port}
+    for name, target in (("app", "wsgi:app"), ("floors", "bench.floors:floors()")):
+        ports[name] = free_port()
+        processes.start(
+            [*gunicorn, "--bind", f"127.0.0.1:{ports[name]}", target],
+            env,
+            work / f"{name}-{label}.log",
+        )
+    for port in ports.values():
+        wait_for(port)
+    operator = login(ports["app"], OPERATOR)
+    supervisor, _ = login(ports["app"], SUPERVISOR)
+    customer = login(ports["app"], None)
+    results = []
+    for endpoint in plan(sample, operator=operator, supervisor=supervisor, customer=customer):
+        result = drive(
+            ports[endpoint.target], endpoint, seconds=args.seconds, connections=args.connections
+        )
+        if endpoint.target == "app":
+            result.queries = count_queries(sample["app"], endpoint)
+        results.append(result)
+        print(
+            f"{label} {endpoint.name}: {result.rate:,.0f} req/s, "
+            f"p99 {result.percentile(0.99):.1f} ms, {result.errors} errors "
+            f"{result.first_error[:200]}",
+            file=sys.stderr,
+        )
+    with sample["app"].app_context():
+        from warehouse.db import db
+
+        db.engine.dispose()
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--units", type=int, default=10_000)
+    parser.add_argument(
+        "--units", default="10000", help="returned units, comma-separated sizes (10000,1000000)"
+    )
+    parser.add_argument(
+        "--databases", default="sqlite,postgresql", help="sqlite, postgresql or both"
+    )
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--database-url", default=None, help="default: SQLite in a temp folder")
+    parser.add_argument(
+        "--queue", type=int, default=6000, help="records per write scan's pool (today's work)"
+    )
+    parser.add_argument(
+        "--documents",
+        default="1000,100000,100000",
+        help="labels, export rows, import rows for the bulk jobs; 0 skips them",
+    )
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
     args = parser.parse_args(argv)
+    sizes = [int(value) for value in args.units.split(",")]
+    databases = [value.strip() for value in args.databases.split(",") if value.strip()]
+    unknown = set(databases) - {"sqlite", "postgresql"}
+    if unknown:
+        parser.error(f"unknown database {', '.join(sorted(unknown))}: sqlite or postgresql")
 
     work = Path(tempfile.mkdtemp(prefix="ry-bench-"))
-    processes = Processes()
+    lasting, postgres = Processes(), None
+    runs: dict[tuple[str, int], list[Result]] = {}
     try:
         redis_port = free_port()
-        processes.start(
+        lasting.start(
             [
                 "redis-server",
                 "--port",
@@ -315,138 +662,113 @@ def main(argv: list[str] | None = None) -> int:
             dict(os.environ),
             work / "redis.log",
         )
+        bare_port = free_port()
+        lasting.start(
+            [
+                str(BIN / "gunicorn"),
+                "--config",
+                "gunicorn.conf.py",
+                "--workers",
+                str(args.workers),
+                "--access-logfile",
+                "/dev/null",
+                "--bind",
+                f"127.0.0.1:{bare_port}",
+                "bench.floors:bare()",
+            ],
+            dict(os.environ),
+            work / "bare.log",
+        )
         wait_for(redis_port)
-        database = args.database_url or f"sqlite:///{work / 'bench.sqlite3'}"
-        env = dict(
-            os.environ,
-            RETURNYARD_INSTANCE=str(work / "instance"),
-            DATABASE_URL=database,
-            REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
-            BENCH_DATABASE_URL=database,
-        )
-        sample = prepare(env, args.units, work)
-        gunicorn = [
-            str(BIN / "gunicorn"),
-            "--config",
-            "gunicorn.conf.py",
-            "--workers",
-            str(args.workers),
-            "--access-logfile",
-            "/dev/null",
-        ]
-        ports = {}
-        for name, target in (
-            ("app", "wsgi:app"),
-            ("bare", "bench.floors:bare()"),
-            ("floors", "bench.floors:floors()"),
-        ):
-            ports[name] = free_port()
-            processes.start(
-                [*gunicorn, "--bind", f"127.0.0.1:{ports[name]}", target], env, work / f"{name}.log"
-            )
-        for port in ports.values():
-            wait_for(port)
-        cookie, csrf = login(ports["app"], "bench@returnyard.test")
-        supervisor_cookie, _ = login(ports["app"], "bench-supervisor@returnyard.test")
-        form = {
-            "Cookie": cookie,
-            "X-CSRFToken": csrf,
-            "HX-Request": "true",
-            "Content-Type": "application/x-www-form-urlencoded",
-        }
-        lpn, rma = sample["lpn"], sample["rma"]
-        plan = [
-            ("bare Flask, a fragment", "bare", "GET", f"/?code={lpn}", {}, None, None),
-            ("floor:read", "floors", "GET", f"/read?code={lpn}", {}, None, None),
-            ("floor:write", "floors", "GET", f"/write?code={lpn}", {}, None, None),
-            (
-                "grade scan (look-up)",
-                "app",
-                "POST",
-                "/grade/scan",
-                form,
-                urllib.parse.urlencode({"code": sample["waiting"]}),
-                "floor:read",
-            ),
-            (
-                "route scan (look-up)",
-                "app",
-                "POST",
-                "/route/scan",
-                form,
-                urllib.parse.urlencode({"code": lpn}),
-                "floor:read",
-            ),
-            (
-                "API GET return",
-                "app",
-                "GET",
-                f"/api/v1/returns/{rma}",
-                {"Authorization": f"Bearer {sample['token']}"},
-                None,
-                "floor:read",
-            ),
-            (
-                "dashboard",
-                "app",
-                "GET",
-                "/dashboard",
-                {"Cookie": supervisor_cookie},
-                None,
-                "floor:read",
-            ),
-        ]
-        results = []
-        for name, target, method, path, headers, body, floor in plan:
-            result = drive(
-                ports[target],
-                path,
-                method=method,
-                headers=headers,
-                body=body,
-                seconds=args.seconds,
-                connections=args.connections,
-            )
-            result.name, result.floor = name, floor
-            if target == "app":
-                email = None
-                if "Cookie" in headers:
-                    supervisor = headers["Cookie"] == supervisor_cookie
-                    email = (
-                        "bench-supervisor@returnyard.test"
-                        if supervisor
-                        else ("bench@returnyard.test")
-                    )
-                result.queries = count_queries(
-                    sample["app"], method, path, email=email, headers=headers, body=body
+        if "postgresql" in databases:
+            from tests.servers import PostgresServer
+
+            postgres = PostgresServer(durable=True)
+            postgres.start()
+        for database in databases:
+            kind = "PostgreSQL" if database == "postgresql" else "SQLite"
+            for units in sizes:
+                label = f"{database}-{units}"
+                if database == "postgresql":
+                    url = postgres.create_database(f"bench_{units}")
+                else:
+                    url = f"sqlite:///{work / f'bench-{units}.sqlite3'}"
+                env = dict(
+                    os.environ,
+                    RETURNYARD_INSTANCE=str(work / f"instance-{label}"),
+                    DATABASE_URL=url,
+                    REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
+                    BENCH_DATABASE_URL=url,
                 )
-            results.append(result)
-            print(
-                f"{name}: {result.rate:,.0f} req/s, p99 {result.percentile(0.99):.1f} ms",
-                file=sys.stderr,
+                serving = Processes()
+                try:
+                    runs[(kind, units)] = run_one(
+                        serving,
+                        env,
+                        args,
+                        units=units,
+                        work=work,
+                        label=label,
+                        bare_port=bare_port,
+                    )
+                finally:
+                    serving.stop()
+        documents = ""
+        counts = [int(value) for value in args.documents.split(",")]
+        if any(counts):
+            from bench.documents import measure_all
+            from bench.documents import table as documents_table
+
+            url = f"sqlite:///{work / 'documents.sqlite3'}"
+            subprocess.run(
+                [str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"],
+                cwd=ROOT,
+                env=dict(os.environ, DATABASE_URL=url, RETURNYARD_INSTANCE=str(work / "docs")),
+                check=True,
+                capture_output=True,
             )
-        bare_rate = results[0].rate or 1.0
-        kind = "PostgreSQL" if database.startswith("postgresql") else "SQLite"
-        text = (
-            "# Benchmarks\n\n"
-            f"Measured by `make bench` on {dt.datetime.now(dt.UTC).date().isoformat()}, "
-            f"{platform.node()}: "
-            f"{os.cpu_count()} CPUs, Python {platform.python_version()}, "
-            f"{args.connections} connections x {args.seconds:g} s per endpoint, gunicorn "
-            f"{args.workers} workers (gunicorn.conf.py), loopback, one run.\n\n"
-            + table(results, units=args.units, database=kind, bare_rate=bare_rate)
-            + "\nThe write scans (receive confirm, grade, put-away), the customer look-up and "
-            "the API announcement are not driven yet (they need a pool of fresh records per "
-            "request); 1 M units and PostgreSQL runs: `--units`, `--database-url`.\n"
-        )
+            labels, export_rows, import_rows = counts
+            documents = "### Bulk jobs (SQLite, in-process)\n\n" + documents_table(
+                measure_all(url, labels=labels, export_rows=export_rows, import_rows=import_rows)
+            )
+        text = report(runs, args) + documents
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text)
         print(text)
         return 0
     finally:
-        processes.stop()
+        lasting.stop()
+        if postgres is not None:
+            postgres.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def report(runs: dict[tuple[str, int], list[Result]], args) -> str:
+    sections = [
+        table(results, heading=f"{kind}, {units:,} units")
+        for (kind, units), results in runs.items()
+    ]
+    used_up = any(r.pool_used_up for results in runs.values() for r in results)
+    return (
+        "# Benchmarks\n\n"
+        f"Measured by `make bench` on {dt.datetime.now(dt.UTC).date().isoformat()}, "
+        f"{platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"{args.connections} connections x {args.seconds:g} s per endpoint, gunicorn "
+        f"{args.workers} workers (gunicorn.conf.py), loopback, one run; the client shares the "
+        "machine. A write scan takes a fresh record per request (today's work, "
+        f"{args.queue:,} of each kind on top of the units); queries are one request's "
+        "statements, counted in-process. PostgreSQL runs with its own durable defaults.\n\n"
+        + "\n".join(sections)
+        + (
+            "\n¹ its pool of fresh records ran out before the time was up: the rate is over "
+            "the time it ran.\n"
+            if used_up
+            else ""
+        )
+        + "\n"
+        + flatness(runs)
+    )
 
 
 if __name__ == "__main__":

@@ -58,7 +58,7 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
     espr.configure(app.config["ESPR_ENTERPRISE_SIZE"])  # the domain judges the ban by it
     _compile_catalogs()
     params.init_app(app)  # before any route is added: `<int:…>` is a bounded id
-    _tune_engine(app)
+    tune_engine(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
@@ -92,8 +92,9 @@ def _compile_catalogs() -> None:
         i18n.compile_catalogs()
 
 
-def _tune_engine(app: Flask) -> None:
-    """SQLite: WAL, foreign keys and a busy timeout, so the web and the worker can share a file."""
+def tune_engine(app: Flask) -> None:
+    """SQLite: WAL, foreign keys and a busy timeout, so the web and the worker can share a file
+    (the benchmark floors take the same)."""
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite"):
         options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})

@@ -105,9 +105,12 @@ class RedisServer:
 
 
 class PostgresServer:
-    """A throwaway PostgreSQL cluster: initdb into a temp dir, pg_ctl start on a free port."""
+    """A throwaway PostgreSQL cluster: initdb into a temp dir, pg_ctl start on a free port.
+    Tests run it without flushing to disk; `durable` keeps PostgreSQL's own defaults (fsync,
+    synchronous commit), as `make bench` measures it."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        self.durable = durable
         if not PG_BIN_CANDIDATES:
             raise RuntimeError("PostgreSQL server binaries not found; .ci/run installs postgresql")
         self.bin = PG_BIN_CANDIDATES[0]
@@ -134,11 +137,10 @@ class PostgresServer:
             "--encoding=UTF8",
             "--locale=C.UTF-8",
         )
-        options = (
-            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-            "-c max_connections=100"
-        )
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} "
+        if not self.durable:
+            options += "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+        options += "-c max_connections=100"
         self._run(
             str(self.bin / "pg_ctl"),
             "-D",
