@@ -206,6 +206,8 @@ def drive(port: int, endpoint: Endpoint, *, seconds: float, connections: int) ->
         for i in range(pool)
     ]
     usable = pool - 1 if endpoint.fresh else pool
+    if usable < 1:
+        raise ValueError(f"{endpoint.name}: its pool has {pool} record(s); give --queue more")
     taken = itertools.count()  # next() on it is atomic: each record goes to one request
     stop_at = time.monotonic() + seconds
     lock = threading.Lock()
@@ -347,6 +349,8 @@ def plan(sample: dict, *, operator: tuple[str, str], supervisor: str, customer) 
     # Receiving: half of the parcels are scanned open, the other half get a unit confirmed
     # (a parcel's first unit: the card, the unit, its label and the events).
     half = len(parcels) // 2
+    # Customers look up a third of the orders not yet returned; the API announces the rest.
+    third = len(orders) // 3
     return [
         Endpoint("bare Flask, a fragment", "bare", "GET", f"/?code={lpn}"),
         Endpoint("floor:read", "floors", "GET", f"/read?code={lpn}"),
@@ -383,7 +387,7 @@ def plan(sample: dict, *, operator: tuple[str, str], supervisor: str, customer) 
             },
             [
                 encode_form({"order_number": o["order"], "email_or_postcode": "1011 AB"})
-                for o in orders[:500]
+                for o in orders[:third]
             ],
             floor="floor:read",
             who=CUSTOMER,
@@ -470,7 +474,7 @@ def plan(sample: dict, *, operator: tuple[str, str], supervisor: str, customer) 
                         ],
                     }
                 )
-                for o in orders[500:]
+                for o in orders[third:]
             ],
             fresh=True,
             floor="floor:write",

@@ -372,6 +372,11 @@ class Confirmed:
     repeated: bool = False
     needs_serial: bool = False
 
+    @property
+    def parcel(self) -> ReturnRequest:
+        """The parcel as read under the lock, with the new unit: what its card shows."""
+        return self.unit.return_request
+
 
 def _lock_parcel(session: Session, rma_id: int) -> None:
     """Serialise confirmations of one parcel: row lock on PostgreSQL, write lock on SQLite."""
@@ -506,6 +511,7 @@ def _new_unit(
                     ) from None
             continue  # an LPN collision: draw another
         savepoint.commit()
+        rma.units.append(unit)  # the parcel as loaded shows it too, without reading it again
         return unit
     raise Conflict(_("could not assign a licence plate; scan again"))  # pragma: no cover
 
@@ -532,8 +538,9 @@ def confirm_unit(
     """
     now = now or utcnow()
     _lock_parcel(session, rma_id)
+    # Read under the lock, every row afresh (populate_existing reaches the eager loads too):
+    # the parcel, its lines and its units are as the database has them, whatever the card showed.
     rma = load_parcel(session, rma_id)
-    session.refresh(rma, ["status", "receipt_closed_at", "parcel_damaged"])
     _open_for_units(rma, actor)
 
     if line_id is not None:
@@ -560,14 +567,7 @@ def confirm_unit(
                 or session.query(Product).filter_by(gtin=scanned).first()
             )
 
-    # Fresh counts under the lock (the card may be older than the database).
-    units = (
-        session.query(Unit)
-        .filter(Unit.return_id == rma.id)
-        .order_by(Unit.id)
-        .populate_existing()
-        .all()
-    )
+    units = sorted(rma.units, key=lambda u: u.id)
     if seen_unit_id is not None:
         newer = [u for u in units if u.id > seen_unit_id and product and u.product_id == product.id]
         mine = [

@@ -471,7 +471,7 @@ def _confirm(rma_id: int, seen: int | None, *, gtin=None, line_id=None):
                 lpn=unit.lpn,
             )
         )
-    context = _card_context(rma_id, bench=bench)
+    context = _card_context(done.parcel, bench=bench)
     if done.needs_serial and not done.repeated:
         context["serial_for"] = unit
         message.text += " " + _("Now scan its serial number / IMEI.")

@@ -14,7 +14,16 @@ from tests import factories
 from warehouse import codes, figures
 from warehouse.db import db
 from warehouse.errors import Conflict
-from warehouse.models import Case, CaseStatus, Figure, Order, Role, Unit, UnitStatus
+from warehouse.models import (
+    Case,
+    CaseStatus,
+    Figure,
+    LocationKind,
+    Order,
+    Role,
+    Unit,
+    UnitStatus,
+)
 
 TODAY = dt.date(2026, 11, 30)
 
@@ -47,10 +56,11 @@ def test_the_same_seed_gives_the_same_rows(app):
     operator = factories.user(Role.OPERATOR)
     products = [(product.id, product.partner_id, 4999)]
     now = dt.datetime(2026, 11, 30, 17, tzinfo=dt.UTC)
+    bins = {kind: [n] for n, kind in enumerate(LocationKind, 1)}
 
     def rows(seed):
         ids = _Ids(db.session, CHUNK_MODELS)
-        made = _chunk(random.Random(seed), ids, 50, 0, products, [operator], site, TODAY, now)
+        made = _chunk(random.Random(seed), ids, 50, 0, products, [operator], site, bins, TODAY, now)
         return {model.__name__: table for model, table in made.items()}
 
     assert rows(3) == rows(3)

@@ -26,7 +26,13 @@ def test_a_small_bench_run_writes_the_table_and_stops_what_it_started(tmp_path, 
     monkeypatch.setattr(run.Processes, "start", recording)
     out = tmp_path / "benchmarks.md"
     assert (
-        run.main(["--units", "300", "--seconds", "0.3", "--connections", "2", "--out", str(out)])
+        run.main(
+            [
+                *("--units", "300", "--seconds", "0.3", "--connections", "2"),
+                *("--databases", "sqlite", "--queue", "60", "--documents", "0,0,0"),
+                *("--out", str(out)),
+            ]
+        )
         == 0
     )
     text = out.read_text()
@@ -36,11 +42,19 @@ def test_a_small_bench_run_writes_the_table_and_stops_what_it_started(tmp_path, 
         "floor:write",
         "grade scan (look-up)",
         "route scan (look-up)",
+        "customer look-up",
         "API GET return",
         "dashboard",
+        "receive scan (parcel card + event)",
+        "unit confirm (receive)",
+        "grade (GRADE-NEW)",
+        "put-away (bin scan)",
+        "API announce",
     ):
-        row = next(line for line in text.splitlines() if line.startswith(f"| {name} |"))
-        assert int(row.split("|")[2].replace(",", "")) > 0, row  # it answered requests
+        row = next(line for line in text.splitlines() if line.startswith(f"| {name}"))
+        cells = [cell.strip() for cell in row.split("|")]
+        assert int(cells[2].replace(",", "")) > 0, row  # it answered requests
+        assert cells[5] == "0", row  # and none of them was refused
     assert "SQLite, 300 units" in text
     assert len(started) == 4  # redis, the app, bare Flask, the floors
     for process in started:
