@@ -134,7 +134,7 @@ class Upserted:
 
 
 class _Catalogue:
-    """The partners and products a batch touches, loaded a chunk at a time (two queries)."""
+    """The partners and products a batch touches, loaded a chunk at a time (five queries)."""
 
     def __init__(self, session: Session, items: list[ProductFields], partner_id: int | None):
         self.session = session
@@ -152,17 +152,18 @@ class _Catalogue:
         if ids:
             skus = {sku for _code, sku in keys}
             gtins = {item.gtin for item in items}
-            found = session.scalars(
-                sa.select(Product)
-                .where(
-                    Product.partner_id.in_(ids),
-                    sa.or_(Product.sku.in_(skus), Product.gtin.in_(gtins)),
+            # By SKU and by GTIN apart, each through its own index: one query with an OR of
+            # the two makes SQLite read all of the partner's products, a chunk of 1 000 rows
+            # slower the larger the catalogue.
+            for column, values in ((Product.sku, skus), (Product.gtin, gtins)):
+                found = session.scalars(
+                    sa.select(Product)
+                    .where(Product.partner_id.in_(ids), column.in_(values))
+                    .options(selectinload(Product.prices))
                 )
-                .options(selectinload(Product.prices))
-            )
-            for product in found:
-                self.by_sku[(product.partner_id, product.sku)] = product
-                self.by_gtin[(product.partner_id, product.gtin)] = product
+                for product in found:
+                    self.by_sku[(product.partner_id, product.sku)] = product
+                    self.by_gtin[(product.partner_id, product.gtin)] = product
 
     def check(self, item: ProductFields) -> Partner:
         """The item's partner, after the checks that need the database; or DomainError."""
