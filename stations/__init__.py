@@ -29,7 +29,7 @@ from stations import (
 )
 from stations.extensions import csrf, htmx, login, migrate
 from warehouse import espr, i18n, receiving
-from warehouse.db import db
+from warehouse.db import WRITE_TURNS, db
 from warehouse.printing import site_printers
 
 ROOT = config.ROOT
@@ -92,15 +92,19 @@ def _compile_catalogs() -> None:
         i18n.compile_catalogs()
 
 
+SQLITE_BUSY_SECONDS = 15
+
+
 def tune_engine(app: Flask) -> None:
-    """SQLite: WAL, foreign keys and a busy timeout, so the web and the worker can share a file
-    (the benchmark floors take the same)."""
+    """SQLite: WAL, foreign keys and a busy timeout, so the web and the worker can share a file,
+    and writers taking turns (`warehouse.db.WriteTurns`); the benchmark floors take the same."""
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite"):
         options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
-        options.setdefault("connect_args", {}).setdefault("timeout", 15)
+        options.setdefault("connect_args", {}).setdefault("timeout", SQLITE_BUSY_SECONDS)
         if not sa.event.contains(sa.engine.Engine, "connect", _sqlite_pragmas):
             sa.event.listen(sa.engine.Engine, "connect", _sqlite_pragmas)
+        WRITE_TURNS.install(SQLITE_BUSY_SECONDS)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

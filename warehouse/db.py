@@ -73,3 +73,122 @@ def lock_row(session, model, row_id: int) -> None:
     """
     table = model.__table__
     session.execute(sa.update(table).where(table.c.id == row_id).values(id=table.c.id))
+
+
+class WriteTurns:
+    """SQLite writers take turns, first come first served, instead of SQLite's busy wait.
+
+    SQLite lets one connection write at a time; a second one waiting for the file lock sleeps
+    and retries (1, 2, 5 … 100 ms), so under load the lock is often free while every waiter
+    still sleeps, and a scan waits seconds behind writes that took milliseconds. Here a
+    connection's first write statement of a transaction waits for its turn and gives it back
+    when the transaction ends: in this process a queue of threads (the next one is woken as the
+    turn is given back), between processes (web workers, the worker, the relay) an exclusive
+    `flock` on a file beside the database, which the kernel hands on the same way. A turn not
+    given within `timeout` seconds is not waited for longer: the write goes on to SQLite as
+    before, whose own busy timeout then decides. PostgreSQL locks rows, not files: it is left
+    alone.
+    """
+
+    WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+    KEY = "returnyard.write_turn"
+
+    def __init__(self) -> None:
+        import collections
+        import threading
+
+        self.mutex = threading.Lock()
+        self.waiting: collections.deque = collections.deque()
+        self.held = False
+        self.timeout = 15.0
+        self.files: dict[str, int] = {}  # database path -> this process's lock file
+
+    def install(self, timeout: float) -> None:
+        """Listen to every engine (SQLite ones only take turns) and every pool, once."""
+        self.timeout = timeout
+        for name, listener in (
+            ("before_cursor_execute", self._before),
+            ("commit", self._done),
+            ("rollback", self._done),
+        ):
+            if not sa.event.contains(sa.engine.Engine, name, listener):
+                sa.event.listen(sa.engine.Engine, name, listener)
+        for name in ("checkin", "invalidate"):
+            if not sa.event.contains(sa.pool.Pool, name, self._let_go):
+                sa.event.listen(sa.pool.Pool, name, self._let_go)
+
+    def _before(self, conn, _cursor, statement, _parameters, _context, _executemany) -> None:
+        if conn.dialect.name != "sqlite" or self.KEY in conn.info:
+            return  # not SQLite, or this transaction asked for its turn already
+        if not statement.lstrip()[:7].upper().startswith(self.WRITES):
+            return
+        path = conn.engine.url.database
+        if not path or path == ":memory:":
+            return
+        conn.info[self.KEY] = self._take(path)
+
+    def _take(self, path: str) -> str | None:
+        """Wait for the turn; the lock file it holds, or None when it was not given in time."""
+        import fcntl
+        import threading
+        import time
+
+        deadline = time.monotonic() + self.timeout
+        with self.mutex:
+            mine = not self.held and not self.waiting
+            if mine:
+                self.held = True
+            else:
+                waiter = threading.Lock()
+                waiter.acquire()
+                self.waiting.append(waiter)
+        if not mine:
+            handed = waiter.acquire(timeout=self.timeout)
+            with self.mutex:
+                if not handed and waiter in self.waiting:
+                    self.waiting.remove(waiter)
+                    return None
+        fd = self._file(path)
+        while True:  # the other processes' writers: the kernel queues flock, but not by time
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return path
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    self._give_back()
+                    return None
+                time.sleep(0.0005)
+
+    def _file(self, path: str) -> int:
+        import os
+
+        fd = self.files.get(path)
+        if fd is None:
+            fd = os.open(path + ".turn", os.O_RDWR | os.O_CREAT, 0o600)
+            self.files[path] = fd
+        return fd
+
+    def _give_back(self) -> None:
+        with self.mutex:
+            if self.waiting:
+                self.waiting.popleft().release()  # handed on: still held
+            else:
+                self.held = False
+
+    def _release(self, path: str | None) -> None:
+        if path is None:
+            return
+        import fcntl
+
+        fcntl.flock(self.files[path], fcntl.LOCK_UN)
+        self._give_back()
+
+    def _done(self, conn) -> None:
+        self._release(conn.info.pop(self.KEY, None))
+
+    def _let_go(self, _dbapi_connection, record, *_exception) -> None:
+        """A connection handed back or dropped mid-transaction gives its turn back."""
+        self._release(record.info.pop(self.KEY, None))
+
+
+WRITE_TURNS = WriteTurns()
