@@ -568,6 +568,8 @@ def _return(
             "refund_state": None,
             "refund_minor": None,
             "refund_decided_at": None,
+            "refund_paid_at": None,
+            "refund_paid_by": None,
             "disposition": None,
             "routed_at": None,
             "closed_at": None,
@@ -634,6 +636,9 @@ def _return(
                     refund_minor=refund,
                     refund_decided_at=decided_at,
                 )
+                paid_at = decided_at + dt.timedelta(hours=rng.uniform(1, 30))
+                if paid_at <= now:  # the partner pays within the day or so
+                    unit.update(refund_paid_at=paid_at, refund_paid_by="partner")
                 credit = ledger.commission_credit(refund, COMMISSION_BP)
                 for kind, amount in (
                     (ledger.REFUND_BY_PARTNER, -refund),

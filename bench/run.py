@@ -62,6 +62,7 @@ class Endpoint:
     fresh: bool = False  # each request takes the next body (or path) of the pool
     floor: str | None = None
     who: str | None = None  # whose session counts its queries (OPERATOR, SUPERVISOR, CUSTOMER)
+    connections: int | None = None  # clients at once, when not --connections
 
 
 @dataclass
@@ -410,6 +411,16 @@ def plan(sample: dict, *, operator: tuple[str, str], supervisor: str, customer) 
             who=SUPERVISOR,
         ),
         Endpoint(
+            "dashboard, one client",
+            "app",
+            "GET",
+            "/dashboard",
+            {"Cookie": supervisor},
+            floor="floor:read",
+            who=SUPERVISOR,
+            connections=1,
+        ),
+        Endpoint(
             "receive scan (parcel card + event)",
             "app",
             "POST",
@@ -574,8 +585,12 @@ def run_one(
     label: str,
     bare_port: int,
 ) -> list[Result]:
-    """One database at one size: fill it, serve it, drive every endpoint."""
+    """One database at one size: fill it, serve it, drive every endpoint; the results and
+    the seconds the filling took."""
+    began = time.monotonic()
     sample = prepare(env, units, args.queue)
+    filled = time.monotonic() - began
+    print(f"{label}: filled in {filled:.0f} s", file=sys.stderr)
     gunicorn = [
         str(BIN / "gunicorn"),
         "--config",
@@ -601,7 +616,10 @@ def run_one(
     results = []
     for endpoint in plan(sample, operator=operator, supervisor=supervisor, customer=customer):
         result = drive(
-            ports[endpoint.target], endpoint, seconds=args.seconds, connections=args.connections
+            ports[endpoint.target],
+            endpoint,
+            seconds=args.seconds,
+            connections=endpoint.connections or args.connections,
         )
         if endpoint.target == "app":
             result.queries = count_queries(sample["app"], endpoint)
@@ -616,7 +634,7 @@ def run_one(
         from warehouse.db import db
 
         db.engine.dispose()
-    return results
+    return results, filled
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -649,6 +667,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="ry-bench-"))
     lasting, postgres = Processes(), None
     runs: dict[tuple[str, int], list[Result]] = {}
+    fills: dict[tuple[str, int], float] = {}
     try:
         redis_port = free_port()
         lasting.start(
@@ -706,7 +725,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 serving = Processes()
                 try:
-                    runs[(kind, units)] = run_one(
+                    runs[(kind, units)], fills[(kind, units)] = run_one(
                         serving,
                         env,
                         args,
@@ -735,7 +754,7 @@ def main(argv: list[str] | None = None) -> int:
             documents = "### Bulk jobs (SQLite, in-process)\n\n" + documents_table(
                 measure_all(url, labels=labels, export_rows=export_rows, import_rows=import_rows)
             )
-        text = report(runs, args) + documents
+        text = report(runs, fills, args) + documents
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text)
@@ -748,9 +767,11 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def report(runs: dict[tuple[str, int], list[Result]], args) -> str:
+def report(runs: dict[tuple[str, int], list[Result]], fills: dict, args) -> str:
     sections = [
         table(results, heading=f"{kind}, {units:,} units")
+        + f"\nFilled in {fills[(kind, units)]:,.0f} s (`bench-data`, the dashboards' figures "
+        "and today's work).\n"
         for (kind, units), results in runs.items()
     ]
     used_up = any(r.pool_used_up for results in runs.values() for r in results)

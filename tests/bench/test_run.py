@@ -45,6 +45,7 @@ def test_a_small_bench_run_writes_the_table_and_stops_what_it_started(tmp_path, 
         "customer look-up",
         "API GET return",
         "dashboard",
+        "dashboard, one client",
         "receive scan (parcel card + event)",
         "unit confirm (receive)",
         "grade (GRADE-NEW)",
@@ -56,6 +57,7 @@ def test_a_small_bench_run_writes_the_table_and_stops_what_it_started(tmp_path, 
         assert int(cells[2].replace(",", "")) > 0, row  # it answered requests
         assert cells[5] == "0", row  # and none of them was refused
     assert "SQLite, 300 units" in text
+    assert "Filled in " in text
     assert len(started) == 4  # redis, the app, bare Flask, the floors
     for process in started:
         assert process.poll() is not None, process.args
