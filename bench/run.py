@@ -736,6 +736,8 @@ def main(argv: list[str] | None = None) -> int:
                     )
                 finally:
                     serving.stop()
+                # Written as each section is done, so a long run that is stopped keeps them.
+                write(Path(args.out), report(runs, fills, args))
         documents = ""
         counts = [int(value) for value in args.documents.split(",")]
         if any(counts):
@@ -755,9 +757,7 @@ def main(argv: list[str] | None = None) -> int:
                 measure_all(url, labels=labels, export_rows=export_rows, import_rows=import_rows)
             )
         text = report(runs, fills, args) + documents
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text)
+        write(Path(args.out), text)
         print(text)
         return 0
     finally:
@@ -765,6 +765,11 @@ def main(argv: list[str] | None = None) -> int:
         if postgres is not None:
             postgres.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def write(out: Path, text: str) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
 
 
 def report(runs: dict[tuple[str, int], list[Result]], fills: dict, args) -> str:
