@@ -66,13 +66,21 @@ def utcnow() -> dt.datetime:
 def lock_row(session, model, row_id: int) -> None:
     """Hold `model` row `row_id`'s write lock until the transaction ends, on either database.
 
-    `SELECT … FOR UPDATE` is silently ignored by SQLite; a write is not: an UPDATE that
-    changes nothing takes the row's lock on PostgreSQL and the database's write lock on SQLite,
-    so a second transaction doing the same waits here and then reads what the first committed.
-    Call it before reading what the lock protects.
+    PostgreSQL: `SELECT … FOR UPDATE`, the row's lock. SQLite ignores that, and has one lock
+    for the whole database, which a write statement takes as it starts, whatever it changes:
+    an UPDATE of no row at all is enough. (Setting `id` to itself, as this once did, made
+    SQLite check every table whose foreign keys point at the row: 70-120 ms at 300 000 units
+    for a unit or an order, on the grade and announce paths.) A second transaction doing the
+    same waits here and then reads what the first committed. Call it before reading what the
+    lock protects.
     """
     table = model.__table__
-    session.execute(sa.update(table).where(table.c.id == row_id).values(id=table.c.id))
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.select(table.c.id).where(table.c.id == row_id).with_for_update())
+    else:
+        session.execute(
+            sa.update(table).where(table.c.id == row_id, sa.false()).values(id=table.c.id)
+        )
 
 
 class WriteTurns:
