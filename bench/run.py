@@ -571,7 +571,7 @@ def flatness(runs: dict[tuple[str, int], list[Result]]) -> str:
                 f"| {a.name} | {a.rate:,.0f} | {b.rate:,.0f} | {slower:.2f} x "
                 f"| {a.percentile(0.99):.1f} | {b.percentile(0.99):.1f} |"
             )
-        out.append("")
+        out.append("\n")
     return "\n".join(out)
 
 
@@ -753,7 +753,7 @@ def main(argv: list[str] | None = None) -> int:
                 capture_output=True,
             )
             labels, export_rows, import_rows = counts
-            documents = "### Bulk jobs (SQLite, in-process)\n\n" + documents_table(
+            documents = "\n### Bulk jobs (SQLite, in-process)\n\n" + documents_table(
                 measure_all(url, labels=labels, export_rows=export_rows, import_rows=import_rows)
             )
         text = report(runs, fills, args) + documents

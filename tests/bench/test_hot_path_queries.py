@@ -21,7 +21,7 @@ HX = {"HX-Request": "true"}
 # their events and outbox messages); none of them reads a list that grows with the database.
 PINS = {
     "receive scan": 12,
-    "unit confirm": 35,
+    "unit confirm": 21,
     "grade scan": 4,
     "grade": 21,
     "route scan": 8,
