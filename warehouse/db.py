@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
@@ -133,7 +134,8 @@ class WriteTurns:
         path = conn.engine.url.database
         if not path or path == ":memory:":
             return
-        conn.info[self.KEY] = self._take(path)
+        # The same file whatever the process's working directory.
+        conn.info[self.KEY] = self._take(os.path.abspath(path))
 
     def _take(self, path: str) -> str | None:
         """Wait for the turn; the lock file it holds, or None when it was not given in time."""
@@ -168,8 +170,6 @@ class WriteTurns:
                 time.sleep(0.0005)
 
     def _file(self, path: str) -> int:
-        import os
-
         fd = self.files.get(path)
         if fd is None:
             fd = os.open(path + ".turn", os.O_RDWR | os.O_CREAT, 0o600)
