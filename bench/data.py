@@ -218,7 +218,8 @@ def generate(
     session.execute(sa.insert(ProductPrice), price_rows)
     session.commit()
 
-    bins = _bins(session, site, max(20, units // 5_000))
+    _add_bins(session, site, max(20, units // 5_000))
+    bins = _bins(session, site)
     ids = _Ids(session, CHUNK_MODELS)
     counts = dict.fromkeys(
         ("orders", "returns", "units", "events", "cases", "listings", "ledger"), 0
@@ -228,10 +229,7 @@ def generate(
     while made < returns_wanted:
         batch = min(CHUNK, returns_wanted - made)
         rows = _chunk(rng, ids, batch, made, products, operators, site, bins, today, now)
-        for model in CHUNK_MODELS:
-            table_rows = rows[model]
-            if table_rows:
-                session.execute(sa.insert(model), table_rows)
+        insert_rows(session, rows)
         session.commit()
         made += batch
         counts["orders"] += len(rows[Order])
@@ -261,8 +259,8 @@ def generate(
     return counts
 
 
-def _bins(session: Session, site, per_kind: int) -> dict[LocationKind, list[int]]:
-    """`per_kind` bins of every kind at the site (RTV pallets open to any partner); their ids."""
+def _add_bins(session: Session, site, per_kind: int) -> None:
+    """`per_kind` bins of every kind at the site (RTV pallets open to any partner)."""
     rows = [
         {
             "site_id": site.id,
@@ -277,14 +275,25 @@ def _bins(session: Session, site, per_kind: int) -> dict[LocationKind, list[int]
         for n in range(1, per_kind + 1)
     ]
     session.execute(sa.insert(Location), rows)
-    found: dict[LocationKind, list[int]] = {kind: [] for kind in LocationKind}
-    for location_id, kind in session.execute(
-        sa.select(Location.id, Location.kind)
+
+
+def _bins(session: Session, site) -> dict[LocationKind, list[tuple[int, str]]]:
+    """The site's bins by kind: (id, code), in the order they were made."""
+    found: dict[LocationKind, list[tuple[int, str]]] = {kind: [] for kind in LocationKind}
+    for location_id, kind, code in session.execute(
+        sa.select(Location.id, Location.kind, Location.code)
         .where(Location.site_id == site.id)
         .order_by(Location.id)
     ):
-        found[kind].append(location_id)
+        found[kind].append((location_id, code))
     return found
+
+
+def insert_rows(session: Session, rows: dict) -> None:
+    """Bulk-insert rows per model, in the dict's order (foreign keys first)."""
+    for model, table_rows in rows.items():
+        if table_rows:
+            session.execute(sa.insert(model), table_rows)
 
 
 QUEUE_STAGES = ("announced", "received", "graded", "kept")
@@ -301,8 +310,8 @@ def work_queue(
     `order`, `line_id`, `quantity`."""
     rng = random.Random(seed)  # noqa: S311 - reproducible data, not secrets
     site = ensure_site(session)
-    today = local_date(dt.datetime.now(UTC), site.timezone)
     now = now or dt.datetime.now(UTC).replace(microsecond=0)
+    today = local_date(now, site.timezone)
     operators = session.scalars(sa.select(User).where(User.role == Role.OPERATOR)).all()
     products, gtins = [], {}
     for product_id, partner_id, price, gtin in session.execute(
@@ -315,14 +324,8 @@ def work_queue(
         gtins[product_id] = gtin
     orders = session.scalar(sa.select(sa.func.count()).select_from(Order)) or 0
     first = orders // ORDERS_PER_RETURN + 1
-    bins: dict[LocationKind, list[int]] = {kind: [] for kind in LocationKind}
-    restock = []
-    for location_id, kind, code in session.execute(
-        sa.select(Location.id, Location.kind, Location.code).order_by(Location.id)
-    ):
-        bins[kind].append(location_id)
-        if kind == LocationKind.RESTOCK:
-            restock.append(code)
+    bins = _bins(session, site)
+    restock = [code for _id, code in bins[LocationKind.RESTOCK]]
     ids = _Ids(session, CHUNK_MODELS)
     made: dict[str, list[dict]] = {}
     for index, stage in enumerate(QUEUE_STAGES):
@@ -339,9 +342,7 @@ def work_queue(
             now,
             stage,
         )
-        for model in CHUNK_MODELS:
-            if rows[model]:
-                session.execute(sa.insert(model), rows[model])
+        insert_rows(session, rows)
         if stage == "kept":
             numbers = {row["id"]: row["number"] for row in rows[Order]}
             made[stage] = [
@@ -683,7 +684,7 @@ def _return(
                     {
                         "id": ids.take(Placement),
                         "unit_id": unit_id,
-                        "location_id": bins[kind][unit_id % len(bins[kind])],
+                        "location_id": bins[kind][unit_id % len(bins[kind])][0],
                         "disposition": disposition,
                         "rule_id": None,
                         "placed_at": routed_at,

@@ -32,7 +32,7 @@ from reportlab.lib.units import inch, mm
 from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy.orm import Session
 
-from bench.data import _code, _gtin_check, _Ids, _sync_sequences
+from bench.data import _code, _gtin_check, _Ids, _sync_sequences, insert_rows
 from labels.unit_label import UnitLabel, unit_labels_pdf
 from stations import create_app
 from warehouse import catalogue, exports
@@ -374,8 +374,7 @@ def _list_units(session: Session, partner: Partner, count: int) -> None:
     for start in range(0, count, CHUNK):
         size = min(CHUNK, count - start)
         rows = _listed_chunk(ids, partner, site.id, products, size, now)
-        for model in LISTED_MODELS:
-            session.execute(sa.insert(model), rows[model])
+        insert_rows(session, rows)
         session.commit()
     _sync_sequences(session, LISTED_MODELS)
     session.commit()

@@ -56,7 +56,7 @@ def test_the_same_seed_gives_the_same_rows(app):
     operator = factories.user(Role.OPERATOR)
     products = [(product.id, product.partner_id, 4999)]
     now = dt.datetime(2026, 11, 30, 17, tzinfo=dt.UTC)
-    bins = {kind: [n] for n, kind in enumerate(LocationKind, 1)}
+    bins = {kind: [(n, f"BIN-{n}")] for n, kind in enumerate(LocationKind, 1)}
 
     def rows(seed):
         ids = _Ids(db.session, CHUNK_MODELS)
