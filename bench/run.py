@@ -58,8 +58,7 @@ class Endpoint:
     path: str
     headers: dict[str, str] = field(default_factory=dict)
     bodies: list[str | None] = field(default_factory=lambda: [None])
-    paths: list[str] | None = None  # a pool of paths instead of one path
-    fresh: bool = False  # each request takes the next body (or path) of the pool
+    fresh: bool = False  # each request takes the next body of the pool
     floor: str | None = None
     who: str | None = None  # whose session counts its queries (OPERATOR, SUPERVISOR, CUSTOMER)
     connections: int | None = None  # clients at once, when not --connections
@@ -124,6 +123,16 @@ class Processes:
         for handle in self.logs:
             handle.close()
         self.started, self.logs = [], []
+
+
+def gunicorn(target: str, port: int, workers: int) -> list[str]:
+    """The command serving `target` on loopback `port`, as every server of the run is served
+    (`gunicorn.conf.py`, no access log)."""
+    return [
+        str(BIN / "gunicorn"),
+        *("--config", "gunicorn.conf.py", "--workers", str(workers)),
+        *("--access-logfile", "/dev/null", "--bind", f"127.0.0.1:{port}", target),
+    ]
 
 
 def wait_for(port: int, seconds: float = 60) -> None:
@@ -195,17 +204,10 @@ def encode(method: str, path: str, headers: dict[str, str], body: str | None) ->
 def drive(port: int, endpoint: Endpoint, *, seconds: float, connections: int) -> Result:
     """`connections` keep-alive clients sending the endpoint's request for `seconds`; a pool
     gives each request its own record and keeps its last one for counting the queries."""
-    paths = endpoint.paths or [endpoint.path]
-    pool = max(len(paths), len(endpoint.bodies))
     requests = [
-        encode(
-            endpoint.method,
-            paths[i % len(paths)],
-            endpoint.headers,
-            endpoint.bodies[i % len(endpoint.bodies)],
-        )
-        for i in range(pool)
+        encode(endpoint.method, endpoint.path, endpoint.headers, body) for body in endpoint.bodies
     ]
+    pool = len(requests)
     usable = pool - 1 if endpoint.fresh else pool
     if usable < 1:
         raise ValueError(f"{endpoint.name}: its pool has {pool} record(s); give --queue more")
@@ -521,8 +523,9 @@ def count_queries(app, endpoint: Endpoint) -> int:
         engine = db.engine
     sa.event.listen(engine, "before_cursor_execute", seen)
     try:
-        path = (endpoint.paths or [endpoint.path])[-1]
-        answer = client.open(path, method=endpoint.method, data=endpoint.bodies[-1], headers=sent)
+        answer = client.open(
+            endpoint.path, method=endpoint.method, data=endpoint.bodies[-1], headers=sent
+        )
         if answer.status_code >= 400:
             raise RuntimeError(f"{endpoint.name}: {answer.status_code} {answer.data[:300]!r}")
     finally:
@@ -584,29 +587,18 @@ def run_one(
     work: Path,
     label: str,
     bare_port: int,
-) -> list[Result]:
+) -> tuple[list[Result], float]:
     """One database at one size: fill it, serve it, drive every endpoint; the results and
     the seconds the filling took."""
     began = time.monotonic()
     sample = prepare(env, units, args.queue)
     filled = time.monotonic() - began
     print(f"{label}: filled in {filled:.0f} s", file=sys.stderr)
-    gunicorn = [
-        str(BIN / "gunicorn"),
-        "--config",
-        "gunicorn.conf.py",
-        "--workers",
-        str(args.workers),
-        "--access-logfile",
-        "/dev/null",
-    ]
     ports = {"bare": bare_port}
     for name, target in (("app", "wsgi:app"), ("floors", "bench.floors:floors()")):
         ports[name] = free_port()
         processes.start(
-            [*gunicorn, "--bind", f"127.0.0.1:{ports[name]}", target],
-            env,
-            work / f"{name}-{label}.log",
+            gunicorn(target, ports[name], args.workers), env, work / f"{name}-{label}.log"
         )
     for port in ports.values():
         wait_for(port)
@@ -687,18 +679,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         bare_port = free_port()
         lasting.start(
-            [
-                str(BIN / "gunicorn"),
-                "--config",
-                "gunicorn.conf.py",
-                "--workers",
-                str(args.workers),
-                "--access-logfile",
-                "/dev/null",
-                "--bind",
-                f"127.0.0.1:{bare_port}",
-                "bench.floors:bare()",
-            ],
+            gunicorn("bench.floors:bare()", bare_port, args.workers),
             dict(os.environ),
             work / "bare.log",
         )
