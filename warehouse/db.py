@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
+import fcntl
 import os
+import threading
+import time
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
@@ -103,9 +107,6 @@ class WriteTurns:
     KEY = "returnyard.write_turn"
 
     def __init__(self) -> None:
-        import collections
-        import threading
-
         self.mutex = threading.Lock()
         self.waiting: collections.deque = collections.deque()
         self.held = False
@@ -139,10 +140,6 @@ class WriteTurns:
 
     def _take(self, path: str) -> str | None:
         """Wait for the turn; the lock file it holds, or None when it was not given in time."""
-        import fcntl
-        import threading
-        import time
-
         deadline = time.monotonic() + self.timeout
         with self.mutex:
             mine = not self.held and not self.waiting
@@ -186,8 +183,6 @@ class WriteTurns:
     def _release(self, path: str | None) -> None:
         if path is None:
             return
-        import fcntl
-
         fcntl.flock(self.files[path], fcntl.LOCK_UN)
         self._give_back()
 
