@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from warehouse import codes, exceptions, guarantees, webhooks
-from warehouse.db import utcnow
+from warehouse.db import lock_row, utcnow
 from warehouse.deadlines import Assessment, Verdict, assess, local_date, refund_due_on
 from warehouse.errors import Conflict, InvalidInput, NotFound, UnitAlreadyClaimed, UnknownBarcode
 from warehouse.events import Actor, record
@@ -378,16 +378,6 @@ class Confirmed:
         return self.unit.return_request
 
 
-def _lock_parcel(session: Session, rma_id: int) -> None:
-    """Serialise confirmations of one parcel: row lock on PostgreSQL, write lock on SQLite."""
-    session.execute(
-        sa.update(ReturnRequest)
-        .where(ReturnRequest.id == rma_id)
-        .values(status=ReturnRequest.status)
-        .execution_options(synchronize_session=False)
-    )
-
-
 def _open_for_units(rma: ReturnRequest, actor: Actor) -> None:
     _check_site(rma, actor)
     if actor.partner_id is not None and actor.partner_id != rma.partner_id:
@@ -537,7 +527,7 @@ def confirm_unit(
     marketplace does not sell it); one more than announced becomes an `extra` unit.
     """
     now = now or utcnow()
-    _lock_parcel(session, rma_id)
+    lock_row(session, ReturnRequest, rma_id)  # one confirmation of a parcel at a time
     # Read under the lock, every row afresh (populate_existing reaches the eager loads too):
     # the parcel, its lines and its units are as the database has them, whatever the card showed.
     rma = load_parcel(session, rma_id)
@@ -750,7 +740,7 @@ def close_parcel(
 ) -> ReturnRequest:
     """Finish receiving: every expected unit not confirmed is declared missing (flagged)."""
     now = now or utcnow()
-    _lock_parcel(session, rma_id)
+    lock_row(session, ReturnRequest, rma_id)  # not while a unit of it is being confirmed
     rma = load_parcel(session, rma_id)
     session.refresh(rma, ["status", "receipt_closed_at"])
     _check_site(rma, actor)
