@@ -741,8 +741,7 @@ def close_parcel(
     """Finish receiving: every expected unit not confirmed is declared missing (flagged)."""
     now = now or utcnow()
     lock_row(session, ReturnRequest, rma_id)  # not while a unit of it is being confirmed
-    rma = load_parcel(session, rma_id)
-    session.refresh(rma, ["status", "receipt_closed_at"])
+    rma = load_parcel(session, rma_id)  # read afresh under the lock, as confirm_unit does
     _check_site(rma, actor)
     if rma.receipt_closed_at is not None:
         return rma
