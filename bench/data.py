@@ -290,10 +290,53 @@ def _bins(session: Session, site) -> dict[LocationKind, list[tuple[int, str]]]:
 
 
 def insert_rows(session: Session, rows: dict) -> None:
-    """Bulk-insert rows per model, in the dict's order (foreign keys first)."""
+    """Bulk-insert rows per model, in the dict's order (foreign keys first): with COPY on
+    PostgreSQL (several times faster than the multi-row INSERTs it otherwise gets), with one
+    executemany INSERT on SQLite."""
+    postgresql = session.get_bind().dialect.name == "postgresql"
     for model, table_rows in rows.items():
-        if table_rows:
+        if not table_rows:
+            continue
+        if postgresql:
+            _copy(session, model.__table__, table_rows)
+        else:
             session.execute(sa.insert(model), table_rows)
+
+
+def _copy(session: Session, table: sa.Table, rows: list[dict]) -> None:
+    """COPY `rows` (dicts with the same keys) into `table` in the session's transaction. Each
+    value goes through its column type's bind processing, as an INSERT would send it; a column
+    the rows leave out gets its scalar default."""
+    connection = session.connection()
+    dialect = connection.dialect
+    names = list(rows[0])
+    defaults = {}
+    for column in table.columns:
+        if column.name in rows[0] or column.default is None:
+            continue
+        if not column.default.is_scalar:
+            raise ValueError(f"{table.name}.{column.name}: bench rows must give its value")
+        defaults[column.name] = column.default.arg
+    columns = [*names, *defaults]
+    processors = [table.c[name].type._cached_bind_processor(dialect) for name in columns]
+    fixed = [
+        processor(value) if processor else value
+        for processor, value in zip(processors[len(names) :], defaults.values(), strict=True)
+    ]
+    processors = processors[: len(names)]
+    quote = dialect.identifier_preparer
+    statement = (
+        f"COPY {quote.format_table(table)} ({', '.join(quote.quote(name) for name in columns)})"
+        " FROM STDIN"
+    )
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            values = [
+                processor(row[name]) if processor else row[name]
+                for name, processor in zip(names, processors, strict=True)
+            ]
+            copy.write_row(values + fixed)
 
 
 QUEUE_STAGES = ("announced", "received", "graded", "kept")
