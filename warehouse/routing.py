@@ -379,7 +379,7 @@ def _check_target(
                 code=location.code,
                 kind=disposition_word(location.kind),
                 lpn=unit.lpn,
-                kind2=kind.value,
+                kind2=disposition_word(kind),
             ),
             field="location",
         )

@@ -10,6 +10,7 @@ from warehouse import routing
 from warehouse.db import db
 from warehouse.errors import Conflict, InvalidInput, UnknownBarcode
 from warehouse.events import history
+from warehouse.i18n import reading
 from warehouse.models import (
     Batch,
     BatchKind,
@@ -174,7 +175,19 @@ def test_a_bin_of_the_wrong_kind_is_refused(app):
     unit, wrong = factories.graded(Grade.NEW), factories.location(LocationKind.DESTROY, "BIN-D-1")
     error = refused(unit, wrong.code)
     assert error.message.startswith("BIN-D-1 is a destroy bin; unit")
+    assert error.message.endswith("goes to restock. Scan a restock bin.")
     assert error.field == "location"
+
+
+def test_a_wrong_bin_names_both_kinds_in_the_readers_words(app):
+    unit = factories.graded(Grade.HEAVY_DAMAGE)  # resold at a discount
+    wrong = factories.location(LocationKind.RESTOCK, "BIN-R-1")
+    with reading("de"):
+        error = refused(unit, wrong.code)
+    assert error.message == (
+        f"BIN-R-1 ist ein zurück in den Bestand-Behälter; Einheit {unit.lpn} geht an "
+        "Wiederverkauf. Einen Wiederverkauf-Behälter scannen."
+    )
 
 
 def test_a_bin_of_another_site_is_refused(app):
