@@ -17,6 +17,7 @@ from warehouse.cases import CaseLinks
 from warehouse.channels import ensure_channels
 from warehouse.checklists import checklist_for
 from warehouse.db import db, utcnow
+from warehouse.deadlines import local_date
 from warehouse.events import Actor
 from warehouse.grading import grade_unit
 from warehouse.models import (
@@ -192,15 +193,16 @@ def return_request(
     lines = lines or [(order_row.lines[0], order_row.lines[0].quantity, Reason.CHANGED_MIND)]
     shipment = lines[0][0].shipment
     announced_at = utcnow() - dt.timedelta(days=announced_days_ago)
+    at = site()
     n = next(_seq)
     row = ReturnRequest(
         rma=fields.pop("rma", f"R{n:07d}"),
         order=order_row,
         shipment=shipment,
         partner_id=shipment.partner_id,
-        site_id=site().id,
+        site_id=at.id,
         announced_at=announced_at,
-        announced_on=announced_at.date(),
+        announced_on=local_date(announced_at, at.timezone),  # the site's calendar day
         destination=fields.pop("destination", shipment.partner.destination),
         **fields,
     )
@@ -216,7 +218,7 @@ def received_unit(return_line: ReturnLine, slot: int = 1, **fields) -> Unit:
     rma = return_line.return_request
     rma.status = ReturnStatus.RECEIVED
     rma.received_at = rma.received_at or utcnow()
-    rma.received_on = rma.received_on or rma.received_at.date()
+    rma.received_on = rma.received_on or local_date(rma.received_at, site().timezone)
     n = next(_seq)
     row = Unit(
         lpn=fields.pop("lpn", f"LPN{n:09d}"),

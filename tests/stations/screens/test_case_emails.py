@@ -13,6 +13,7 @@ from tests import factories
 from tests.helpers import csrf_from, drain, relay
 from warehouse import cases, i18n
 from warehouse.db import db, utcnow
+from warehouse.deadlines import local_date
 from warehouse.models import Case, CaseStatus, Event, RefundState, Role, Unit
 
 
@@ -138,10 +139,10 @@ def test_reminder_and_escalation_mails_arrive(app, client, jobs, mail_sink):
     db.session.commit()
     delivered(app, jobs, mail_sink)
     mail_sink.received.clear()
-    opened = case.opened_at
+    opened = local_date(case.opened_at, case.unit.site.timezone)  # the site's calendar day
     cases.escalate_due_cases(
         db.session,
-        opened.date() + dt.timedelta(days=4),
+        opened + dt.timedelta(days=4),
         links=cases.CaseLinks.from_settings(app.config),
     )
     db.session.commit()
