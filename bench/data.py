@@ -35,6 +35,7 @@ from warehouse.models import (
     Grade,
     LedgerEntry,
     Listing,
+    ListingStatus,
     Location,
     LocationKind,
     Order,
@@ -291,8 +292,9 @@ def _bins(session: Session, site) -> dict[LocationKind, list[tuple[int, str]]]:
 
 def insert_rows(session: Session, rows: dict) -> None:
     """Bulk-insert rows per model, in the dict's order (foreign keys first): with COPY on
-    PostgreSQL (several times faster than the multi-row INSERTs it otherwise gets), with one
-    executemany INSERT on SQLite."""
+    PostgreSQL (several times faster than the INSERTs it otherwise gets), with the ORM's bulk
+    INSERT on SQLite. Whatever the session holds unflushed goes in first."""
+    session.flush()
     postgresql = session.get_bind().dialect.name == "postgresql"
     for model, table_rows in rows.items():
         if not table_rows:
@@ -304,38 +306,38 @@ def insert_rows(session: Session, rows: dict) -> None:
 
 
 def _copy(session: Session, table: sa.Table, rows: list[dict]) -> None:
-    """COPY `rows` (dicts with the same keys) into `table` in the session's transaction. Each
-    value goes through its column type's bind processing, as an INSERT would send it; a column
-    the rows leave out gets its scalar default."""
+    """COPY `rows` into `table` in the session's transaction, on its connection. Every row
+    names the same columns (by their keys); each value goes through its column type's bind
+    processing, as an INSERT would send it (None as NULL), and a column the rows leave out gets
+    its scalar default. The COPY goes to psycopg directly: SQLAlchemy's events and logging do
+    not see it, and a failure comes out as psycopg's own error."""
     connection = session.connection()
     dialect = connection.dialect
-    names = list(rows[0])
-    defaults = {}
+    keys = list(rows[0])
+    columns = [table.c[key] for key in keys]
     for column in table.columns:
-        if column.name in rows[0] or column.default is None:
+        if column.key in rows[0] or column.default is None:
             continue
         if not column.default.is_scalar:
             raise ValueError(f"{table.name}.{column.name}: bench rows must give its value")
-        defaults[column.name] = column.default.arg
-    columns = [*names, *defaults]
-    processors = [table.c[name].type._cached_bind_processor(dialect) for name in columns]
+        columns.append(column)
+    processors = [column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns]
     fixed = [
-        processor(value) if processor else value
-        for processor, value in zip(processors[len(names) :], defaults.values(), strict=True)
+        processor(column.default.arg) if processor else column.default.arg
+        for column, processor in zip(columns[len(keys) :], processors[len(keys) :], strict=True)
     ]
-    processors = processors[: len(names)]
+    given = list(zip(keys, processors[: len(keys)], strict=True))
     quote = dialect.identifier_preparer
     statement = (
-        f"COPY {quote.format_table(table)} ({', '.join(quote.quote(name) for name in columns)})"
-        " FROM STDIN"
+        f"COPY {quote.format_table(table)} "
+        f"({', '.join(quote.format_column(column) for column in columns)}) FROM STDIN"
     )
     cursor = connection.connection.driver_connection.cursor()
     with cursor, cursor.copy(statement) as copy:
         for row in rows:
-            values = [
-                processor(row[name]) if processor else row[name]
-                for name, processor in zip(names, processors, strict=True)
-            ]
+            if len(row) != len(keys):
+                raise ValueError(f"{table.name}: every row must name {', '.join(keys)}")
+            values = [processor(row[key]) if processor else row[key] for key, processor in given]
             copy.write_row(values + fixed)
 
 
@@ -754,6 +756,7 @@ def _return(
                             "price_minor": listed_price,
                             "currency": currency,
                             "created_at": routed_at,
+                            "status": ListingStatus.SOLD if sold <= now else ListingStatus.LISTED,
                             "sold_at": sold if sold <= now else None,
                             "sold_minor": listed_price if sold <= now else None,
                         }

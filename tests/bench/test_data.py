@@ -9,7 +9,7 @@ import random
 import pytest
 import sqlalchemy as sa
 
-from bench.data import CHUNK_MODELS, _chunk, _code, _Ids, generate
+from bench.data import CHUNK_MODELS, _add_bins, _bins, _chunk, _code, _Ids, generate, insert_rows
 from tests import factories
 from warehouse import codes, figures
 from warehouse.db import db
@@ -17,9 +17,14 @@ from warehouse.errors import Conflict
 from warehouse.models import (
     Case,
     CaseStatus,
+    Destination,
     Figure,
     LocationKind,
     Order,
+    OrderLine,
+    Remedy,
+    ReturnLine,
+    ReturnRequest,
     Role,
     Unit,
     UnitStatus,
@@ -65,6 +70,42 @@ def test_the_same_seed_gives_the_same_rows(app):
 
     assert rows(3) == rows(3)
     assert rows(3) != rows(4)
+
+
+def test_bulk_rows_are_stored_as_given_and_left_out_columns_get_their_defaults(app):
+    """On PostgreSQL the rows go in with COPY, on SQLite with INSERTs: read back, every value
+    is the one the generator gave, and a column it left out holds its default."""
+    site = factories.site()
+    product = factories.product(factories.partner())
+    operator = factories.user(Role.OPERATOR)
+    _add_bins(db.session, site, 2)
+    now = dt.datetime(2026, 11, 30, 17, tzinfo=dt.UTC)
+    made = _chunk(
+        random.Random(5),
+        _Ids(db.session, CHUNK_MODELS),
+        60,
+        0,
+        [(product.id, product.partner_id, 4999)],
+        [operator],
+        site,
+        _bins(db.session, site),
+        TODAY,
+        now,
+    )
+    insert_rows(db.session, made)
+    db.session.commit()
+    for model, given in made.items():
+        assert given, model.__name__  # every table of a chunk is exercised
+        keys = list(given[0])
+        table = model.__table__
+        stored = db.session.execute(
+            sa.select(*(table.c[key] for key in keys)).order_by(table.c.id)
+        ).all()
+        assert [dict(zip(keys, row, strict=True)) for row in stored] == given, model.__name__
+    # Left out by the generator: the columns' defaults.
+    assert {line.remedy for line in db.session.query(ReturnLine)} == {Remedy.REFUND}
+    assert {rma.destination for rma in db.session.query(ReturnRequest)} == {Destination.WAREHOUSE}
+    assert {line.guarantee_extended_months for line in db.session.query(OrderLine)} == {0}
 
 
 def test_codes_are_unique_and_scannable():
