@@ -185,8 +185,8 @@ def test_a_wrong_bin_names_both_kinds_in_the_readers_words(app):
     with reading("de"):
         error = refused(unit, wrong.code)
     assert error.message == (
-        f"BIN-R-1 ist ein zurück in den Bestand-Behälter; Einheit {unit.lpn} geht an "
-        "Wiederverkauf. Einen Wiederverkauf-Behälter scannen."
+        f"BIN-R-1 ist ein Behälter für „zurück in den Bestand“; Einheit {unit.lpn} ist für "
+        "„Wiederverkauf“ bestimmt. Einen Behälter für „Wiederverkauf“ scannen."
     )
 
 
