@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, joinedload
 from warehouse import codes, events
 from warehouse.announcements import TRACKING_PATTERN
 from warehouse.db import utcnow
-from warehouse.deadlines import add_months
+from warehouse.deadlines import add_months, local_date
 from warehouse.errors import Conflict, InvalidInput, NotFound
 from warehouse.i18n import gettext as _
 from warehouse.i18n import lazy_gettext as _l
@@ -255,11 +255,17 @@ def exchange_shipment(
 
 
 def extend_guarantee(
-    session: Session, actor: events.Actor, unit: Unit, line: OrderLine
+    session: Session,
+    actor: events.Actor,
+    unit: Unit,
+    line: OrderLine,
+    now: dt.datetime | None = None,
 ) -> dt.date | None:
     """Extend the guarantee of a repaired line by 12 months, once (Directive (EU) 2019/771
-    Art. 10(1a)); the new end date, or None when it was extended before."""
-    if line.guarantee_extended_months or utcnow().date() < EXTENSION_FROM:
+    Art. 10(1a)), for repairs from the day the rule applies, by the site's calendar day; the
+    new end date, or None when it was extended before or the rule did not apply yet."""
+    today = local_date(now or utcnow(), unit.site.timezone)
+    if line.guarantee_extended_months or today < EXTENSION_FROM:
         return None
     before = assessment_for(unit).guarantee_ends_on
     line.guarantee_extended_months = REPAIR_EXTENSION_MONTHS

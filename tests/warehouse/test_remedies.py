@@ -3,6 +3,8 @@ customer, the guarantee extended after a repair, and the parcels that leave the 
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from tests import factories
@@ -123,6 +125,24 @@ def test_the_guarantee_is_extended_once(app):
     assert line.guarantee_extended_months == 12
     assert dispatch.extend_guarantee(db.session, CHANNEL, unit, line) is None
     assert line.guarantee_extended_months == 12
+
+
+@pytest.mark.parametrize(
+    ("shipped_at_utc", "extended"),
+    [
+        ("2026-07-30T21:59:00", False),  # 23:59 on 30 July in Amsterdam: before the rule applies
+        ("2026-07-30T22:00:00", True),  # midnight, 31 July in Amsterdam, still the 30th in UTC
+    ],
+)
+def test_the_extension_applies_from_the_sites_calendar_day(app, shipped_at_utc, extended):
+    """Directive (EU) 2024/1799 Art. 19: repairs from 31 July 2026, a day in the site's zone."""
+    unit = _unit_with_remedy(Remedy.REPAIR)
+    assert unit.site.timezone == "Europe/Amsterdam"
+    line = unit.return_line.order_line
+    now = dt.datetime.fromisoformat(shipped_at_utc).replace(tzinfo=dt.UTC)
+    result = dispatch.extend_guarantee(db.session, CHANNEL, unit, line, now=now)
+    assert (result is not None) is extended
+    assert line.guarantee_extended_months == (12 if extended else 0)
 
 
 def test_a_repair_outside_the_guarantee_falls_back_to_the_refund_rules(app):
