@@ -156,3 +156,56 @@ def test_the_wrapper_puts_text_and_human_attributes_inside_gettext():
         '<input placeholder="{{ _(\'Type it\') }}"><script>alert("no")</script>'
     )
     assert template_strings.untranslated_source(wrapped, "page.html") == []
+
+
+def _raised_in_english(source: str, errors: set[str]) -> list[tuple[int, str]]:
+    """(line, error) for each domain error given words of its own instead of a `_()` call."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+        if name in errors and isinstance(node.args[0], ast.Constant | ast.JoinedStr | ast.BinOp):
+            found.append((node.lineno, name))
+    return found
+
+
+def _domain_errors() -> set[str]:
+    from warehouse import errors
+    from warehouse.money import MoneyError
+
+    def family(cls):
+        return {cls.__name__} | {name for sub in cls.__subclasses__() for name in family(sub)}
+
+    return family(errors.DomainError) | family(MoneyError)
+
+
+def test_every_refusal_a_screen_can_show_is_inside_gettext():
+    """A refusal from the domain reaches a screen in the reader's language; only the JSON API and
+    the command line speak English (README, Languages), so only they may word their own."""
+    english_only = ("stations/api/", "stations/cli/")
+    errors = _domain_errors()
+    findings = []
+    for package in ("warehouse", "stations", "labels"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            where = path.relative_to(ROOT).as_posix()
+            if where.startswith(english_only):
+                continue
+            for line, name in _raised_in_english(path.read_text(encoding="utf-8"), errors):
+                findings.append(f"{where}:{line}: {name}(…) outside _()")
+    assert not findings, "\n".join(findings)
+
+
+def test_the_refusal_check_finds_words_outside_gettext():
+    source = (
+        'raise Conflict(f"{lpn} is sold")\n'
+        'raise InvalidInput("say why", field="note")\n'
+        'raise InvalidInput("%s is late" % day)\n'
+        'raise NotFound(_("no unit %(lpn)s", lpn=lpn))\n'
+        "raise Conflict(message)\n"
+        'raise ValueError("internal")\n'
+    )
+    found = _raised_in_english(source, {"Conflict", "InvalidInput", "NotFound"})
+    assert found == [(1, "Conflict"), (2, "InvalidInput"), (3, "InvalidInput")]

@@ -175,7 +175,11 @@ def revoke_token(session: Session, token_id: int) -> ApiToken:
         raise NotFound(_("no API token #%(token_id)s", token_id=token_id), field="token")
     if row.revoked_at is not None:
         raise Conflict(
-            f"API token #{token_id} was revoked already, on {row.revoked_at:%Y-%m-%d %H:%M} UTC",
+            _(
+                "API token #%(token_id)s was revoked already, on %(when)s UTC",
+                token_id=token_id,
+                when=f"{row.revoked_at:%Y-%m-%d %H:%M}",
+            ),
             field="token",
         )
     row.revoked_at = utcnow()

@@ -582,7 +582,7 @@ def decide_case(
     case = get_case(session, case_id, partner_id=partner_id)
     session.refresh(case)
     if nonce is not None and (case.nonce != nonce or case.status != CaseStatus.OPEN):
-        raise LinkRefused("This decision link was already used.")
+        raise LinkRefused(_("This decision link was already used."))
     if case.status != CaseStatus.OPEN:
         raise Conflict(
             _(

@@ -348,11 +348,15 @@ def resolve(
             _("the note is limited to %(most)s characters", most=NOTE_MAX), field="note"
         )
     if row.status != ExceptionStatus.OPEN:
-        raise Conflict(
-            f"exception #{row.id} is {row.status.value} already"
-            + (f" ({row.resolved_by})" if row.resolved_by else ""),
-            field="exception",
-        )
+        if row.status == ExceptionStatus.WITHDRAWN:
+            message = _("exception #%(id)s was withdrawn already", id=row.id)
+        elif row.resolved_by:
+            message = _(
+                "exception #%(id)s was resolved already, by %(who)s", id=row.id, who=row.resolved_by
+            )
+        else:
+            message = _("exception #%(id)s was resolved already", id=row.id)
+        raise Conflict(message, field="exception")
     if resolution == Resolution.QUARANTINE:
         if row.unit is None:
             raise Conflict(_("there is no unit to send to quarantine"), field="resolution")

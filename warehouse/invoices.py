@@ -106,13 +106,23 @@ def issue(
         return existing, False
     if end >= today:
         raise InvalidInput(
-            f"{start:%Y-%m} has not ended yet: invoice it from {end + dt.timedelta(days=1)}",
+            _(
+                "%(month)s has not ended yet: invoice it from %(day)s",
+                month=f"{start:%Y-%m}",
+                day=(end + dt.timedelta(days=1)).isoformat(),
+            ),
             field="month",
         )
     totals = ledger.statement(session, partner_id, year, month).totals.get(currency)
     if totals is None or (totals.commission_minor == 0 and totals.commission_credit_minor == 0):
         raise InvalidInput(
-            f"{partner.name} has no commission in {currency} in {start:%Y-%m}", field="month"
+            _(
+                "%(partner)s has no commission in %(currency)s in %(month)s",
+                partner=partner.name,
+                currency=currency,
+                month=f"{start:%Y-%m}",
+            ),
+            field="month",
         )
     sequence = next_number(session)
     invoice = Invoice(

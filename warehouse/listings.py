@@ -63,8 +63,13 @@ def record_sale(
         if same:
             return listing, False
         raise Conflict(
-            f"{listing.unit.lpn} was sold already on {listing.sold_at:%Y-%m-%d} for "
-            f"{listing.sold_minor} {listing.currency} minor units",
+            _(
+                "%(lpn)s was sold already on %(day)s for %(amount)s %(currency)s minor units",
+                lpn=listing.unit.lpn,
+                day=f"{listing.sold_at:%Y-%m-%d}",
+                amount=listing.sold_minor,
+                currency=listing.currency,
+            ),
             field="lpn",
         )
     if listing.status != ListingStatus.LISTED:

@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 from warehouse import i18n
 from warehouse.db import utcnow
 from warehouse.errors import InvalidInput
+from warehouse.i18n import gettext as _
 from warehouse.jobs import JobContext, job_kind
 from warehouse.models import Outbox, SentMail
 from warehouse.outbox import enqueue
@@ -61,7 +62,7 @@ def queue_mail(
 ) -> Outbox:
     """Queue one email; `key` names the effect so it is sent once (e.g. 'received:RMA-1')."""
     if "@" not in to:
-        raise InvalidInput(f"{to!r} is not an email address", field="to")
+        raise InvalidInput(_("%(email)s is not an email address", email=repr(to)), field="to")
     return enqueue(
         session,
         SEND_EMAIL,
@@ -133,7 +134,9 @@ def _render(env: jinja2.Environment, template: str, values: dict[str, Any]) -> R
     text_template = env.get_template(f"email/{template}.txt")
     context = text_template.new_context(dict(values))
     if "subject" not in text_template.blocks:
-        raise InvalidInput(f"email/{template}.txt has no subject block", field="template")
+        raise InvalidInput(
+            _("email/%(template)s.txt has no subject block", template=template), field="template"
+        )
     subject = " ".join("".join(text_template.blocks["subject"](context)).split())
     # The body is the .txt without its subject block.
     context = text_template.new_context(dict(values))
@@ -234,15 +237,20 @@ def request_test_mail(session: Session, actor, *, to: str, language: str = "en")
 
     if language not in i18n.LANGUAGES:
         raise InvalidInput(
-            f"{language!r} is not one of {', '.join(i18n.LANGUAGES)}", field="language"
+            _(
+                "%(language)s is not one of %(languages)s",
+                language=repr(language),
+                languages=", ".join(i18n.LANGUAGES),
+            ),
+            field="language",
         )
     to = to.strip()
-    local, _, domain = to.partition("@")
+    local, _at, domain = to.partition("@")
     if not local or "." not in domain or any(c.isspace() for c in to):
-        raise InvalidInput(f"{to!r} is not an email address", field="to")
+        raise InvalidInput(_("%(email)s is not an email address", email=repr(to)), field="to")
     user = session.get(User, actor.user_id) if actor.user_id else None
     if user is None:
-        raise InvalidInput("only a logged-in user can request a test mail", field="to")
+        raise InvalidInput(_("only a logged-in user can request a test mail"), field="to")
     event = record(session, actor, "mail.test_requested", user, to=to, language=language)
     session.flush()
     return queue_mail(

@@ -71,10 +71,3 @@ def basis_points_of(minor: int, bp: int) -> int:
     if remainder * 2 >= 10_000:
         quotient += 1
     return -quotient if numerator < 0 else quotient
-
-
-def discounted(minor: int, discount_bp: int) -> int:
-    """The amount after a discount of `discount_bp` basis points, rounded to the minor unit."""
-    if not 0 <= discount_bp <= 10_000:
-        raise MoneyError(f"a discount must be between 0 and 100 %, got {discount_bp / 100} %")
-    return minor - basis_points_of(minor, discount_bp)

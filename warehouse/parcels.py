@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from warehouse import codes
 from warehouse.errors import Conflict
+from warehouse.i18n import gettext as _
 from warehouse.models import CustomerParcel, ParcelPurpose, ParcelStatus, Product, Unit
 
 
@@ -39,8 +40,8 @@ def new_parcel(
 
 
 def _free_code(session: Session) -> str:
-    for _ in range(20):
+    for _attempt in range(20):
         code = codes.new_parcel_code()
         if session.scalar(sa.select(CustomerParcel.id).where(CustomerParcel.code == code)) is None:
             return code
-    raise Conflict("could not find a free parcel code; try again")  # pragma: no cover
+    raise Conflict(_("could not find a free parcel code; try again"))  # pragma: no cover

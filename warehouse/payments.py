@@ -77,7 +77,15 @@ def mark_paid(
     by = "partner" if partner_id is not None else "marketplace"
     if by != payer:
         raise NotAllowed(
-            f"{unit.partner.name}'s refunds are paid by the {payer}: the {payer} confirms them"
+            _(
+                "%(partner)s's refunds are paid by the partner: the partner confirms them",
+                partner=unit.partner.name,
+            )
+            if payer == "partner"
+            else _(
+                "%(partner)s's refunds are paid by the marketplace: the marketplace confirms them",
+                partner=unit.partner.name,
+            )
         )
     if unit.refund_paid_at is not None:
         if not reference or reference == unit.refund_payment_ref:

@@ -16,7 +16,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy.orm import Session
 
-from warehouse import events
+from warehouse import events, i18n
 from warehouse.errors import InvalidInput, NotFound
 from warehouse.i18n import gettext as _
 from warehouse.models import Listing, Unit, UnitPhoto
@@ -39,8 +39,11 @@ def _decode(data: bytes, max_bytes: int) -> Image.Image:
         raise InvalidInput(_("the photo is empty"), field="photo")
     if len(data) > max_bytes:
         raise InvalidInput(
-            f"the photo is too large ({len(data) / 1_048_576:.1f} MB; "
-            f"the limit is {max_bytes / 1_048_576:g} MB)",
+            _(
+                "the photo is too large (%(size)s MB; the limit is %(limit)s MB)",
+                size=i18n.number(len(data) / 1_048_576, 1),
+                limit=i18n.number(max_bytes / 1_048_576),
+            ),
             field="photo",
         )
     not_an_image = InvalidInput(

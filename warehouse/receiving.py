@@ -157,8 +157,13 @@ def load_parcel(session: Session, rma_id: int) -> ReturnRequest:
 def _check_site(rma: ReturnRequest, actor: Actor) -> None:
     if actor.site_id is not None and rma.site_id != actor.site_id:
         raise WrongSite(
-            f"{rma.rma} is a return for site {rma.site.code} ({rma.site.name}), not this site. "
-            "Do not open it: put it on the transfer pallet.",
+            _(
+                "%(rma)s is a return for site %(code)s (%(name)s), not this site. Do not open it: "
+                "put it on the transfer pallet.",
+                rma=rma.rma,
+                code=rma.site.code,
+                name=rma.site.name,
+            ),
             field="code",
             site=rma.site.code,
         )
@@ -452,9 +457,10 @@ def _mark_received(session: Session, rma: ReturnRequest, actor: Actor, now: dt.d
 
 def _who(session: Session, unit: Unit) -> str:
     user = session.get(User, unit.received_by_id) if unit.received_by_id else None
-    name = user.name if user else "another station"
-    where = f" at {unit.received_station}" if unit.received_station else ""
-    return f"{name}{where}"
+    name = user.name if user else _("another station")
+    if not unit.received_station:
+        return name
+    return _("%(name)s at %(station)s", name=name, station=unit.received_station)
 
 
 def _new_unit(
@@ -494,8 +500,15 @@ def _new_unit(
                 )
                 if winner is not None:
                     raise UnitAlreadyClaimed(
-                        f"Unit {slot} of {line.quantity} of {product.title} was just confirmed "
-                        f"by {_who(session, winner)} as {winner.lpn}.",
+                        _(
+                            "Unit %(slot)s of %(quantity)s of %(product)s was just confirmed by "
+                            "%(who)s as %(lpn)s.",
+                            slot=slot,
+                            quantity=line.quantity,
+                            product=product.title,
+                            who=_who(session, winner),
+                            lpn=winner.lpn,
+                        ),
                         field="code",
                         lpn=winner.lpn,
                     ) from None
@@ -597,8 +610,12 @@ def confirm_unit(
         if others:
             winner = others[-1]
             raise UnitAlreadyClaimed(
-                f"That unit of {product.title} was just confirmed by {_who(session, winner)} "
-                f"as {winner.lpn}.",
+                _(
+                    "That unit of %(product)s was just confirmed by %(who)s as %(lpn)s.",
+                    product=product.title,
+                    who=_who(session, winner),
+                    lpn=winner.lpn,
+                ),
                 field="code",
                 lpn=winner.lpn,
             )

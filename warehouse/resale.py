@@ -45,7 +45,12 @@ def resale_price(original_minor: int, discount_bp: int) -> int:
     (Rounding the price, not the discount: 10 % off 559.55 is 503.595, sold at 503.60.)
     """
     if not 0 <= discount_bp <= 10_000:
-        raise MoneyError(f"a discount must be between 0 and 100 %, got {discount_bp / 100} %")
+        raise MoneyError(
+            i18n.gettext(
+                "a discount must be between 0 and 100 %%, got %(percent)s",
+                percent=i18n.percent(discount_bp),
+            )
+        )
     return basis_points_of(original_minor, 10_000 - discount_bp)
 
 

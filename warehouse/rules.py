@@ -395,9 +395,11 @@ def parse_rows(
         outcome = _enum_value(Disposition, row.get("outcome"), where, "outcome", index)
         if outcome is None or outcome == Disposition.QUARANTINE:
             raise InvalidInput(
-                f"Rule {index} needs an outcome: one of "
-                + ", ".join(o.value for o in RULE_OUTCOMES)
-                + ".",
+                _(
+                    "Rule %(index)s needs an outcome: one of %(choices)s.",
+                    index=index,
+                    choices=", ".join(o.value for o in RULE_OUTCOMES),
+                ),
                 field=f"{where}.outcome",
             )
         code = str(row.get("partner") or "").strip()

@@ -138,8 +138,13 @@ def register(
     unknown = sorted(set(events) - set(EVENTS))
     if unknown or not events:
         raise InvalidInput(
-            f"choose the events among: {', '.join(EVENTS)}"
-            + (f" ({', '.join(unknown)} is not one)" if unknown else ""),
+            _(
+                "choose the events among: %(events)s (%(unknown)s is not one)",
+                events=", ".join(EVENTS),
+                unknown=", ".join(unknown),
+            )
+            if unknown
+            else _("choose the events among: %(events)s", events=", ".join(EVENTS)),
             field="events",
         )
     secret = secrets.token_hex(24)

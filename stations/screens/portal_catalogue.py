@@ -90,7 +90,9 @@ def prices(product_id: int):
                 entry = {"currency": currency, "price_minor": parse_amount(price, currency)}
                 entry["min_price_minor"] = parse_amount(floor or "0", currency)
             except MoneyError as error:
-                raise InvalidInput(f"{currency}: {error}", field=currency) from None
+                raise InvalidInput(
+                    _("%(currency)s: %(error)s", currency=currency, error=error), field=currency
+                ) from None
             given.append(entry)
         item = {
             "partner": partner.code,

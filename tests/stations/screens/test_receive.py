@@ -171,6 +171,19 @@ def test_an_rma_of_another_site_is_refused(station, parcel):
     assert "site AMS" in response.get_data(as_text=True)
 
 
+def test_a_german_operator_reads_the_other_sites_refusal_in_german(station, parcel):
+    other_site = factories.site("AMS")
+    parcel["rma"].site_id = other_site.id
+    parcel["operator"].language = "de"
+    db.session.commit()
+    response = station.scan(RMA)
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "Standort AMS" in html
+    assert "Umlagerungspalette" in html
+    assert "transfer pallet" not in html
+
+
 def test_an_unannounced_parcel_gets_an_rma_on_the_spot(station, parcel):
     order = factories.order([(factories.product(factories.partner()), 1)])
     db.session.commit()
