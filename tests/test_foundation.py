@@ -156,8 +156,20 @@ def test_the_migrations_run_on_a_sqlite_database_holding_data(tmp_path):
                 "unit_price_minor, serial_numbers) VALUES (1, 1, 1, 1, 3, 1999, '[]')",
             ):
                 connection.exec_driver_sql(statement)
+        upgrade(revision="0020")
+        with db.engine.begin() as connection:
+            # Issued at 00:30 on 1 December in Waalwijk, still 30 November in UTC.
+            connection.exec_driver_sql(
+                "INSERT INTO invoice (id, sequence, number, partner_id, period_start, period_end, "
+                "currency, commission_minor, credited_minor, net_minor, partner_details, "
+                "issued_at, issued_by) VALUES (1, 1, 'INV-000001', 1, '2026-11-01', '2026-11-30', "
+                "'EUR', 600, 0, 600, 'Old', '2026-11-30 23:30:00.000000', 'test')"
+            )
         upgrade()
         with db.engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT issued_on FROM invoice").scalar() == (
+                "2026-12-01"
+            )
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert connection.exec_driver_sql("SELECT partner_id FROM product").scalar() == 1
             row = connection.exec_driver_sql("SELECT active, currencies FROM partner").one()

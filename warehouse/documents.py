@@ -188,7 +188,7 @@ def invoice_document(invoice: Invoice, issuer: Issuer) -> MoneyDocument:
         issuer=_issuer_block(issuer),
         recipient=invoice.partner_details,
         facts=(
-            (_("Invoice date"), invoice.issued_at.date().isoformat()),
+            (_("Invoice date"), invoice.issued_on.isoformat()),
             (
                 _("Period"),
                 _("%(start)s to %(end)s", start=invoice.period_start, end=invoice.period_end),

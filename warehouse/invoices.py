@@ -136,6 +136,7 @@ def issue(
         credited_minor=totals.commission_credit_minor,
         net_minor=totals.net_commission_minor,
         partner_details="\n".join([partner.name, *partner.address.splitlines()]),
+        issued_on=today,
         issued_by=actor.label[:120],
     )
     session.add(invoice)

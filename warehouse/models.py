@@ -846,6 +846,9 @@ class Invoice(db.Model):
     net_minor: Mapped[int]  # commission_minor - credited_minor: what the partner is invoiced
     partner_details: Mapped[str] = mapped_column(sa.Text)  # name and address as issued
     issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The invoice date: the marketplace's calendar day of issue (warehouse.invoices.invoicing_day),
+    # always after the period; the UTC day of issued_at is the day before just after midnight.
+    issued_on: Mapped[dt.date]
     issued_by: Mapped[str] = mapped_column(sa.String(120))
 
     partner: Mapped[Partner] = relationship()

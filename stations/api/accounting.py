@@ -219,6 +219,7 @@ class InvoiceOut(BaseModel):
     commission_minor: int
     credited_minor: int
     net_minor: int
+    issued_on: dt.date = Field(description="The invoice date: the marketplace's day of issue")
     issued_at: dt.datetime
 
     @classmethod
@@ -233,6 +234,7 @@ class InvoiceOut(BaseModel):
             commission_minor=invoice.commission_minor,
             credited_minor=invoice.credited_minor,
             net_minor=invoice.net_minor,
+            issued_on=invoice.issued_on,
             issued_at=invoice.issued_at,
         )
 

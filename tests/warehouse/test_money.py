@@ -410,6 +410,7 @@ def test_reconciliation_lists_every_difference_and_only_the_partners_own(app):
             credited_minor=0,
             net_minor=12345,
             partner_details="Acme",
+            issued_on=_today(),
             issued_by="test",
         )
     )

@@ -12,7 +12,7 @@ import pytest
 
 from tests import factories
 from tests.helpers import row_counts
-from warehouse import orders
+from warehouse import documents, invoices, orders
 from warehouse.db import db, utcnow
 from warehouse.events import Actor
 from warehouse.models import Event, Grade, Invoice, LedgerEntry, Listing, Role
@@ -163,7 +163,7 @@ def test_two_invoices_issued_at_once_get_consecutive_numbers(app, books):
 
 def test_invoices_refuse_months_not_ended_and_partners_see_their_own(client, books):
     admin = _auth(books["tokens"]["admin"])
-    this_month = f"{utcnow().date():%Y-%m}"
+    this_month = f"{invoices.invoicing_day(db.session):%Y-%m}"  # the marketplace's, not UTC's
     before = row_counts(Invoice, Event)
     refused = client.post(
         "/api/v1/accounting/invoices",
@@ -187,6 +187,25 @@ def test_invoices_refuse_months_not_ended_and_partners_see_their_own(client, boo
         headers=_auth(books["tokens"]["acme"]),
     )
     assert partner_post.status_code == 403
+
+
+def test_the_invoice_date_is_the_marketplaces_day_of_issue_after_the_period(client, books):
+    """Issued at 00:30 on the 1st in Waalwijk (still the last day of the month in UTC), the
+    invoice is dated the 1st: on paper, in the list and in the API, never inside its period."""
+    acme = books["partners"][0]
+    first_after = (books["day"].replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    year, month = books["day"].year, books["day"].month
+    invoice, issued = invoices.issue(
+        db.session, ACTOR, acme.id, year, month, "EUR", today=first_after
+    )
+    assert issued
+    assert invoice.issued_on == first_after
+    assert invoice.issued_on > invoice.period_end
+    issuer = invoices.Issuer("Returnyard Marketplace B.V.", "Havenweg 1", "NL1B01")
+    facts = dict(documents.invoice_document(invoice, issuer).facts)
+    assert facts["Invoice date"] == first_after.isoformat()
+    listed = client.get("/api/v1/accounting/invoices", headers=_auth(books["tokens"]["acme"]))
+    assert listed.get_json()["invoices"][0]["issued_on"] == first_after.isoformat()
 
 
 def test_a_channel_reports_a_resale_and_the_partner_is_credited(client, app):
