@@ -30,6 +30,7 @@ from stations import (
 from stations.extensions import csrf, htmx, login, migrate
 from warehouse import espr, i18n, receiving
 from warehouse.db import WRITE_TURNS, db
+from warehouse.deadlines import local_date
 from warehouse.printing import site_printers
 
 ROOT = config.ROOT
@@ -40,6 +41,13 @@ def _local_time(instant, timezone: str) -> str:
     if instant is None:
         return ""
     return instant.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _local_day(instant, timezone: str):
+    """An instant's calendar day at the site (2026-12-01), not the UTC day it fell on."""
+    if instant is None:
+        return ""
+    return local_date(instant, timezone)
 
 
 def create_app(settings: dict[str, Any] | None = None) -> Flask:
@@ -76,6 +84,7 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.jinja_env.filters["urlencode_page"] = _with_page
     app.jinja_env.filters["local_time"] = _local_time
+    app.jinja_env.filters["local_day"] = _local_day
     app.jinja_env.globals["nav_items"] = nav.nav_items
     app.jinja_env.globals["barcode_svg"] = code128_svg
     # A unit's deadline verdict (with the guarantee that applied), for the case pages.

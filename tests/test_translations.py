@@ -162,19 +162,30 @@ def _raised_in_english(source: str, errors: set[str]) -> list[tuple[int, str]]:
     """(line, error) for each domain error given words of its own instead of a `_()` call."""
     import ast
 
+    def worded(text) -> bool:
+        if isinstance(text, ast.IfExp):  # one text or another: both must be translated
+            return worded(text.body) or worded(text.orelse)
+        return isinstance(text, ast.Constant | ast.JoinedStr | ast.BinOp)
+
     found = []
     for node in ast.walk(ast.parse(source)):
-        if not isinstance(node, ast.Call) or not node.args:
+        if not isinstance(node, ast.Call):
             continue
         name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
-        if name in errors and isinstance(node.args[0], ast.Constant | ast.JoinedStr | ast.BinOp):
+        texts = node.args[:1] + [k.value for k in node.keywords if k.arg == "message"]
+        if name in errors and any(worded(text) for text in texts):
             found.append((node.lineno, name))
     return found
 
 
 def _domain_errors() -> set[str]:
+    import importlib
+
     from warehouse import errors
     from warehouse.money import MoneyError
+
+    for path in sorted((ROOT / "warehouse").glob("*.py")):  # every error class defined
+        importlib.import_module(f"warehouse.{path.stem}")
 
     def family(cls):
         return {cls.__name__} | {name for sub in cls.__subclasses__() for name in family(sub)}
@@ -206,6 +217,15 @@ def test_the_refusal_check_finds_words_outside_gettext():
         'raise NotFound(_("no unit %(lpn)s", lpn=lpn))\n'
         "raise Conflict(message)\n"
         'raise ValueError("internal")\n'
+        'raise NotFound(_("gone") if late else "lost")\n'
+        'raise Conflict(message="taken", field="lpn")\n'
+        'raise NotFound(_("gone") if late else _("lost"))\n'
     )
     found = _raised_in_english(source, {"Conflict", "InvalidInput", "NotFound"})
-    assert found == [(1, "Conflict"), (2, "InvalidInput"), (3, "InvalidInput")]
+    assert found == [
+        (1, "Conflict"),
+        (2, "InvalidInput"),
+        (3, "InvalidInput"),
+        (7, "NotFound"),
+        (8, "Conflict"),
+    ]

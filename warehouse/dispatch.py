@@ -15,7 +15,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
-from warehouse import codes, events
+from warehouse import codes, events, guarantees
 from warehouse.announcements import TRACKING_PATTERN
 from warehouse.db import utcnow
 from warehouse.deadlines import add_months, local_date
@@ -38,8 +38,6 @@ from warehouse.receiving import assessment_for
 from warehouse.routing import close_if_done
 
 # Directive (EU) 2019/771 Art. 10(1a) (Directive (EU) 2024/1799 Art. 16): once, 12 months.
-REPAIR_EXTENSION_MONTHS = 12
-EXTENSION_FROM = dt.date(2026, 7, 31)  # Directive (EU) 2024/1799 Art. 19: applies from then
 REPAIR_NOTE_MIN = 5
 REPAIR_NOTE_MAX = 1000
 
@@ -173,7 +171,7 @@ def ship(
         exchange_shipment(session, actor, parcel, line.order_line)
     extended = None
     if parcel.purpose == ParcelPurpose.REPAIR:
-        extended = extend_guarantee(session, actor, unit, line.order_line)
+        extended = extend_guarantee(session, actor, unit, line.order_line, now=now)
     if parcel.own_item:  # the unit leaves its shelf
         session.execute(
             sa.update(Placement)
@@ -265,11 +263,11 @@ def extend_guarantee(
     Art. 10(1a)), for repairs from the day the rule applies, by the site's calendar day; the
     new end date, or None when it was extended before or the rule did not apply yet."""
     today = local_date(now or utcnow(), unit.site.timezone)
-    if line.guarantee_extended_months or today < EXTENSION_FROM:
+    if not guarantees.repair_extends(line.guarantee_extended_months, today):
         return None
     before = assessment_for(unit).guarantee_ends_on
-    line.guarantee_extended_months = REPAIR_EXTENSION_MONTHS
-    after = add_months(before, REPAIR_EXTENSION_MONTHS) if before else None
+    line.guarantee_extended_months = guarantees.REPAIR_EXTENSION_MONTHS
+    after = add_months(before, guarantees.REPAIR_EXTENSION_MONTHS) if before else None
     events.record(
         session,
         actor,
@@ -280,7 +278,7 @@ def extend_guarantee(
         before=before.isoformat() if before else None,
         after=after.isoformat() if after else None,
         lpn=unit.lpn,
-        months=REPAIR_EXTENSION_MONTHS,
+        months=guarantees.REPAIR_EXTENSION_MONTHS,
         source="Directive (EU) 2019/771 Art. 10(1a), inserted by Directive (EU) 2024/1799",
     )
     return after

@@ -62,11 +62,6 @@ DEROGATION_LABELS = {
     Derogation.LEAST_IMPACT: _l("Destruction has the least environmental impact"),
 }
 
-REFUSAL = (
-    "Destroying returned apparel, clothing accessories and footwear is banned (Regulation (EU) "
-    "2024/1781 Art. 25)"
-)
-
 # The enterprise's size, set from the app's settings when it starts (`configure`).
 _size = "large"
 
@@ -102,9 +97,12 @@ def destroy_refused(session: Session, unit: Unit, today: dt.date) -> str | None:
     category = unit.product.category if unit.product else None
     if not ban_in_force(category, today) or exception_for(session, unit) is not None:
         return None
-    return (
-        f"{REFUSAL}: {unit.lpn} is {category.value}. A supervisor records a derogation with "
-        "evidence (look-up), or the partner's rule sends it to donation or recycling."
+    return _(
+        "Destroying returned apparel, clothing accessories and footwear is banned (Regulation "
+        "(EU) 2024/1781 Art. 25): %(lpn)s is %(category)s. A supervisor records a derogation "
+        "with evidence (look-up), or the partner's rule sends it to donation or recycling.",
+        lpn=unit.lpn,
+        category=category.value,
     )
 
 
@@ -112,7 +110,11 @@ def rule_refused(outcome: Disposition, category: Category | None, today: dt.date
     """Why a rule may not be saved (None: it may). A rule for every category stays allowed:
     the apparel units it meets are stopped at routing."""
     if outcome == Disposition.DESTROY and ban_in_force(category, today):
-        return f"{REFUSAL}: a rule may not destroy {category.value} units."
+        return _(
+            "Destroying returned apparel, clothing accessories and footwear is banned "
+            "(Regulation (EU) 2024/1781 Art. 25): a rule may not destroy %(category)s units.",
+            category=category.value,
+        )
     return None
 
 

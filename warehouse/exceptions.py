@@ -348,7 +348,13 @@ def resolve(
             _("the note is limited to %(most)s characters", most=NOTE_MAX), field="note"
         )
     if row.status != ExceptionStatus.OPEN:
-        if row.status == ExceptionStatus.WITHDRAWN:
+        if row.status == ExceptionStatus.WITHDRAWN and row.resolved_by:
+            message = _(
+                "exception #%(id)s was withdrawn already, by %(who)s",
+                id=row.id,
+                who=row.resolved_by,
+            )
+        elif row.status == ExceptionStatus.WITHDRAWN:
             message = _("exception #%(id)s was withdrawn already", id=row.id)
         elif row.resolved_by:
             message = _(

@@ -10,7 +10,19 @@ two (Art. 11(2)). Countries listed here go further; the others apply the floor.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+
+# A repair under the guarantee extends it by 12 months, once per line (Directive (EU) 2019/771
+# Art. 10(1a), inserted by Directive (EU) 2024/1799 Art. 19, which applies from 31 July 2026).
+REPAIR_EXTENSION_MONTHS = 12
+EXTENSION_FROM = dt.date(2026, 7, 31)
+
+
+def repair_extends(extended_months: int, today: dt.date) -> bool:
+    """Whether a repair done on `today` (the site's calendar day) extends the guarantee of a line
+    extended by `extended_months` so far."""
+    return not extended_months and today >= EXTENSION_FROM
 
 
 @dataclass(frozen=True)

@@ -457,10 +457,11 @@ def _mark_received(session: Session, rma: ReturnRequest, actor: Actor, now: dt.d
 
 def _who(session: Session, unit: Unit) -> str:
     user = session.get(User, unit.received_by_id) if unit.received_by_id else None
-    name = user.name if user else _("another station")
+    if user is None:
+        return unit.received_station or _("another station")
     if not unit.received_station:
-        return name
-    return _("%(name)s at %(station)s", name=name, station=unit.received_station)
+        return user.name
+    return _("%(name)s at %(station)s", name=user.name, station=unit.received_station)
 
 
 def _new_unit(

@@ -28,9 +28,10 @@ from sqlalchemy.orm import Session
 
 from warehouse import events, webhooks
 from warehouse.db import utcnow
-from warehouse.deadlines import Verdict
+from warehouse.deadlines import Verdict, local_date
 from warehouse.errors import InvalidInput
 from warehouse.grounds import say, word
+from warehouse.guarantees import repair_extends
 from warehouse.i18n import gettext as _
 from warehouse.i18n import lazy_gettext as _l
 from warehouse.mail import queue_mail
@@ -245,7 +246,10 @@ def grant(
         "at_partner": at_partner,
         # Once per line, for repairs from 31 July 2026 (warehouse.dispatch.extend_guarantee).
         "extends_guarantee": remedy == Remedy.REPAIR
-        and not line.order_line.guarantee_extended_months,
+        and repair_extends(
+            line.order_line.guarantee_extended_months,
+            local_date(unit.refund_decided_at, unit.site.timezone),
+        ),
     }
     queue_mail(
         session,

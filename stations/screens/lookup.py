@@ -40,7 +40,7 @@ def index():
         except DomainError as error:
             problem = error.message
     status = 400 if problem else (404 if text and not hits else 200)
-    today = utcnow().date()
+    now = utcnow()
     # Graded units whose route is destruction, stopped by the ESPR ban: the form to record a
     # derogation shows beside them.
     blocked = {
@@ -48,7 +48,7 @@ def index():
         for hit in hits
         for unit in hit.units
         if unit.status == UnitStatus.GRADED
-        and espr.destroy_refused(db.session, unit, today)
+        and espr.destroy_refused(db.session, unit, local_date(now, unit.site.timezone))
         and routing.route_for(db.session, unit).outcome == Disposition.DESTROY
     }
     return render_template(

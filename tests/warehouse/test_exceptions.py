@@ -84,6 +84,8 @@ def test_an_extra_unit_is_queued_and_withdrawn_when_it_is_removed(parcel):
     assert row.status == ExceptionStatus.WITHDRAWN
     assert row.unit_id is None
     assert row.lpn == unit.lpn  # the LPN stays to say what it was
+    with pytest.raises(Conflict, match=rf"#{row.id} was withdrawn already, by {row.resolved_by}"):
+        _resolve(parcel, row, "accept")
 
 
 def test_an_extra_unit_is_never_refunded(parcel):

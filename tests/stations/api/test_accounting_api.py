@@ -189,23 +189,30 @@ def test_invoices_refuse_months_not_ended_and_partners_see_their_own(client, boo
     assert partner_post.status_code == 403
 
 
-def test_the_invoice_date_is_the_marketplaces_day_of_issue_after_the_period(client, books):
-    """Issued at 00:30 on the 1st in Waalwijk (still the last day of the month in UTC), the
-    invoice is dated the 1st: on paper, in the list and in the API, never inside its period."""
-    acme = books["partners"][0]
-    first_after = (books["day"].replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    year, month = books["day"].year, books["day"].month
-    invoice, issued = invoices.issue(
-        db.session, ACTOR, acme.id, year, month, "EUR", today=first_after
+def test_the_invoice_date_is_the_marketplaces_day_of_issue_after_the_period(
+    client, books, monkeypatch
+):
+    """Issued at 23:30 UTC on the month's last day, 00:30 on the 1st in Waalwijk: the month has
+    ended there, and the invoice is dated the 1st on paper and in the API, never inside its
+    period (the UTC day would have been the period's last)."""
+    last_day = (books["day"].replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(
+        days=1
     )
-    assert issued
-    assert invoice.issued_on == first_after
-    assert invoice.issued_on > invoice.period_end
+    late_evening = dt.datetime.combine(last_day, dt.time(23, 30), tzinfo=dt.UTC)
+    monkeypatch.setattr(invoices, "utcnow", lambda: late_evening)
+    issued = client.post(
+        "/api/v1/accounting/invoices",
+        json={"partner": "ACME", "month": books["month"], "currency": "EUR"},
+        headers=_auth(books["tokens"]["admin"]),
+    )
+    assert issued.status_code == 201, issued.get_json()
+    first = last_day + dt.timedelta(days=1)
+    assert issued.get_json()["issued_on"] == first.isoformat()
+    assert issued.get_json()["period_end"] == last_day.isoformat()
+    invoice = db.session.query(Invoice).one()
     issuer = invoices.Issuer("Returnyard Marketplace B.V.", "Havenweg 1", "NL1B01")
     facts = dict(documents.invoice_document(invoice, issuer).facts)
-    assert facts["Invoice date"] == first_after.isoformat()
-    listed = client.get("/api/v1/accounting/invoices", headers=_auth(books["tokens"]["acme"]))
-    assert listed.get_json()["invoices"][0]["issued_on"] == first_after.isoformat()
+    assert facts["Invoice date"] == first.isoformat()
 
 
 def test_a_channel_reports_a_resale_and_the_partner_is_credited(client, app):

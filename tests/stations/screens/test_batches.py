@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from tests import factories
 from tests.helpers import csrf_from, login_as, row_counts
 from tests.zbar import decode_pdf
@@ -106,3 +108,16 @@ def test_locations_are_added_with_validation_and_print_labels(client):
     zpl = client.get("/locations/labels.zpl").get_data(as_text=True)
     assert "^FDPAL-RTV-1^FS" in zpl
     assert client.get("/locations/labels.pdf?id=999").status_code == 404
+
+
+def test_the_batch_list_dates_a_batch_by_the_sites_calendar_day(client):
+    """Opened at 23:30 UTC on 30 November, 00:30 on 1 December at the Amsterdam site: the list
+    says the 1st, as the batch document does."""
+    batch, _ = rtv_batch()
+    assert batch.site.timezone == "Europe/Amsterdam"
+    batch.created_at = dt.datetime(2026, 11, 30, 23, 30, tzinfo=dt.UTC)
+    db.session.commit()
+    login_as(client, factories.user(Role.SUPERVISOR))
+    listing = client.get("/batches/").get_data(as_text=True)
+    assert "<td>2026-12-01</td>" in listing
+    assert "2026-11-30" not in listing
