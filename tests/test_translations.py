@@ -167,13 +167,29 @@ def _raised_in_english(source: str, errors: set[str]) -> list[tuple[int, str]]:
             return worded(text.body) or worded(text.orelse)
         return isinstance(text, ast.Constant | ast.JoinedStr | ast.BinOp)
 
+    def named(call: ast.Call) -> str:
+        return call.func.id if isinstance(call.func, ast.Name) else getattr(call.func, "attr", "")
+
+    tree = ast.parse(source)
+    # A ValueError raised in a pydantic validator is a refusal too: the form shows its words.
+    in_validators = {
+        id(node)
+        for function in ast.walk(tree)
+        if isinstance(function, ast.FunctionDef)
+        and any(
+            isinstance(d, ast.Call) and named(d) in {"field_validator", "model_validator"}
+            for d in function.decorator_list
+        )
+        for node in ast.walk(function)
+    }
     found = []
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
-        name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+        name = named(node)
+        refusal = name in errors or (name == "ValueError" and id(node) in in_validators)
         texts = node.args[:1] + [k.value for k in node.keywords if k.arg == "message"]
-        if name in errors and any(worded(text) for text in texts):
+        if refusal and any(worded(text) for text in texts):
             found.append((node.lineno, name))
     return found
 
@@ -220,6 +236,11 @@ def test_the_refusal_check_finds_words_outside_gettext():
         'raise NotFound(_("gone") if late else "lost")\n'
         'raise Conflict(message="taken", field="lpn")\n'
         'raise NotFound(_("gone") if late else _("lost"))\n'
+        "@field_validator('gtin')\n"
+        "def _gtin(cls, value):\n"
+        '    raise ValueError(f"{value} is wrong")\n'
+        "def helper(value):\n"
+        '    raise ValueError("internal")\n'
     )
     found = _raised_in_english(source, {"Conflict", "InvalidInput", "NotFound"})
     assert found == [
@@ -228,4 +249,5 @@ def test_the_refusal_check_finds_words_outside_gettext():
         (3, "InvalidInput"),
         (7, "NotFound"),
         (8, "Conflict"),
+        (12, "ValueError"),
     ]

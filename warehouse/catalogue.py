@@ -81,7 +81,9 @@ class PriceFields(Input):
     def _floor_below_price(cls, value: int, info: ValidationInfo) -> int:
         price = info.data.get("price_minor")
         if price is not None and value > price:
-            raise ValueError(f"the floor ({value}) is above the price ({price})")
+            raise ValueError(
+                _("the floor (%(floor)s) is above the price (%(price)s)", floor=value, price=price)
+            )
         return value
 
 
@@ -110,8 +112,8 @@ class ProductFields(Input):
     def _gtin(cls, value: str) -> str:
         if not codes.is_gtin(value):
             if codes.looks_like_gtin(value):
-                raise ValueError(f"{value} has a wrong check digit")
-            raise ValueError(f"{value!r} is not a GTIN (8, 12, 13 or 14 digits)")
+                raise ValueError(_("%(gtin)s has a wrong check digit", gtin=value))
+            raise ValueError(_("%(gtin)s is not a GTIN (8, 12, 13 or 14 digits)", gtin=repr(value)))
         return value
 
     @field_validator("prices", mode="after")
@@ -120,7 +122,7 @@ class ProductFields(Input):
         seen = [str(price.currency) for price in value]
         for currency in seen:
             if seen.count(currency) > 1:
-                raise ValueError(f"two prices in {currency}")
+                raise ValueError(_("two prices in %(currency)s", currency=currency))
         return value
 
 

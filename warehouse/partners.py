@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from pydantic import Field, ValidationInfo, field_validator
 from sqlalchemy.orm import Session
 
-from warehouse import events
+from warehouse import events, i18n
 from warehouse.deadlines import WITHDRAWAL_DAYS
 from warehouse.errors import Conflict, InvalidInput, NotFound
 from warehouse.i18n import gettext as _
@@ -117,8 +117,13 @@ class PartnerFields(Input):
     def _commission(cls, value: int) -> int:
         if not COMMISSION_MIN_BP <= value <= COMMISSION_MAX_BP:
             raise ValueError(
-                f"the commission is 5 to 20 % of sold revenue ({COMMISSION_MIN_BP}-"
-                f"{COMMISSION_MAX_BP} basis points), not {value / 100:g} %"
+                _(
+                    "the commission is 5 to 20 %% of sold revenue (%(low)s-%(high)s basis "
+                    "points), not %(given)s",
+                    low=COMMISSION_MIN_BP,
+                    high=COMMISSION_MAX_BP,
+                    given=i18n.percent(value),
+                )
             )
         return value
 
@@ -127,24 +132,27 @@ class PartnerFields(Input):
     def _window(cls, value: int) -> int:
         if value < WITHDRAWAL_DAYS:
             raise ValueError(
-                f"the return window cannot be shorter than the legal {WITHDRAWAL_DAYS} days"
+                _(
+                    "the return window cannot be shorter than the legal %(days)s days",
+                    days=WITHDRAWAL_DAYS,
+                )
             )
         if value > MAX_WINDOW_DAYS:
-            raise ValueError(f"the return window is at most {MAX_WINDOW_DAYS} days")
+            raise ValueError(_("the return window is at most %(days)s days", days=MAX_WINDOW_DAYS))
         return value
 
     @field_validator("grace_days")
     @classmethod
     def _grace(cls, value: int) -> int:
         if not 0 <= value <= MAX_GRACE_DAYS:
-            raise ValueError(f"grace is 0 to {MAX_GRACE_DAYS} days")
+            raise ValueError(_("grace is 0 to %(days)s days", days=MAX_GRACE_DAYS))
         return value
 
     @field_validator("consult_escalate_days")
     @classmethod
     def _escalate(cls, value: int) -> int:
         if not 1 <= value <= MAX_ESCALATE_DAYS:
-            raise ValueError(f"escalation is after 1 to {MAX_ESCALATE_DAYS} days")
+            raise ValueError(_("escalation is after 1 to %(days)s days", days=MAX_ESCALATE_DAYS))
         return value
 
     @field_validator("currencies")
@@ -154,7 +162,13 @@ class PartnerFields(Input):
         for currency in found:
             if currency not in PARTNER_CURRENCIES:
                 served = ", ".join(PARTNER_CURRENCIES)
-                raise ValueError(f"{currency} is not sold in any served country ({served})")
+                raise ValueError(
+                    _(
+                        "%(currency)s is not sold in any served country (%(served)s)",
+                        currency=currency,
+                        served=served,
+                    )
+                )
         return found
 
     @field_validator("refund_deduction_bp")
@@ -171,16 +185,18 @@ class PartnerFields(Input):
     @classmethod
     def _own_address(cls, value: str | None, info: ValidationInfo) -> str | None:
         if info.data.get("destination") == Destination.PARTNER and not value:
-            raise ValueError("a partner that receives its own returns needs its return address")
+            raise ValueError(_("a partner that receives its own returns needs its return address"))
         return value
 
 
 def _basis_points(value: dict[str, int], keys: tuple[str, ...]) -> dict[str, int]:
     for key, bp in value.items():
         if key not in keys:
-            raise ValueError(f"{key!r} is not one of {', '.join(keys)}")
+            raise ValueError(
+                _("%(key)s is not one of %(keys)s", key=repr(key), keys=", ".join(keys))
+            )
         if not isinstance(bp, int) or isinstance(bp, bool) or not 0 <= bp <= 10_000:
-            raise ValueError(f"{key} must be 0 to 10000 basis points (0-100 %)")
+            raise ValueError(_("%(key)s must be 0 to 10000 basis points (0-100 %%)", key=key))
     return dict(value)
 
 

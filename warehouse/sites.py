@@ -42,9 +42,13 @@ class SiteFields(Input):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not a time zone (e.g. Europe/Amsterdam)") from None
+            raise ValueError(
+                _("%(zone)s is not a time zone (e.g. Europe/Amsterdam)", zone=repr(value))
+            ) from None
         if value not in available_timezones():
-            raise ValueError(f"{value!r} is not a time zone (e.g. Europe/Amsterdam)")
+            raise ValueError(
+                _("%(zone)s is not a time zone (e.g. Europe/Amsterdam)", zone=repr(value))
+            )
         return value
 
 

@@ -153,6 +153,16 @@ def test_a_bad_product_refuses_the_batch_by_field(acme, fields, field, message):
     assert row_counts(Product, ProductPrice, Event) == before
 
 
+def test_a_validators_refusal_is_in_the_readers_language(acme):
+    """The partner's catalogue screen shows the validator's words: in German for a German reader."""
+    from warehouse.i18n import reading
+
+    with reading("de"), pytest.raises(DomainError) as caught:
+        catalogue.upsert_products(db.session, ADMIN, [_product(gtin="4006381333932")])
+    assert "4006381333932 hat eine falsche Prüfziffer" in caught.value.message
+    db.session.rollback()
+
+
 def test_a_gtin_belongs_to_one_product_of_a_partner(acme):
     catalogue.upsert_products(db.session, ADMIN, [_product()])
     with pytest.raises(InvalidInput, match="already product SH-1") as caught:
