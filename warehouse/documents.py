@@ -6,6 +6,7 @@ from labels.money_documents import DocumentLine, MoneyDocument
 from labels.return_label import ReturnLabel
 from labels.unit_label import UnitLabel
 from warehouse import i18n
+from warehouse.deadlines import local_date
 from warehouse.i18n import N_
 from warehouse.i18n import gettext as _
 from warehouse.invoices import Issuer
@@ -91,7 +92,9 @@ def unit_label_for(unit: Unit) -> UnitLabel:
         sku=product.sku if product else "-",
         rma=unit.return_request.rma,
         partner=unit.partner.name,
-        received_on=(unit.return_request.received_on or unit.received_at.date()).isoformat(),
+        received_on=(
+            unit.return_request.received_on or local_date(unit.received_at, unit.site.timezone)
+        ).isoformat(),
         flags=tuple(flags),
     )
 
