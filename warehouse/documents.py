@@ -14,13 +14,14 @@ from warehouse.ledger import Statement
 from warehouse.models import (
     CustomerParcel,
     Destination,
+    ExceptionKind,
     Invoice,
     ParcelPurpose,
     Partner,
     ReturnRequest,
     Unit,
 )
-from warehouse.vocabulary import REASON_LABELS
+from warehouse.vocabulary import REASON_LABELS, exception_word
 
 
 def _partner_address(rma: ReturnRequest) -> str:
@@ -83,12 +84,12 @@ def unit_label_for(unit: Unit) -> UnitLabel:
     product = unit.product
     flags = []
     if unit.exception:
-        flags.append(unit.exception.value.replace("_", " "))
+        flags.append(exception_word(unit.exception))
     if unit.serial_mismatch:
-        flags.append("serial mismatch")
+        flags.append(exception_word(ExceptionKind.SERIAL_MISMATCH))
     return UnitLabel(
         lpn=unit.lpn,
-        title=product.title if product else "Unknown item",
+        title=product.title if product else _("Unknown item"),
         sku=product.sku if product else "-",
         rma=unit.return_request.rma,
         partner=unit.partner.name,

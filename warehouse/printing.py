@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from labels.unit_label import unit_label_zpl
+from warehouse import i18n
 from warehouse.documents import unit_label_for
 from warehouse.errors import InvalidInput, NotFound
 from warehouse.events import Actor, record
@@ -28,7 +29,8 @@ SEND_TIMEOUT = 5.0  # seconds to connect to and write to a printer
 
 
 def request_print(session: Session, unit: Unit, printer: Printer, actor: Actor) -> Outbox:
-    """Queue one print of the unit's label on `printer` (each request prints once)."""
+    """Queue one print of the unit's label on `printer` (each request prints once), in the
+    language of the operator who asked, as the label shown on their screen."""
     if not printer.active:
         raise InvalidInput(
             _("The printer %(name)s is out of use; pick another.", name=printer.name)
@@ -45,7 +47,7 @@ def request_print(session: Session, unit: Unit, printer: Printer, actor: Actor) 
     return enqueue(
         session,
         PRINT_LABEL,
-        {"lpn": unit.lpn, "printer_id": printer.id},
+        {"lpn": unit.lpn, "printer_id": printer.id, "language": i18n.current()},
         f"print:{unit.lpn}:{secrets.token_hex(8)}",
     )
 
@@ -66,7 +68,9 @@ def print_label(job: JobContext, payload: dict) -> str:
     printer = job.session.get(Printer, payload["printer_id"])
     if unit is None or printer is None:
         raise NotFound(_("nothing to print: %(payload)s", payload=payload))
-    sent = send_zpl(printer.host, printer.port, unit_label_zpl(unit_label_for(unit)))
+    with i18n.reading(payload.get("language")):  # queued before: English, as printed then
+        zpl = unit_label_zpl(unit_label_for(unit))
+    sent = send_zpl(printer.host, printer.port, zpl)
     return f"{sent} bytes of ZPL for {unit.lpn} to {printer.name} ({printer.host}:{printer.port})"
 
 

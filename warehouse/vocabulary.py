@@ -8,7 +8,7 @@ Kept apart from the modules that use the codes, so the mail and page filters
 from __future__ import annotations
 
 from warehouse.i18n import lazy_gettext as _l
-from warehouse.models import ExceptionKind, Grade, Reason, Resolution
+from warehouse.models import ExceptionKind, Grade, Reason, Resolution, UnitException
 
 GRADE_LABELS = {
     Grade.NEW: _l("New"),
@@ -40,6 +40,24 @@ EXCEPTION_KIND_LABELS = {
     ExceptionKind.FOREIGN_ITEM: _l("item of another marketplace"),
     ExceptionKind.REFUND_OVERDUE: _l("refund overdue"),
 }
+
+# A unit's flag from receiving is the exception it queued, and reads as its kind.
+UNIT_EXCEPTION_KINDS = {
+    UnitException.WRONG_ITEM: ExceptionKind.WRONG_ITEM,
+    UnitException.EXTRA: ExceptionKind.EXTRA_UNIT,
+    UnitException.DAMAGED_IN_TRANSIT: ExceptionKind.DAMAGED_IN_TRANSIT,
+    UnitException.FOREIGN: ExceptionKind.FOREIGN_ITEM,
+}
+
+
+def exception_word(code) -> str:
+    """An exception kind, or a unit's flag from receiving, in the reader's words."""
+    value = str(getattr(code, "value", code) or "")
+    flagged = next((unit for unit in UnitException if unit.value == value), None)
+    if flagged is not None:
+        value = UNIT_EXCEPTION_KINDS[flagged].value
+    return label_of(EXCEPTION_KIND_LABELS, value, ExceptionKind)
+
 
 # What a refund at risk waits for, in the reader's words.
 STAGE_LABELS = {

@@ -13,12 +13,12 @@ from warehouse.checklists import CHECKLIST_LABELS
 from warehouse.models import ExceptionKind, Grade, Reason, Resolution
 from warehouse.vocabulary import (
     DISPOSITION_LABELS,
-    EXCEPTION_KIND_LABELS,
     GRADE_LABELS,
     REASON_LABELS,
     RESOLUTION_LABELS,
     STAGE_LABELS,
     disposition_word,
+    exception_word,
     label_of,
     status_word,
 )
@@ -37,7 +37,7 @@ def _reason(code) -> str:
 
 
 def _exception_kind(code) -> str:
-    return label_of(EXCEPTION_KIND_LABELS, code, ExceptionKind)
+    return exception_word(code)
 
 
 def _resolution(code) -> str:

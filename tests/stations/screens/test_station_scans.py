@@ -180,6 +180,28 @@ def test_confirming_a_unit_prints_its_label_on_the_users_printer(
     assert len(label_printer.wait_for(3)) == 3
 
 
+def test_a_label_is_printed_in_the_operators_language(station, parcel):
+    """The job prints what the operator's screen would show: a German operator's label says
+    its flag in German, queued with the language the print was asked in."""
+    from warehouse import i18n
+
+    printer = Printer(site_id=parcel["operator"].site_id, name="Bench 2", host="127.0.0.1", port=9)
+    db.session.add(printer)
+    parcel["operator"].label_printer = printer
+    parcel["operator"].language = "de"
+    db.session.commit()
+    station.scan(RMA)
+    station.scan(SHOE)
+    [job] = db.session.query(Outbox).filter_by(kind="print_label").all()
+    assert job.payload["language"] == "de"
+    unit = db.session.query(Unit).one()
+    unit.exception = UnitException.EXTRA
+    with i18n.reading(job.payload["language"]):
+        label = unit_label_for(unit)
+    assert label.flags == ("zusätzliche Einheit",)
+    assert unit_label_for(unit).flags == ("extra unit",)
+
+
 def test_without_a_printer_the_browser_is_told_what_to_print(station, parcel):
     station.scan(RMA)
     response = station.scan(SHOE)
