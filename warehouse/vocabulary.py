@@ -8,7 +8,7 @@ Kept apart from the modules that use the codes, so the mail and page filters
 from __future__ import annotations
 
 from warehouse.i18n import lazy_gettext as _l
-from warehouse.models import ExceptionKind, Grade, Reason, Resolution, UnitException
+from warehouse.models import ExceptionKind, Grade, Reason, Resolution, Role, UnitException
 
 GRADE_LABELS = {
     Grade.NEW: _l("New"),
@@ -39,6 +39,14 @@ EXCEPTION_KIND_LABELS = {
     ExceptionKind.UNANNOUNCED: _l("unannounced parcel"),
     ExceptionKind.FOREIGN_ITEM: _l("item of another marketplace"),
     ExceptionKind.REFUND_OVERDUE: _l("refund overdue"),
+}
+
+# A user's or a token's role, as a name (People, the header of every screen).
+ROLE_LABELS = {
+    Role.OPERATOR: _l("Operator"),
+    Role.SUPERVISOR: _l("Supervisor"),
+    Role.PARTNER: _l("Partner"),
+    Role.ADMIN: _l("Admin"),
 }
 
 # A unit's flag from receiving is the exception it queued, and reads as its kind.

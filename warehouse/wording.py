@@ -10,12 +10,13 @@ import datetime as dt
 
 from warehouse import grounds, i18n
 from warehouse.checklists import CHECKLIST_LABELS
-from warehouse.models import ExceptionKind, Grade, Reason, Resolution
+from warehouse.models import ExceptionKind, Grade, Reason, Resolution, Role
 from warehouse.vocabulary import (
     DISPOSITION_LABELS,
     GRADE_LABELS,
     REASON_LABELS,
     RESOLUTION_LABELS,
+    ROLE_LABELS,
     STAGE_LABELS,
     disposition_word,
     exception_word,
@@ -38,6 +39,10 @@ def _reason(code) -> str:
 
 def _exception_kind(code) -> str:
     return exception_word(code)
+
+
+def _role(code) -> str:
+    return label_of(ROLE_LABELS, code, Role)
 
 
 def _resolution(code) -> str:
@@ -63,6 +68,8 @@ def code_word(member) -> str:
         return _exception_kind(member)
     if isinstance(member, Resolution):
         return _resolution(member)
+    if isinstance(member, Role):
+        return _role(member)
     value = str(getattr(member, "value", member) or "")
     if value in DISPOSITION_LABELS:
         return disposition_word(value)
@@ -108,6 +115,7 @@ FILTERS = {
     "status": status_word,
     "word": code_word,
     "resolution": _resolution,
+    "role": _role,
     "language_name": i18n.language_name,
 }
 

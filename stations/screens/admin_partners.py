@@ -167,7 +167,12 @@ def _render(template: str, form: dict, error: DomainError | None = None, **conte
 def index():
     """Every partner, active first."""
     rows = db.session.scalars(sa.select(Partner).order_by(Partner.active.desc(), Partner.code))
-    return render_template("admin/partners.html", partners=list(rows))
+    return render_template(
+        "admin/partners.html",
+        partners=list(rows),
+        modes=MODE_LABELS,
+        destinations=DESTINATION_LABELS,
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -202,3 +202,20 @@ def test_the_scripts_words_come_with_the_page_in_the_readers_language(client):
     words = json.loads(block.group(1))
     assert words["Retry"] == _in("de", "Retry") != "Retry"
     assert "%(label)s" in words["Sending %(label)s…"]
+
+
+def test_codes_on_staff_screens_are_words_in_the_readers_language(client):
+    """A German admin reads roles, approval modes and destinations as words, not as codes."""
+    factories.site()
+    admin = factories.user(Role.ADMIN)
+    admin.language = "de"
+    factories.partner(code="ACME", approval_mode="consult")
+    db.session.commit()
+    login_as(client, admin)
+    partners = client.get("/admin/partners").get_data(as_text=True)
+    assert "· Verwaltung" in partners  # the header: name · role
+    assert "<td>Partner fragen</td>" in partners
+    assert "<td>Lager</td>" in partners
+    users = client.get("/admin/users").get_data(as_text=True)
+    assert "<td>Verwaltung</td>" in users
+    assert ">admin<" not in users
