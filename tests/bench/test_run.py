@@ -63,3 +63,26 @@ def test_a_small_bench_run_writes_the_table_and_stops_what_it_started(tmp_path, 
         assert process.poll() is not None, process.args
         with pytest.raises(ProcessLookupError):
             os.kill(process.pid, 0)
+
+
+def test_the_route_scan_sample_is_a_unit_the_route_scan_accepts(app):
+    """The first graded unit may be held for its partner's decision, which the scan refuses."""
+    from tests import factories
+    from warehouse import routing
+    from warehouse.db import db
+    from warehouse.models import Grade, RefundState, RejectedReturns
+
+    waits = factories.partner(rejected_returns=RejectedReturns.SEND_BACK)
+    held = factories.graded(Grade.NEW, partner=waits)
+    held.refund_state = RefundState.OPEN
+    free = factories.graded(Grade.NEW)
+    free.refund_state = RefundState.APPROVED
+    db.session.flush()
+    assert held.id < free.id
+    assert routing.on_hold(held) is not None
+    assert run.routable_unit(db.session) == free
+    free.refund_state = RefundState.OPEN
+    free.partner.rejected_returns = RejectedReturns.SEND_BACK
+    db.session.flush()
+    with pytest.raises(RuntimeError, match="can be routed"):
+        run.routable_unit(db.session)
