@@ -297,8 +297,20 @@ def count_queries(app):
     return counting
 
 
+_MADE_INSTANCE: list[str] = []  # the instance folder this session made, removed at its end
+
+
 def pytest_configure(config):
-    os.environ.setdefault("RETURNYARD_INSTANCE", tempfile.mkdtemp(prefix="ry-instance-"))
+    if "RETURNYARD_INSTANCE" not in os.environ:
+        _MADE_INSTANCE.append(tempfile.mkdtemp(prefix="ry-instance-"))
+        os.environ["RETURNYARD_INSTANCE"] = _MADE_INSTANCE[0]
+
+
+def pytest_unconfigure(config):
+    """Each session made one folder (its secret key in it) and left it in /tmp."""
+    for folder in _MADE_INSTANCE:
+        shutil.rmtree(folder, ignore_errors=True)
+        os.environ.pop("RETURNYARD_INSTANCE", None)
 
 
 def pytest_collection_modifyitems(config, items):
