@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from warehouse import batches, codes, dispatch, espr, routing, rules
 from warehouse.db import utcnow
-from warehouse.deadlines import local_date
 from warehouse.events import Actor
 from warehouse.models import (
     Batch,
@@ -274,8 +273,7 @@ def _new_returns(
 
 
 def _route(session: Session, unit: Unit, actor: Actor) -> None:
-    today = local_date(utcnow(), unit.site.timezone)
-    if espr.destroy_refused(session, unit, today) and unit.grade == Grade.DEFECTIVE:
+    if espr.destroy_refused(session, unit, utcnow()) and unit.grade == Grade.DEFECTIVE:
         # A supervisor looked at it: apparel may be destroyed only with a derogation on record
         # (ESPR Art. 25); the demo shows one.
         espr.record_exception(

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from warehouse import events
 from warehouse.db import utcnow
+from warehouse.deadlines import local_date
 from warehouse.errors import Conflict, InvalidInput, NotFound
 from warehouse.i18n import gettext as _
 from warehouse.i18n import lazy_gettext as _l
@@ -92,9 +93,11 @@ def exception_for(session: Session, unit: Unit) -> DestructionException | None:
     )
 
 
-def destroy_refused(session: Session, unit: Unit, today: dt.date) -> str | None:
-    """Why the unit may not be destroyed (None: it may)."""
+def destroy_refused(session: Session, unit: Unit, now: dt.datetime) -> str | None:
+    """Why the unit may not be destroyed at `now` (None: it may), the ban judged by the calendar
+    day at the unit's site."""
     category = unit.product.category if unit.product else None
+    today = local_date(now, unit.site.timezone)
     if not ban_in_force(category, today) or exception_for(session, unit) is not None:
         return None
     return _(

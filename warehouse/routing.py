@@ -24,7 +24,6 @@ from warehouse import channels, espr, parcels, resale, rules
 from warehouse.batches import add_unit, open_batch
 from warehouse.checklists import missing_before_sale
 from warehouse.db import utcnow
-from warehouse.deadlines import local_date
 from warehouse.errors import Conflict, InvalidInput, UnknownBarcode
 from warehouse.events import Actor, record
 from warehouse.i18n import gettext as _
@@ -269,7 +268,7 @@ def _graded_route(session: Session, unit: Unit) -> tuple[rules.Route, LocationKi
         raise Conflict(held, field="code")
     route = route_for(session, unit)
     if route.outcome == Disposition.DESTROY:
-        refused = espr.destroy_refused(session, unit, local_date(utcnow(), unit.site.timezone))
+        refused = espr.destroy_refused(session, unit, utcnow())
         if refused:
             raise Conflict(refused, field="code")
     return route, LocationKind(route.outcome.value)

@@ -61,10 +61,8 @@ UNIT_EXCEPTION_KINDS = {
 def exception_word(code) -> str:
     """An exception kind, or a unit's flag from receiving, in the reader's words."""
     value = str(getattr(code, "value", code) or "")
-    flagged = next((unit for unit in UnitException if unit.value == value), None)
-    if flagged is not None:
-        value = UNIT_EXCEPTION_KINDS[flagged].value
-    return label_of(EXCEPTION_KIND_LABELS, value, ExceptionKind)
+    kind = UNIT_EXCEPTION_KINDS.get(value)  # the members are str: a value finds its flag
+    return label_of(EXCEPTION_KIND_LABELS, kind or value, ExceptionKind)
 
 
 # What a refund at risk waits for, in the reader's words.

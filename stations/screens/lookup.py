@@ -48,7 +48,7 @@ def index():
         for hit in hits
         for unit in hit.units
         if unit.status == UnitStatus.GRADED
-        and espr.destroy_refused(db.session, unit, local_date(now, unit.site.timezone))
+        and espr.destroy_refused(db.session, unit, now)
         and routing.route_for(db.session, unit).outcome == Disposition.DESTROY
     }
     return render_template(
