@@ -40,6 +40,7 @@ from warehouse.models import (
     NO_REFUND_FLAGS,
     OPEN_UNIT,
     PARTNER_PORTAL_STATION,
+    RECEIVED_RETURN,
     UNPAID_REFUND,
     Case,
     CaseStatus,
@@ -58,7 +59,6 @@ from warehouse.models import (
     RefundState,
     ReturnLine,
     ReturnRequest,
-    ReturnStatus,
     Shipment,
     Site,
     Unit,
@@ -67,6 +67,7 @@ from warehouse.models import (
 from warehouse.money import MINOR_DIGITS
 
 RISK_DAYS = 3  # a refund due within this many days (or past) is at risk
+RISK_CHUNK = 5000  # returns due whose units one statement of the risk list reads
 
 # --- live: what waits now --------------------------------------------------------------------
 
@@ -234,64 +235,54 @@ def refund_due_risk(
     whose refund is not decided (still ungraded, or its case open) or approved and not paid out
     yet. Soonest due first.
 
-    The open units are found first, through the ix_unit_open partial index, and materialized: the
-    work grows with the backlog, not with the returns whose due date passed long ago (left
-    alone, a planner walks the due-date index through all of those)."""
-    open_units = (
-        sa.select(
-            Unit.id,
-            Unit.lpn,
-            Unit.return_id,
-            Unit.refund_state,
-            Unit.partner_id,
-            Unit.site_id,
-            Unit.return_line_id,
-            Unit.exception,
+    The returns due by then are read first, from the received ones not closed yet (on
+    PostgreSQL from the ix_return_request_received_due partial index alone; SQLite, which keeps
+    no statistics, reads the received returns through their status), then the undecided units
+    of just those returns by their return. Two statements, so no planner can
+    turn it round: the work grows with the returns due soon, not with the open backlog (most of
+    it not due for days) nor with the returns closed long ago. Asked as one join, a planner
+    guesses from the due-date statistics of every return ever that nearly all received returns
+    are due, and walks every open unit."""
+    until = today + dt.timedelta(days=within_days)
+    due = {
+        return_id: (rma, due_on)
+        for return_id, rma, due_on in session.execute(
+            sa.select(ReturnRequest.id, ReturnRequest.rma, ReturnRequest.refund_due_on).where(
+                RECEIVED_RETURN, ReturnRequest.refund_due_on <= until
+            )
         )
-        # Only the partial index's condition: nothing else to tempt a planner (the site and
-        # partner are narrowed below, on the few rows found).
-        .where(OPEN_UNIT)
-        .cte("open_units")
-        .prefix_with("MATERIALIZED")
-    )
-    query = (
-        sa.select(
-            ReturnRequest.rma,
-            open_units.c.lpn,
-            ReturnRequest.refund_due_on,
-            open_units.c.refund_state,
-            Case.escalated_at,
-            ReturnRequest.id,
-            open_units.c.id,
-            open_units.c.partner_id,
-        )
-        .select_from(open_units)
-        .join(ReturnRequest, ReturnRequest.id == open_units.c.return_id)
-        .outerjoin(Case, Case.unit_id == open_units.c.id)
-        .where(
-            ReturnRequest.refund_due_on <= today + dt.timedelta(days=within_days),
-            ReturnRequest.status != ReturnStatus.ANNOUNCED,
-            open_units.c.return_line_id.is_not(None),
-            sa.or_(
-                open_units.c.exception.is_(None), open_units.c.exception.not_in(NO_REFUND_FLAGS)
-            ),
-            sa.or_(
-                open_units.c.refund_state.is_(None),
-                open_units.c.refund_state == RefundState.OPEN,
-            ),
-        )
-        .order_by(ReturnRequest.refund_due_on, open_units.c.id)
-    )
-    query = _scoped(query, open_units.c.site_id, open_units.c.partner_id, site_id, partner_id)
-    if limit is not None:
-        query = query.limit(limit)
+    }
     rows = []
-    for rma, lpn, due, state, escalated, return_id, unit_id, partner in session.execute(query):
-        if state is None:
-            stage = "received_not_graded"
-        else:
-            stage = "case_escalated" if escalated is not None else "case_open"
-        rows.append(AtRisk(rma, lpn, due, stage, return_id, unit_id, partner))
+    ids = sorted(due)
+    for start in range(0, max(len(ids), 1), RISK_CHUNK):  # one statement unless thousands due
+        query = (
+            sa.select(
+                Unit.return_id,
+                Unit.lpn,
+                Unit.refund_state,
+                Case.escalated_at,
+                Unit.id,
+                Unit.partner_id,
+            )
+            .outerjoin(Case, Case.unit_id == Unit.id)
+            .where(
+                Unit.return_id.in_(ids[start : start + RISK_CHUNK]),
+                OPEN_UNIT,
+                Unit.return_line_id.is_not(None),
+                sa.or_(Unit.exception.is_(None), Unit.exception.not_in(NO_REFUND_FLAGS)),
+                sa.or_(Unit.refund_state.is_(None), Unit.refund_state == RefundState.OPEN),
+            )
+        )
+        # The unit's site and partner narrowed after its return's index (their own indexes would
+        # read every unit of the site ever).
+        query = _scoped(query, Unit.site_id, Unit.partner_id, site_id, partner_id, after_index=True)
+        for return_id, lpn, state, escalated, unit_id, partner in session.execute(query):
+            if state is None:
+                stage = "received_not_graded"
+            else:
+                stage = "case_escalated" if escalated is not None else "case_open"
+            rma, due_on = due[return_id]
+            rows.append(AtRisk(rma, lpn, due_on, stage, return_id, unit_id, partner))
     # Approved and not paid out yet: the clock runs until the customer has the money (through
     # the ix_unit_refund_unpaid partial index: the few refunds waiting, not every one paid).
     unpaid = (

@@ -458,6 +458,17 @@ class ReturnRequest(db.Model):
             sqlite_where=sa.text("status = 'announced'"),
             postgresql_where=sa.text("status = 'announced'"),
         ),
+        # Received and not closed yet, by the day the refund is due: the refund-due risk list
+        # reads the returns due soon (or overdue) from this index alone, not every open unit
+        # and its return.
+        sa.Index(
+            "ix_return_request_received_due",
+            "refund_due_on",
+            "id",
+            "rma",
+            sqlite_where=sa.text("status = 'received'"),
+            postgresql_where=sa.text("status = 'received'"),
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     rma: Mapped[str] = mapped_column(sa.String(20), unique=True)
@@ -512,6 +523,11 @@ class ReturnRequest(db.Model):
 # Announced and not arrived, its value in the SQL (for the ix_return_request_announced index).
 ANNOUNCED_RETURN = ReturnRequest.__table__.c.status == sa.literal_column(
     f"'{ReturnStatus.ANNOUNCED.value}'"
+)
+# Received and not closed (a return closes when its last unit does), for the
+# ix_return_request_received_due index.
+RECEIVED_RETURN = ReturnRequest.__table__.c.status == sa.literal_column(
+    f"'{ReturnStatus.RECEIVED.value}'"
 )
 
 
@@ -1313,6 +1329,20 @@ class Figure(db.Model):
             "partner_id",
             "category",
             "product_id",
+            "key",
+            "currency",
+            "count",
+            "amount_minor",
+        ),
+        # The sums over categories per partner (the return rate and the scorecard by partner):
+        # the level first, so they read those cells and not every partner's per-product ones.
+        sa.Index(
+            "ix_figure_summed",
+            "metric",
+            "category",
+            "partner_id",
+            "month",
+            "site_id",
             "key",
             "currency",
             "count",

@@ -29,7 +29,7 @@ PINS = {
     "customer look-up": 1,
     "API GET return": 11,
     "API announce": 25,
-    "dashboard": 27,
+    "dashboard": 28,  # the risk list: the returns due, then their units (warehouse.figures)
 }
 
 

@@ -319,3 +319,33 @@ def test_refund_due_risk_includes_ungraded_units_and_open_cases(app):
         (case.unit.lpn, "case_open"),
         (ungraded.lpn, "received_not_graded"),
     ]
+
+
+def test_refund_due_risk_reads_the_due_returns_in_chunks_and_keeps_the_order(app, monkeypatch):
+    """Read a few returns at a time, the list is the same: every undecided unit of a received
+    return due by then, soonest first and by unit within a day, the limit taken after sorting;
+    returns not due yet and units already decided stay off it."""
+    today = utcnow().date()
+    units = []
+    for days in (2, -5, 0, 2, 9, -5, 1):
+        unit = factories.received()
+        unit.return_request.refund_due_on = today + dt.timedelta(days=days)
+        units.append(unit)
+    units[3].refund_state = RefundState.REJECTED  # decided: off the list although due
+    db.session.commit()
+    site_id = units[0].site_id
+    expected = sorted(
+        (
+            (unit.return_request.refund_due_on, unit.id)
+            for unit in units
+            if unit is not units[3] and unit.return_request.refund_due_on <= today + dt.timedelta(3)
+        ),
+    )
+    whole = figures.refund_due_risk(db.session, site_id=site_id, today=today)
+    assert [(row.refund_due_on, row.unit_id) for row in whole] == expected
+    monkeypatch.setattr(figures, "RISK_CHUNK", 2)
+    chunked = figures.refund_due_risk(db.session, site_id=site_id, today=today)
+    assert chunked == whole
+    first = figures.refund_due_risk(db.session, site_id=site_id, today=today, limit=3)
+    assert first == whole[:3]
+    assert figures.refund_due_risk(db.session, site_id=site_id + 1, today=today) == []
