@@ -310,7 +310,8 @@ def refund_due_risk(
         for rma, lpn, due, return_id, unit_id, partner in session.execute(unpaid)
     ]
     # Sent back with a proof of dispatch, not arrived: the refund may no longer wait for the
-    # goods (Directive 2011/83/EU Art. 13(3)), through the announced returns' partial index.
+    # goods (Directive 2011/83/EU Art. 13(3)), from the ix_return_request_dispatched partial
+    # index alone (not every parcel on its way).
     dispatched = (
         sa.select(
             ReturnRequest.rma,

@@ -469,6 +469,18 @@ class ReturnRequest(db.Model):
             sqlite_where=sa.text("status = 'received'"),
             postgresql_where=sa.text("status = 'received'"),
         ),
+        # Sent back with a proof of dispatch and not arrived (the refund may not wait for the
+        # goods): the few of them, out of every parcel on its way, for the same list.
+        sa.Index(
+            "ix_return_request_dispatched",
+            "refund_due_on",
+            "id",
+            "rma",
+            "site_id",
+            "partner_id",
+            sqlite_where=sa.text("status = 'announced' AND dispatch_proof_at IS NOT NULL"),
+            postgresql_where=sa.text("status = 'announced' AND dispatch_proof_at IS NOT NULL"),
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     rma: Mapped[str] = mapped_column(sa.String(20), unique=True)
