@@ -127,3 +127,18 @@ def test_new_rows_after_it_get_fresh_ids(app):
     order = factories.order([(factories.product(factories.partner()), 1)])
     db.session.commit()
     assert order.id > db.session.scalar(sa.select(sa.func.count()).select_from(Order)) - 1
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_on_postgresql_it_leaves_the_tables_vacuumed_and_analysed(app):
+    """As autovacuum leaves a database that has been running: measured straight after a bulk
+    load, every index-only read would go to the table and the planner would guess."""
+    generate(db.session, units=60, seed=3, today=TODAY, echo=_quiet)
+    stats = db.session.execute(
+        sa.text(
+            "SELECT relname, last_vacuum, last_analyze FROM pg_stat_user_tables "
+            "WHERE relname IN ('unit', 'return_request', 'figure')"
+        )
+    ).all()
+    assert len(stats) == 3
+    assert all(vacuumed and analysed for _name, vacuumed, analysed in stats)
