@@ -50,7 +50,11 @@ def floors() -> Flask:
         sa.Column("at", sa.DateTime),
     )
     with app.app_context():
-        written.create(db.engine, checkfirst=True)
+        try:
+            written.create(db.engine, checkfirst=True)
+        except sa.exc.DBAPIError:  # each worker builds the app: the other one just created it
+            if not sa.inspect(db.engine).has_table(written.name):
+                raise
 
     def look_up():
         session.get("user")  # the session read every station request makes
