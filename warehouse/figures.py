@@ -37,6 +37,7 @@ from warehouse.i18n import lazy_gettext as _l
 from warehouse.jobs import periodic
 from warehouse.models import (
     ANNOUNCED_RETURN,
+    DISPATCHED_RETURN,
     NO_REFUND_FLAGS,
     OPEN_UNIT,
     PARTNER_PORTAL_STATION,
@@ -238,8 +239,8 @@ def refund_due_risk(
     The returns due by then are read first, from the received ones not closed yet (on
     PostgreSQL from the ix_return_request_received_due partial index alone; SQLite, which keeps
     no statistics, reads the received returns through their status), then the undecided units
-    of just those returns by their return. Two statements, so no planner can
-    turn it round: the work grows with the returns due soon, not with the open backlog (most of
+    of just those returns by their return. Two statements, so no planner can turn it round:
+    the work grows with the returns due soon, not with the open backlog (most of
     it not due for days) nor with the returns closed long ago. Asked as one join, a planner
     guesses from the due-date statistics of every return ever that nearly all received returns
     are due, and walks every open unit."""
@@ -298,7 +299,7 @@ def refund_due_risk(
         .where(
             UNPAID_REFUND,
             Unit.refund_minor > 0,
-            ReturnRequest.refund_due_on <= today + dt.timedelta(days=within_days),
+            ReturnRequest.refund_due_on <= until,
         )
         .order_by(ReturnRequest.refund_due_on, Unit.id)
     )
@@ -320,9 +321,8 @@ def refund_due_risk(
             ReturnRequest.partner_id,
         )
         .where(
-            ANNOUNCED_RETURN,
-            ReturnRequest.dispatch_proof_at.is_not(None),
-            ReturnRequest.refund_due_on <= today + dt.timedelta(days=within_days),
+            DISPATCHED_RETURN,
+            ReturnRequest.refund_due_on <= until,
         )
         .order_by(ReturnRequest.refund_due_on, ReturnRequest.id)
     )

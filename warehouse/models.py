@@ -140,6 +140,12 @@ OPEN_UNIT_SQL = "status != 'closed'"
 # Approved refunds not paid out yet (the refund-due clock watches them too), in the SQL for the
 # ix_unit_refund_unpaid partial index.
 UNPAID_REFUND_SQL = "refund_state = 'approved' AND refund_paid_at IS NULL"
+# Received and not closed yet (a return closes when its last unit does), for the
+# ix_return_request_received_due partial index of the refund-due risk list.
+RECEIVED_RETURN_SQL = "status = 'received'"
+# Sent back with a proof of dispatch and not arrived (the refund may not wait for the goods),
+# for the ix_return_request_dispatched partial index of the same list.
+DISPATCHED_RETURN_SQL = "status = 'announced' AND dispatch_proof_at IS NOT NULL"
 
 
 class RefundState(enum.StrEnum):
@@ -466,8 +472,8 @@ class ReturnRequest(db.Model):
             "refund_due_on",
             "id",
             "rma",
-            sqlite_where=sa.text("status = 'received'"),
-            postgresql_where=sa.text("status = 'received'"),
+            sqlite_where=sa.text(RECEIVED_RETURN_SQL),
+            postgresql_where=sa.text(RECEIVED_RETURN_SQL),
         ),
         # Sent back with a proof of dispatch and not arrived (the refund may not wait for the
         # goods): the few of them, out of every parcel on its way, for the same list.
@@ -478,8 +484,8 @@ class ReturnRequest(db.Model):
             "rma",
             "site_id",
             "partner_id",
-            sqlite_where=sa.text("status = 'announced' AND dispatch_proof_at IS NOT NULL"),
-            postgresql_where=sa.text("status = 'announced' AND dispatch_proof_at IS NOT NULL"),
+            sqlite_where=sa.text(DISPATCHED_RETURN_SQL),
+            postgresql_where=sa.text(DISPATCHED_RETURN_SQL),
         ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -536,11 +542,8 @@ class ReturnRequest(db.Model):
 ANNOUNCED_RETURN = ReturnRequest.__table__.c.status == sa.literal_column(
     f"'{ReturnStatus.ANNOUNCED.value}'"
 )
-# Received and not closed (a return closes when its last unit does), for the
-# ix_return_request_received_due index.
-RECEIVED_RETURN = ReturnRequest.__table__.c.status == sa.literal_column(
-    f"'{ReturnStatus.RECEIVED.value}'"
-)
+RECEIVED_RETURN = sa.text(RECEIVED_RETURN_SQL)
+DISPATCHED_RETURN = sa.text(DISPATCHED_RETURN_SQL)
 
 
 class ReturnLine(db.Model):
