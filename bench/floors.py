@@ -19,6 +19,26 @@ from stations import tune_engine
 
 FRAGMENT = "<p class=scan-message>{{ code }}</p>"
 
+metadata = sa.MetaData()
+unit = sa.Table("unit", metadata, sa.Column("id", sa.Integer), sa.Column("lpn", sa.String))
+written = sa.Table(
+    "bench_floor_write",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code", sa.String(32)),
+    sa.Column("at", sa.DateTime),
+)
+
+
+def create_written(engine: sa.Engine) -> None:
+    """The write floor's table. `make bench` creates it before it starts the floors; each
+    gunicorn worker builds the app too, and one may find the other's table half-made."""
+    try:
+        written.create(engine, checkfirst=True)
+    except sa.exc.DBAPIError:
+        if not sa.inspect(engine).has_table(written.name):
+            raise
+
 
 def bare() -> Flask:
     """Bare Flask: a fragment, nothing else."""
@@ -40,21 +60,8 @@ def floors() -> Flask:
     )
     tune_engine(app)  # the app's own database settings (SQLite: WAL, synchronous=NORMAL)
     db = SQLAlchemy(app)
-    metadata = sa.MetaData()
-    unit = sa.Table("unit", metadata, sa.Column("id", sa.Integer), sa.Column("lpn", sa.String))
-    written = sa.Table(
-        "bench_floor_write",
-        metadata,
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("code", sa.String(32)),
-        sa.Column("at", sa.DateTime),
-    )
     with app.app_context():
-        try:
-            written.create(db.engine, checkfirst=True)
-        except sa.exc.DBAPIError:  # each worker builds the app: the other one just created it
-            if not sa.inspect(db.engine).has_table(written.name):
-                raise
+        create_written(db.engine)
 
     def look_up():
         session.get("user")  # the session read every station request makes

@@ -146,6 +146,36 @@ def wait_for(port: int, seconds: float = 60) -> None:
     raise RuntimeError(f"nothing answers on port {port}")
 
 
+def served(port: int, path: str, server: subprocess.Popen, log: Path, seconds: float = 60):
+    """Wait until the server answers `path` with 200: None, or why not (its log's last lines)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", path)
+            answer = conn.getresponse()
+            answer.read()
+            conn.close()
+            if answer.status == 200:
+                return None
+        except (OSError, http.client.HTTPException):
+            pass
+        time.sleep(0.2)
+    state = "exited" if server.poll() is not None else "still running"
+    tail = log.read_text(errors="replace").splitlines()[-30:]
+    return f"({state})\n" + "\n".join(tail)
+
+
+def stop_one(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 class Connection:
     """A lean keep-alive HTTP/1.1 client: the request's bytes are built before the clock runs,
     and the answer is read by its Content-Length, so the client takes little of the CPU the
@@ -606,14 +636,29 @@ def run_one(
     sample = prepare(env, units, args.queue)
     filled = time.monotonic() - began
     print(f"{label}: filled in {filled:.0f} s", file=sys.stderr)
+    import sqlalchemy as sa
+
+    from bench.floors import create_written
+
+    engine = sa.create_engine(env["BENCH_DATABASE_URL"])
+    create_written(engine)  # here, not raced by the floors' two workers
+    engine.dispose()
     ports = {"bare": bare_port}
-    for name, target in (("app", "wsgi:app"), ("floors", "bench.floors:floors()")):
+    wait_for(bare_port)
+    for name, target, path in (
+        ("app", "wsgi:app", "/login"),
+        ("floors", "bench.floors:floors()", "/read?code=-"),
+    ):
         ports[name] = free_port()
-        processes.start(
-            gunicorn(target, ports[name], args.workers), env, work / f"{name}-{label}.log"
-        )
-    for port in ports.values():
-        wait_for(port)
+        log = work / f"{name}-{label}.log"
+        for attempt in (1, 2):
+            server = processes.start(gunicorn(target, ports[name], args.workers), env, log)
+            why = served(ports[name], path, server, log)
+            if why is None:
+                break
+            # Said in the run's own output: the work folder and its logs go at the end.
+            print(f"{label} {name} does not answer {path} (try {attempt}):\n{why}", file=sys.stderr)
+            stop_one(server)
     operator = login(ports["app"], OPERATOR)
     supervisor, _ = login(ports["app"], SUPERVISOR)
     customer = login(ports["app"], None)
