@@ -649,9 +649,9 @@ def run_one(
         ("app", "wsgi:app", "/login"),
         ("floors", "bench.floors:floors()", "/read?code=-"),
     ):
-        ports[name] = free_port()
         log = work / f"{name}-{label}.log"
         for attempt in (1, 2):
+            ports[name] = free_port()  # a fresh one each try: the last may have been taken
             server = processes.start(gunicorn(target, ports[name], args.workers), env, log)
             why = served(ports[name], path, server, log)
             if why is None:

@@ -86,3 +86,32 @@ def test_the_route_scan_sample_is_a_unit_the_route_scan_accepts(app):
     db.session.flush()
     with pytest.raises(RuntimeError, match="can be routed"):
         run.routable_unit(db.session)
+
+
+def test_a_server_is_measured_only_once_it_answers_its_page_with_200(tmp_path):
+    """A port that accepts connections is not enough: the floors' master once listened while
+    its workers could not serve, and every request of the run was refused."""
+    import subprocess
+    import sys
+
+    port = run.free_port()
+    log = tmp_path / "server.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+            cwd=tmp_path,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        (tmp_path / "page").write_text("ok")
+        assert run.served(port, "/page", server, log) is None
+        why = run.served(port, "/missing", server, log, seconds=1)
+        assert why.startswith("(still running)")
+        assert "404" in why  # the log's last lines say what it answered
+    finally:
+        run.stop_one(server)
+    with log.open("w") as out:
+        gone = subprocess.Popen([sys.executable, "-c", "print('no such app')"], stdout=out)
+        gone.wait()
+    assert run.served(run.free_port(), "/", gone, log) == "(exited)\nno such app"
