@@ -349,3 +349,53 @@ def test_refund_due_risk_reads_the_due_returns_in_chunks_and_keeps_the_order(app
     first = figures.refund_due_risk(db.session, site_id=site_id, today=today, limit=3)
     assert first == whole[:3]
     assert figures.refund_due_risk(db.session, site_id=site_id + 1, today=today) == []
+
+
+def test_return_rates_by_product_are_the_50_most_returned_over_the_period(app):
+    """Summed over the period's months, most returned first, then most sold, then by id;
+    cells of other months, other sites and the sums over products are left out."""
+    site, elsewhere = factories.site(), factories.site("TIL")
+    partner = factories.partner()
+    products = [factories.product(partner) for _ in range(56)]
+    db.session.flush()
+    expected = {}
+    for n, product in enumerate(products):
+        # ties on returned units (1 + n // 3), broken by sold units, then by id
+        returned_units, sold_units = 1 + n // 3, 10 + n % 2
+        expected[product.id] = (sold_units, returned_units)
+        for month, back, out in (("2026-09", 1, 0), ("2026-10", returned_units - 1, sold_units)):
+            for metric, count in (("returned", back), ("sold", out)):
+                db.session.add(
+                    Figure(
+                        month=month,
+                        site_id=site.id,
+                        partner_id=partner.id,
+                        category="fashion",
+                        product_id=product.id,
+                        metric=metric,
+                        count=count,
+                    )
+                )
+        for month, where in (("2026-08", site), ("2026-10", elsewhere)):  # outside the scope
+            db.session.add(
+                Figure(
+                    month=month,
+                    site_id=where.id,
+                    partner_id=partner.id,
+                    category="fashion",
+                    product_id=product.id,
+                    metric="returned",
+                    count=1000 - n,
+                )
+            )
+    db.session.add(  # a sum over products: not a product of its own
+        Figure(month="2026-10", site_id=site.id, partner_id=partner.id, metric="returned", count=9)
+    )
+    db.session.flush()
+    rates = figures.return_rates(db.session, figures.Scope("2026-09", "2026-10", site_id=site.id))
+    ranked = sorted(expected, key=lambda id_: (-expected[id_][1], -expected[id_][0], id_))[:50]
+    skus = {p.id: p.sku for p in products}
+    assert [row["key"] for row in rates["by_product"]] == [skus[id_] for id_ in ranked]
+    first = rates["by_product"][0]
+    assert (first["sold"], first["returned"]) == expected[ranked[0]]
+    assert first["rate"] == round(expected[ranked[0]][1] / expected[ranked[0]][0], 4)
