@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from warehouse import figures, ledger
 from warehouse.codes import ALPHABET, check_symbol
+from warehouse.db import bulk_insert
 from warehouse.deadlines import local_date
 from warehouse.errors import Conflict
 from warehouse.models import (
@@ -299,54 +300,12 @@ def _bins(session: Session, site) -> dict[LocationKind, list[tuple[int, str]]]:
 
 
 def insert_rows(session: Session, rows: dict) -> None:
-    """Bulk-insert rows per model, in the dict's order (foreign keys first): with COPY on
-    PostgreSQL (several times faster than the INSERTs it otherwise gets), with the ORM's bulk
-    INSERT on SQLite. Whatever the session holds unflushed goes in first."""
+    """Bulk-insert rows per model, in the dict's order (foreign keys first), with COPY on
+    PostgreSQL (`warehouse.db.bulk_insert`). Whatever the session holds unflushed goes in
+    first."""
     session.flush()
-    postgresql = session.get_bind().dialect.name == "postgresql"
     for model, table_rows in rows.items():
-        if not table_rows:
-            continue
-        if postgresql:
-            _copy(session, model.__table__, table_rows)
-        else:
-            session.execute(sa.insert(model), table_rows)
-
-
-def _copy(session: Session, table: sa.Table, rows: list[dict]) -> None:
-    """COPY `rows` into `table` in the session's transaction, on its connection. Every row
-    names the same columns (by their keys); each value goes through its column type's bind
-    processing, as an INSERT would send it (None as NULL), and a column the rows leave out gets
-    its scalar default. The COPY goes to psycopg directly: SQLAlchemy's events and logging do
-    not see it, and a failure comes out as psycopg's own error."""
-    connection = session.connection()
-    dialect = connection.dialect
-    keys = list(rows[0])
-    columns = [table.c[key] for key in keys]
-    for column in table.columns:
-        if column.key in rows[0] or column.default is None:
-            continue
-        if not column.default.is_scalar:
-            raise ValueError(f"{table.name}.{column.name}: bench rows must give its value")
-        columns.append(column)
-    processors = [column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns]
-    fixed = [
-        processor(column.default.arg) if processor else column.default.arg
-        for column, processor in zip(columns[len(keys) :], processors[len(keys) :], strict=True)
-    ]
-    given = list(zip(keys, processors[: len(keys)], strict=True))
-    quote = dialect.identifier_preparer
-    statement = (
-        f"COPY {quote.format_table(table)} "
-        f"({', '.join(quote.format_column(column) for column in columns)}) FROM STDIN"
-    )
-    cursor = connection.connection.driver_connection.cursor()
-    with cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            if len(row) != len(keys):
-                raise ValueError(f"{table.name}: every row must name {', '.join(keys)}")
-            values = [processor(row[key]) if processor else row[key] for key, processor in given]
-            copy.write_row(values + fixed)
+        bulk_insert(session, model.__table__, table_rows)
 
 
 QUEUE_STAGES = ("announced", "received", "graded", "kept")

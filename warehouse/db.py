@@ -68,6 +68,49 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def bulk_insert(session, table: sa.Table, rows: list[dict]) -> None:
+    """Insert many rows in the session's transaction: with COPY on PostgreSQL (several times
+    faster than the INSERTs it otherwise gets), with one executemany INSERT elsewhere.
+
+    Every row names the same columns (by their keys); each value goes through its column
+    type's bind processing, as an INSERT would send it (None as NULL), and a column the rows
+    leave out gets its scalar default. The COPY goes to psycopg directly: SQLAlchemy's events
+    and logging do not see it, and a failure comes out as psycopg's own error."""
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name != "postgresql":
+        session.execute(sa.insert(table), rows)
+        return
+    keys = list(rows[0])
+    columns = [table.c[key] for key in keys]
+    for column in table.columns:
+        if column.key in rows[0] or column.default is None:
+            continue
+        if not column.default.is_scalar:
+            raise ValueError(f"{table.name}.{column.name}: the rows must give its value")
+        columns.append(column)
+    processors = [column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns]
+    fixed = [
+        processor(column.default.arg) if processor else column.default.arg
+        for column, processor in zip(columns[len(keys) :], processors[len(keys) :], strict=True)
+    ]
+    given = list(zip(keys, processors[: len(keys)], strict=True))
+    quote = dialect.identifier_preparer
+    statement = (
+        f"COPY {quote.format_table(table)} "
+        f"({', '.join(quote.format_column(column) for column in columns)}) FROM STDIN"
+    )
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            if len(row) != len(keys):
+                raise ValueError(f"{table.name}: every row must name {', '.join(keys)}")
+            values = [processor(row[key]) if processor else row[key] for key, processor in given]
+            copy.write_row(values + fixed)
+
+
 def lock_row(session, model, row_id: int) -> None:
     """Hold `model` row `row_id`'s write lock until the transaction ends, on either database.
 

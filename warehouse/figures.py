@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from warehouse.db import utcnow
+from warehouse.db import bulk_insert, utcnow
 from warehouse.deadlines import local_date
 from warehouse.errors import InvalidInput
 from warehouse.i18n import gettext as _
@@ -748,8 +748,7 @@ def refresh_month(session: Session, site: Site, month: str, *, now: dt.datetime 
 
     session.execute(sa.delete(Figure).where(Figure.site_id == site.id, Figure.month == month))
     rows = cells.rows()
-    if rows:
-        session.execute(sa.insert(Figure), rows)
+    bulk_insert(session, Figure.__table__, rows)
     stamp = session.get(FigureRefresh, (site.id, month))
     if stamp is None:
         session.add(FigureRefresh(site_id=site.id, month=month, refreshed_at=now or utcnow()))
