@@ -111,15 +111,7 @@ class Processes:
 
     def stop(self) -> None:
         for process in reversed(self.started):
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        for process in self.started:
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_one(process)
         for handle in self.logs:
             handle.close()
         self.started, self.logs = [], []
@@ -167,6 +159,7 @@ def served(port: int, path: str, server: subprocess.Popen, log: Path, seconds: f
 
 
 def stop_one(process: subprocess.Popen) -> None:
+    """SIGTERM to the process this run started (by its pid), SIGKILL after 15 s."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
