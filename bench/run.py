@@ -142,16 +142,17 @@ def served(port: int, path: str, server: subprocess.Popen, log: Path, seconds: f
     """Wait until the server answers `path` with 200: None, or why not (its log's last lines)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and server.poll() is None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             conn.request("GET", path)
             answer = conn.getresponse()
             answer.read()
-            conn.close()
             if answer.status == 200:
                 return None
         except (OSError, http.client.HTTPException):
             pass
+        finally:
+            conn.close()
         time.sleep(0.2)
     state = "exited" if server.poll() is not None else "still running"
     tail = log.read_text(errors="replace").splitlines()[-30:]
