@@ -110,10 +110,15 @@ class Processes:
         return process
 
     def stop(self) -> None:
-        for process in reversed(self.started):
-            stop_one(process)
-        for handle in self.logs:
-            handle.close()
+        try:
+            for process in reversed(self.started):  # all told first, so they stop together
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+            for process in reversed(self.started):
+                stop_one(process)
+        finally:
+            for handle in self.logs:
+                handle.close()
         self.started, self.logs = [], []
 
 
@@ -138,7 +143,9 @@ def wait_for(port: int, seconds: float = 60) -> None:
     raise RuntimeError(f"nothing answers on port {port}")
 
 
-def served(port: int, path: str, server: subprocess.Popen, log: Path, seconds: float = 60):
+def served(
+    port: int, path: str, server: subprocess.Popen, log: Path, seconds: float = 60
+) -> str | None:
     """Wait until the server answers `path` with 200: None, or why not (its log's last lines)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and server.poll() is None:
@@ -635,16 +642,18 @@ def run_one(
     from bench.floors import create_written
 
     engine = sa.create_engine(env["BENCH_DATABASE_URL"])
-    create_written(engine)  # here, not raced by the floors' two workers
-    engine.dispose()
+    try:
+        create_written(engine)  # here, not raced by the floors' two workers
+    finally:
+        engine.dispose()
     ports = {"bare": bare_port}
     wait_for(bare_port)
     for name, target, path in (
         ("app", "wsgi:app", "/login"),
         ("floors", "bench.floors:floors()", "/read?code=-"),
     ):
-        log = work / f"{name}-{label}.log"
         for attempt in (1, 2):
+            log = work / f"{name}-{label}-{attempt}.log"
             ports[name] = free_port()  # a fresh one each try: the last may have been taken
             server = processes.start(gunicorn(target, ports[name], args.workers), env, log)
             why = served(ports[name], path, server, log)
@@ -653,6 +662,8 @@ def run_one(
             # Said in the run's own output: the work folder and its logs go at the end.
             print(f"{label} {name} does not answer {path} (try {attempt}):\n{why}", file=sys.stderr)
             stop_one(server)
+        else:
+            raise RuntimeError(f"{label}: {name} never answered {path}; its log is printed above")
     operator = login(ports["app"], OPERATOR)
     supervisor, _ = login(ports["app"], SUPERVISOR)
     customer = login(ports["app"], None)

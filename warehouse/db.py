@@ -68,9 +68,10 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def bulk_insert(session, table: sa.Table, rows: list[dict]) -> None:
+def bulk_insert(session: sa.orm.Session, table: sa.Table, rows: list[dict]) -> None:
     """Insert many rows in the session's transaction: with COPY on PostgreSQL (several times
-    faster than the INSERTs it otherwise gets), with one executemany INSERT elsewhere.
+    faster than the INSERTs it otherwise gets), with one executemany INSERT elsewhere. What
+    the session holds unflushed goes in first.
 
     Every row names the same columns (by their keys); each value goes through its column
     type's bind processing, as an INSERT would send it (None as NULL), and a column the rows
@@ -78,9 +79,10 @@ def bulk_insert(session, table: sa.Table, rows: list[dict]) -> None:
     and logging do not see it, and a failure comes out as psycopg's own error."""
     if not rows:
         return
+    session.flush()  # the rows may refer to objects the session has not written yet
     connection = session.connection()
     dialect = connection.dialect
-    if dialect.name != "postgresql":
+    if dialect.driver != "psycopg":  # COPY as psycopg 3 offers it
         session.execute(sa.insert(table), rows)
         return
     keys = list(rows[0])
@@ -105,7 +107,7 @@ def bulk_insert(session, table: sa.Table, rows: list[dict]) -> None:
     cursor = connection.connection.driver_connection.cursor()
     with cursor, cursor.copy(statement) as copy:
         for row in rows:
-            if len(row) != len(keys):
+            if row.keys() != rows[0].keys():
                 raise ValueError(f"{table.name}: every row must name {', '.join(keys)}")
             values = [processor(row[key]) if processor else row[key] for key, processor in given]
             copy.write_row(values + fixed)

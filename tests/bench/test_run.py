@@ -89,8 +89,8 @@ def test_the_route_scan_sample_is_a_unit_the_route_scan_accepts(app):
 
 
 def test_a_server_is_measured_only_once_it_answers_its_page_with_200(tmp_path):
-    """A port that accepts connections is not enough: the floors' master once listened while
-    its workers could not serve, and every request of the run was refused."""
+    """A port that accepts connections is not enough: in one 10 M run the floors' port had been
+    reached, and then every request of the run failed (why is not known)."""
     import subprocess
     import sys
 
