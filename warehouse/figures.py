@@ -895,60 +895,41 @@ def _rate(part: int, whole: int) -> float | None:
 def return_rates(session: Session, scope: Scope) -> dict:
     """Returned units / sold units per partner, per product (top 50 by returned units), per
     category and per delivery month."""
-    total = sa.func.sum(Figure.count)
+    sold, returned = (
+        sa.func.sum(sa.case((Figure.metric == metric, Figure.count), else_=0))
+        for metric in ("sold", "returned")
+    )
     result = {}
     for name, column in (
         ("by_partner", Figure.partner_id),
         ("by_category", Figure.category),
         ("by_month", Figure.month),
+        ("by_product", Figure.product_id),
     ):
-        rows = session.execute(
-            _figures(
-                session,
-                scope,
-                ("sold", "returned"),
-                column,
-                Figure.metric,
-                total,
-                by_partner=name == "by_partner",
-                by_category=name == "by_category",
-            ).group_by(column, Figure.metric)
-        )
-        counts: dict = defaultdict(lambda: {"sold": 0, "returned": 0})
-        for key, metric, count in rows:
-            counts[key][metric] += int(count or 0)
-        table = [
-            {"key": key, "sold": c["sold"], "returned": c["returned"]} for key, c in counts.items()
-        ]
-        table.sort(key=lambda row: str(row["key"]))
-        result[name] = table
-    # Per product, only the top 50 leave the database: a large catalogue has every product's
-    # cells in the period, and summing them in Python took longer than reading them.
-    sold, returned = (
-        sa.func.sum(sa.case((Figure.metric == metric, Figure.count), else_=0))
-        for metric in ("sold", "returned")
-    )
-    top = (
-        _figures(
+        query = _figures(
             session,
             scope,
             ("sold", "returned"),
-            Figure.product_id,
+            column,
             sold,
             returned,
-            by_product=True,
-        )
-        .group_by(Figure.product_id)
-        .order_by(returned.desc(), sold.desc(), Figure.product_id)
-        .limit(50)
-    )
-    result["by_product"] = [
-        {"key": key, "sold": int(s or 0), "returned": int(r or 0)}
-        for key, s, r in session.execute(top)
-    ]
-    for table in result.values():
+            by_partner=name == "by_partner",
+            by_category=name == "by_category",
+            by_product=name == "by_product",
+        ).group_by(column)
+        if name == "by_product":
+            # Only the top 50 leave the database: a large catalogue has every product's cells
+            # in the period, and summing them in Python took longer than reading them.
+            query = query.order_by(returned.desc(), sold.desc(), column).limit(50)
+        table = [
+            {"key": key, "sold": int(s or 0), "returned": int(r or 0)}
+            for key, s, r in session.execute(query)
+        ]
+        if name != "by_product":
+            table.sort(key=lambda row: str(row["key"]))
         for row in table:
             row["rate"] = _rate(row["returned"], row["sold"])
+        result[name] = table
     _name_keys(session, result)
     return result
 

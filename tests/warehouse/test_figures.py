@@ -358,47 +358,31 @@ def test_return_rates_by_product_are_the_50_most_returned_over_the_period(app):
     partner = factories.partner()
     products = [factories.product(partner) for _ in range(55)]  # the cut falls in a tie
     db.session.flush()
+
+    def cell(month, where, metric, count, product_id):
+        db.session.add(
+            Figure(
+                month=month,
+                site_id=where.id,
+                partner_id=partner.id,
+                category="fashion",
+                product_id=product_id,
+                metric=metric,
+                count=count,
+            )
+        )
+
     expected = {}
     for n, product in enumerate(products):
         # ties on returned units (1 + n // 3), broken by sold units, then by id
         returned_units, sold_units = 1 + n // 3, 10 + n % 2
         expected[product.id] = (sold_units, returned_units)
         for month, back, out in (("2026-09", 1, 0), ("2026-10", returned_units - 1, sold_units)):
-            for metric, count in (("returned", back), ("sold", out)):
-                db.session.add(
-                    Figure(
-                        month=month,
-                        site_id=site.id,
-                        partner_id=partner.id,
-                        category="fashion",
-                        product_id=product.id,
-                        metric=metric,
-                        count=count,
-                    )
-                )
+            cell(month, site, "returned", back, product.id)
+            cell(month, site, "sold", out, product.id)
         for month, where in (("2026-08", site), ("2026-10", elsewhere)):  # outside the scope
-            db.session.add(
-                Figure(
-                    month=month,
-                    site_id=where.id,
-                    partner_id=partner.id,
-                    category="fashion",
-                    product_id=product.id,
-                    metric="returned",
-                    count=1000 - n,
-                )
-            )
-    db.session.add(  # a category's sum over products (units with none): not a product
-        Figure(
-            month="2026-10",
-            site_id=site.id,
-            partner_id=partner.id,
-            category="fashion",
-            product_id=None,
-            metric="returned",
-            count=900,
-        )
-    )
+            cell(month, where, "returned", 1000 - n, product.id)
+    cell("2026-10", site, "returned", 900, None)  # a category's sum over products: not one
     db.session.flush()
     rates = figures.return_rates(db.session, figures.Scope("2026-09", "2026-10", site_id=site.id))
     ranked = sorted(expected, key=lambda id_: (-expected[id_][1], -expected[id_][0], id_))[:50]
