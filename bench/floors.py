@@ -22,22 +22,12 @@ FRAGMENT = "<p class=scan-message>{{ code }}</p>"
 metadata = sa.MetaData()
 unit = sa.Table("unit", metadata, sa.Column("id", sa.Integer), sa.Column("lpn", sa.String))
 written = sa.Table(
-    "bench_floor_write",
+    "bench_floor_write",  # the write floor's rows
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("code", sa.String(32)),
     sa.Column("at", sa.DateTime),
 )
-
-
-def create_written(engine: sa.Engine) -> None:
-    """The write floor's table. `make bench` creates it before it starts the floors; each
-    gunicorn worker builds the app too, and one may find the other's table half-made."""
-    try:
-        written.create(engine, checkfirst=True)
-    except sa.exc.DBAPIError:
-        if not sa.inspect(engine).has_table(written.name):
-            raise
 
 
 def bare() -> Flask:
@@ -59,9 +49,7 @@ def floors() -> Flask:
         SQLALCHEMY_DATABASE_URI=os.environ["BENCH_DATABASE_URL"],
     )
     tune_engine(app)  # the app's own database settings (SQLite: WAL, synchronous=NORMAL)
-    db = SQLAlchemy(app)
-    with app.app_context():
-        create_written(db.engine)
+    db = SQLAlchemy(app)  # `written` exists: `make bench` creates it before it starts these
 
     def look_up():
         session.get("user")  # the session read every station request makes

@@ -115,7 +115,7 @@ class Processes:
                 if process.poll() is None:
                     process.send_signal(signal.SIGTERM)
             for process in reversed(self.started):
-                stop_one(process)
+                reap(process)
         finally:
             for handle in self.logs:
                 handle.close()
@@ -170,11 +170,16 @@ def stop_one(process: subprocess.Popen) -> None:
     """SIGTERM to the process this run started (by its pid), SIGKILL after 15 s."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    reap(process)
+
+
+def reap(process: subprocess.Popen) -> None:
+    """Wait for a process told to stop; SIGKILL (by its pid) if it is still there after 15 s."""
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 class Connection:
@@ -639,11 +644,11 @@ def run_one(
     print(f"{label}: filled in {filled:.0f} s", file=sys.stderr)
     import sqlalchemy as sa
 
-    from bench.floors import create_written
+    from bench.floors import written
 
     engine = sa.create_engine(env["BENCH_DATABASE_URL"])
     try:
-        create_written(engine)  # here, not raced by the floors' two workers
+        written.create(engine, checkfirst=True)  # here, once: not by each of the floors' workers
     finally:
         engine.dispose()
     ports = {"bare": bare_port}
