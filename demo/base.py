@@ -543,24 +543,28 @@ def _orders(
     placed = orders.place_orders(
         session, batch, ACTOR, catalogue=orders.Catalogue.everything(session)
     )
-    for order, _created in placed:
-        delivered_on = delivered_on_by_number[order.number]
-        carrier, prefix = CARRIERS[order.country_code]
-        for shipment in order.shipments:
-            delivered_at = None
-            if delivered_on is not None:
-                delivered_at = dt.datetime.combine(
-                    delivered_on, dt.time(rng.randint(9, 19), rng.randint(0, 59)), zone
+    # Every shipment is new and tracked once, so nothing read on the way depends on what the
+    # loop wrote: its events and ledger entries go in as one flush at the end, not one each.
+    with session.no_autoflush:
+        for order, _created in placed:
+            delivered_on = delivered_on_by_number[order.number]
+            carrier, prefix = CARRIERS[order.country_code]
+            for shipment in order.shipments:
+                delivered_at = None
+                if delivered_on is not None:
+                    delivered_at = dt.datetime.combine(
+                        delivered_on, dt.time(rng.randint(9, 19), rng.randint(0, 59)), zone
+                    )
+                orders.apply_tracking(
+                    session,
+                    shipment,
+                    ACTOR,
+                    tracking_number=f"{prefix}{today:%y}{next(tracking_seq):09d}NL",
+                    carrier=carrier,
+                    delivered_at=delivered_at,
+                    booked_on=delivered_on,  # the history's sales on their own days
                 )
-            orders.apply_tracking(
-                session,
-                shipment,
-                ACTOR,
-                tracking_number=f"{prefix}{today:%y}{next(tracking_seq):09d}NL",
-                carrier=carrier,
-                delivered_at=delivered_at,
-                booked_on=delivered_on,  # the history's sales on their own days
-            )
+    session.flush()
 
 
 def _users(session: Session, site, partners: dict[str, Partner]) -> None:

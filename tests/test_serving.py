@@ -27,15 +27,19 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _wait_for(port: int, timeout: float = 20) -> None:
+def _wait_for(port: int, timeout: float = 30) -> None:
+    """Until the worker answers /healthz: the master listens before its worker has booted, and
+    on a slow machine the boot (importing the app) takes seconds the measurement must not hold."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
+                if answer.status == 200:
+                    return
         except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"gunicorn did not listen on {port} within {timeout} s")
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"gunicorn did not answer /healthz on {port} within {timeout} s")
 
 
 @pytest.fixture(params=["sqlite"])
