@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from bench.data import generate
+from bench.data import fill
 from warehouse.db import db
 from warehouse.errors import DomainError
 
@@ -16,7 +16,7 @@ def bench_data_command(units: int, seed: int):
     """Fill an EMPTY database with about UNITS returned units, the orders around them, their
     events, cases, listings, ledger, and the dashboards' figures (bulk inserts)."""
     try:
-        counts = generate(db.session, units=units, seed=seed, echo=click.echo)
+        counts = fill(db.session, units=units, seed=seed, echo=click.echo)
     except DomainError as error:
         raise click.ClickException(error.message) from None
     click.echo(", ".join(f"{count} {name}" for name, count in counts.items()))

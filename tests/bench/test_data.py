@@ -9,7 +9,18 @@ import random
 import pytest
 import sqlalchemy as sa
 
-from bench.data import CHUNK_MODELS, _add_bins, _bins, _chunk, _code, _Ids, generate, insert_rows
+from bench.data import (
+    CHUNK_MODELS,
+    _add_bins,
+    _bins,
+    _chunk,
+    _code,
+    _Ids,
+    fill,
+    generate,
+    insert_rows,
+    keys_checked_after,
+)
 from tests import factories
 from warehouse import codes, figures
 from warehouse.db import db
@@ -18,6 +29,7 @@ from warehouse.models import (
     Case,
     CaseStatus,
     Destination,
+    Event,
     Figure,
     LocationKind,
     Order,
@@ -129,11 +141,12 @@ def test_new_rows_after_it_get_fresh_ids(app):
     assert order.id > db.session.scalar(sa.select(sa.func.count()).select_from(Order)) - 1
 
 
+@pytest.mark.commits  # the vacuum runs on a connection of its own, after the load committed
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
-def test_on_postgresql_it_leaves_the_tables_vacuumed_and_analysed(app):
+def test_on_postgresql_bench_data_leaves_the_tables_vacuumed_and_analysed(app):
     """As autovacuum leaves a database that has been running: measured straight after a bulk
     load, every index-only read would go to the table and the planner would guess."""
-    generate(db.session, units=60, seed=3, today=TODAY, echo=_quiet)
+    fill(db.session, units=60, seed=3, echo=_quiet)
     stats = db.session.execute(
         sa.text(
             "SELECT relname, last_vacuum, last_analyze FROM pg_stat_user_tables "
@@ -142,3 +155,42 @@ def test_on_postgresql_it_leaves_the_tables_vacuumed_and_analysed(app):
     ).all()
     assert len(stats) == 3
     assert all(vacuumed and analysed for _name, vacuumed, analysed in stats)
+
+
+_FOREIGN_KEYS = sa.text(
+    "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+    "WHERE contype = 'f'"
+)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_on_postgresql_the_foreign_keys_dropped_for_the_load_come_back_as_they_were(app):
+    before = set(db.session.execute(_FOREIGN_KEYS).all())
+    assert any(table == "event" for table, _name, _definition in before)
+    generate(db.session, units=60, seed=3, today=TODAY, echo=_quiet)
+    assert set(db.session.execute(_FOREIGN_KEYS).all()) == before
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_on_postgresql_a_row_the_load_leaves_dangling_fails_the_keys_check(app):
+    partner = factories.partner()
+    db.session.commit()
+    row = {
+        "at": dt.datetime(2026, 11, 30, 12, tzinfo=dt.UTC),
+        "kind": "unit.received",
+        "subject_type": "unit",
+        "subject_id": 1,
+        "partner_id": partner.id + 1000,  # no such partner
+        "data": {},
+    }
+    loaded = []
+
+    def load():
+        with keys_checked_after(db.session, CHUNK_MODELS, echo=_quiet):
+            insert_rows(db.session, {Event: [row]})
+            db.session.commit()
+            loaded.append(row)  # the key is not there while the block loads
+
+    with pytest.raises(sa.exc.IntegrityError, match="fk_event_partner_id_partner"):
+        load()
+    assert loaded
