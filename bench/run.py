@@ -12,8 +12,12 @@ One run on this machine, loopback only, every process started here and stopped b
    would (a parcel not yet received, a unit not yet graded): the run stops early when the pool
    is used up. Requests per second, p50 and p99; the statements of one request, counted
    in-process on the same database; the ratio to bare Flask and to the endpoint's floor;
-4. the tables written to `docs/benchmarks.md` with the machine and the date, and the bulk jobs
-   (`bench/documents.py`: labels, the resale export, the product import) measured once.
+4. the tables written to `docs/benchmarks.md` with the machine, the date and the commit, and
+   the bulk jobs (`bench/documents.py`: labels, the resale export, the product import)
+   measured once.
+With `--keep FOLDER` the filled databases stay in FOLDER (the SQLite files, the PostgreSQL
+cluster) and a later run measures a size filled there again without filling it: a 10 M fill
+of hours need not be made again because a run was stopped after it.
 """
 
 from __future__ import annotations
@@ -332,10 +336,60 @@ def routable_unit(session, *, among: int = 1000):
     raise RuntimeError(f"none of the first {among} graded units can be routed")
 
 
-def prepare(env: dict[str, str], units: int, queue: int) -> dict:
-    """The database with N units and today's work, a station user, a supervisor and a token."""
+def commit() -> str:
+    """The checkout measured: its commit, marked `-dirty` with changes not committed."""
+    try:
+        found = subprocess.run(
+            ["git", "describe", "--always", "--dirty"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return found.stdout.strip()
+
+
+class Kept:
+    """The folder `--keep` names: the filled databases (SQLite files, a PostgreSQL cluster)
+    and `filled.json`, which says which sizes were filled there, at which commit, when and in
+    how long. A size goes into it only once its fill has finished, so a fill that was stopped
+    is made again from the start by the next run."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.file = folder / "filled.json"
+
+    def _read(self) -> dict:
+        try:
+            return json.loads(self.file.read_text())
+        except FileNotFoundError:
+            return {}
+
+    def fill_of(self, label: str) -> dict | None:
+        return self._read().get(label)
+
+    def record(self, label: str, seconds: float) -> None:
+        fills = self._read()
+        fills[label] = {
+            "seconds": round(seconds),
+            "commit": commit(),
+            "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        }
+        written = self.file.with_suffix(".tmp")
+        written.write_text(json.dumps(fills, indent=1) + "\n")
+        written.replace(self.file)
+
+
+def prepare(env: dict[str, str], units: int, queue: int, *, fill: bool = True) -> dict:
+    """The database with N units (filled here unless `fill` is false: a kept one filled by
+    an earlier run) and today's work, a station user, a supervisor and a token."""
     flask = [str(BIN / "flask"), "--app", "wsgi"]
-    for args in (["db", "upgrade"], ["bench-data", "--units", str(units)]):
+    steps = [["db", "upgrade"]] + ([["bench-data", "--units", str(units)]] if fill else [])
+    for args in steps:
         subprocess.run(flask + args, cwd=ROOT, env=env, check=True, capture_output=True)
     from bench.data import work_queue
     from stations import create_app
@@ -363,15 +417,13 @@ def prepare(env: dict[str, str], units: int, queue: int) -> dict:
             (OPERATOR, "Bench operator", Role.OPERATOR),
             (SUPERVISOR, "Bench supervisor", Role.SUPERVISOR),
         ):
-            db.session.add(
-                User(
-                    email=email,
-                    name=name,
-                    password_hash=hash_password(PASSWORD),
-                    role=role,
-                    site_id=graded.site_id,
-                )
-            )
+            # A kept database has them from the run that filled it.
+            user = db.session.query(User).filter_by(email=email).one_or_none()
+            if user is None:
+                user = User(email=email, name=name, role=role)
+                db.session.add(user)
+            user.password_hash = hash_password(PASSWORD)
+            user.site_id = graded.site_id
         token = issue_token(db.session, Role.SUPERVISOR, None, "bench")
         db.session.commit()
         sample = {"lpn": graded.lpn, "waiting": waiting.lpn, "rma": rma.rma, "token": token}
@@ -635,13 +687,27 @@ def run_one(
     work: Path,
     label: str,
     bare_port: int,
-) -> tuple[list[Result], float]:
-    """One database at one size: fill it, serve it, drive every endpoint; the results and
-    the seconds the filling took."""
+    kept: Kept | None = None,
+) -> tuple[list[Result], str]:
+    """One database at one size: fill it (or take the one `kept` has), serve it, drive every
+    endpoint; the results and a sentence on how it was filled."""
+    earlier = kept.fill_of(label) if kept else None
     began = time.monotonic()
-    sample = prepare(env, units, args.queue)
-    filled = time.monotonic() - began
-    print(f"{label}: filled in {filled:.0f} s", file=sys.stderr)
+    sample = prepare(env, units, args.queue, fill=earlier is None)
+    seconds = time.monotonic() - began
+    if earlier is None:
+        filled = (
+            f"Filled in {seconds:,.0f} s (`bench-data`, the dashboards' figures and today's work)."
+        )
+        if kept:
+            kept.record(label, seconds)
+    else:
+        filled = (
+            f"Filled by an earlier run (commit {earlier['commit']}, {earlier['date']}) in "
+            f"{earlier['seconds']:,.0f} s, kept in `--keep`; today's work added in "
+            f"{seconds:,.0f} s."
+        )
+    print(f"{label}: {filled}", file=sys.stderr)
     import sqlalchemy as sa
 
     from bench.floors import written
@@ -720,6 +786,12 @@ def main(argv: list[str] | None = None) -> int:
         help="labels, export rows, import rows for the bulk jobs; 0 skips them",
     )
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
+    parser.add_argument(
+        "--keep",
+        metavar="FOLDER",
+        help="keep the filled databases in FOLDER; a size filled there already is measured "
+        "again without filling",
+    )
     args = parser.parse_args(argv)
     sizes = [int(value) for value in args.units.split(",")]
     databases = [value.strip() for value in args.databases.split(",") if value.strip()]
@@ -730,7 +802,8 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="ry-bench-"))
     lasting, postgres = Processes(), None
     runs: dict[tuple[str, int], list[Result]] = {}
-    fills: dict[tuple[str, int], float] = {}
+    fills: dict[tuple[str, int], str] = {}
+    kept = Kept(Path(args.keep).resolve()) if args.keep else None
     try:
         redis_port = free_port()
         lasting.start(
@@ -758,16 +831,23 @@ def main(argv: list[str] | None = None) -> int:
         if "postgresql" in databases:
             from tests.servers import PostgresServer
 
-            postgres = PostgresServer(durable=True)
+            postgres = PostgresServer(
+                durable=True, kept=kept.folder / "postgresql" if kept else None
+            )
             postgres.start()
         for database in databases:
             kind = "PostgreSQL" if database == "postgresql" else "SQLite"
             for units in sizes:
                 label = f"{database}-{units}"
+                again = kept is not None and kept.fill_of(label) is not None
                 if database == "postgresql":
-                    url = postgres.create_database(f"bench_{units}")
+                    name = f"bench_{units}"
+                    url = postgres.url(name) if again else postgres.create_database(name)
                 else:
-                    url = f"sqlite:///{work / f'bench-{units}.sqlite3'}"
+                    path = (kept.folder if kept else work) / f"bench-{units}.sqlite3"
+                    if not again:
+                        path.unlink(missing_ok=True)  # what a stopped fill left
+                    url = f"sqlite:///{path}"
                 env = dict(
                     os.environ,
                     RETURNYARD_INSTANCE=str(work / f"instance-{label}"),
@@ -785,6 +865,7 @@ def main(argv: list[str] | None = None) -> int:
                         work=work,
                         label=label,
                         bare_port=bare_port,
+                        kept=kept,
                     )
                 finally:
                     serving.stop()
@@ -826,15 +907,14 @@ def write(out: Path, text: str) -> None:
 
 def report(runs: dict[tuple[str, int], list[Result]], fills: dict, args) -> str:
     sections = [
-        table(results, heading=f"{kind}, {units:,} units")
-        + f"\nFilled in {fills[(kind, units)]:,.0f} s (`bench-data`, the dashboards' figures "
-        "and today's work).\n"
+        table(results, heading=f"{kind}, {units:,} units") + f"\n{fills[(kind, units)]}\n"
         for (kind, units), results in runs.items()
     ]
     used_up = any(r.pool_used_up for results in runs.values() for r in results)
     return (
         "# Benchmarks\n\n"
-        f"Measured by `make bench` on {dt.datetime.now(dt.UTC).date().isoformat()}, "
+        f"Measured by `make bench` on {dt.datetime.now(dt.UTC).date().isoformat()} "
+        f"(commit {commit()}), "
         f"{platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
         f"{args.connections} connections x {args.seconds:g} s per endpoint, gunicorn "
         f"{args.workers} workers (gunicorn.conf.py), loopback, one run; the client shares the "

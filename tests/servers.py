@@ -107,15 +107,21 @@ class RedisServer:
 class PostgresServer:
     """A throwaway PostgreSQL cluster: initdb into a temp dir, pg_ctl start on a free port.
     Tests run it without flushing to disk; `durable` keeps PostgreSQL's own defaults (fsync,
-    synchronous commit), as `make bench` measures it."""
+    synchronous commit), as `make bench` measures it. Given a `kept` folder, the cluster lives
+    there instead and outlasts `close()`: the next start serves the same databases again."""
 
-    def __init__(self, *, durable: bool = False) -> None:
+    def __init__(self, *, durable: bool = False, kept: Path | None = None) -> None:
         self.durable = durable
         if not PG_BIN_CANDIDATES:
             raise RuntimeError("PostgreSQL server binaries not found; .ci/run installs postgresql")
         self.bin = PG_BIN_CANDIDATES[0]
         self.port = free_port()
-        self.root = Path(tempfile.mkdtemp(prefix="ry-pg-"))
+        self.kept = kept is not None
+        if kept is not None:
+            kept.mkdir(parents=True, exist_ok=True)
+            self.root = kept
+        else:
+            self.root = Path(tempfile.mkdtemp(prefix="ry-pg-"))
         self.data = self.root / "data"
         self.as_postgres = os.geteuid() == 0  # initdb refuses to run as root
 
@@ -127,16 +133,17 @@ class PostgresServer:
         if self.as_postgres:
             shutil.chown(self.root, "postgres")
             self.root.chmod(0o700)
-        self._run(
-            str(self.bin / "initdb"),
-            "-D",
-            str(self.data),
-            "-U",
-            "postgres",
-            "--auth=trust",
-            "--encoding=UTF8",
-            "--locale=C.UTF-8",
-        )
+        if not (self.data / "PG_VERSION").exists():
+            self._run(
+                str(self.bin / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+            )
         options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} "
         if not self.durable:
             options += "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
@@ -168,9 +175,13 @@ class PostgresServer:
         return self.url(name)
 
     def close(self) -> None:
+        # A kept cluster stops cleanly (its next start needs no recovery); a throwaway one
+        # at once, and goes.
+        mode = "fast" if self.kept else "immediate"
         with contextlib.suppress(subprocess.SubprocessError):
-            self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
-        shutil.rmtree(self.root, ignore_errors=True)
+            self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "stop")
+        if not self.kept:
+            shutil.rmtree(self.root, ignore_errors=True)
 
 
 class TcpSink:

@@ -14,7 +14,34 @@ from bench import run
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
 
 
+ENDPOINTS = (
+    "bare Flask, a fragment",
+    "floor:read",
+    "floor:write",
+    "grade scan (look-up)",
+    "route scan (look-up)",
+    "customer look-up",
+    "API GET return",
+    "dashboard",
+    "dashboard, one client",
+    "receive scan (parcel card + event)",
+    "unit confirm (receive)",
+    "grade (GRADE-NEW)",
+    "put-away (bin scan)",
+    "API announce",
+)
+
+
+def _every_endpoint_answered(text: str) -> None:
+    for name in ENDPOINTS:
+        row = next(line for line in text.splitlines() if line.startswith(f"| {name}"))
+        cells = [cell.strip() for cell in row.split("|")]
+        assert int(cells[2].replace(",", "")) > 0, row  # it answered requests
+        assert cells[5] == "0", row  # and none of them was refused
+
+
 def test_a_small_bench_run_writes_the_table_and_stops_what_it_started(tmp_path, monkeypatch):
+    """Run twice on one `--keep` folder: the second measures the first one's fill again."""
     started = []
     original = run.Processes.start
 
@@ -24,41 +51,27 @@ def test_a_small_bench_run_writes_the_table_and_stops_what_it_started(tmp_path, 
         return process
 
     monkeypatch.setattr(run.Processes, "start", recording)
-    out = tmp_path / "benchmarks.md"
-    assert (
-        run.main(
-            [
-                *("--units", "300", "--seconds", "0.3", "--connections", "2"),
-                *("--databases", "sqlite", "--queue", "60", "--documents", "0,0,0"),
-                *("--out", str(out)),
-            ]
-        )
-        == 0
-    )
+    out, keep = tmp_path / "benchmarks.md", tmp_path / "kept"
+    small = [
+        *("--units", "300", "--connections", "2", "--databases", "sqlite", "--queue", "60"),
+        *("--documents", "0,0,0", "--out", str(out), "--keep", str(keep)),
+    ]
+    assert run.main([*small, "--seconds", "0.3"]) == 0
     text = out.read_text()
-    for name in (
-        "bare Flask, a fragment",
-        "floor:read",
-        "floor:write",
-        "grade scan (look-up)",
-        "route scan (look-up)",
-        "customer look-up",
-        "API GET return",
-        "dashboard",
-        "dashboard, one client",
-        "receive scan (parcel card + event)",
-        "unit confirm (receive)",
-        "grade (GRADE-NEW)",
-        "put-away (bin scan)",
-        "API announce",
-    ):
-        row = next(line for line in text.splitlines() if line.startswith(f"| {name}"))
-        cells = [cell.strip() for cell in row.split("|")]
-        assert int(cells[2].replace(",", "")) > 0, row  # it answered requests
-        assert cells[5] == "0", row  # and none of them was refused
+    _every_endpoint_answered(text)
     assert "SQLite, 300 units" in text
     assert "Filled in " in text
     assert len(started) == 4  # redis, the app, bare Flask, the floors
+    fills = (keep / "filled.json").read_text()
+    assert '"sqlite-300"' in fills
+    assert (keep / "bench-300.sqlite3").exists()
+
+    assert run.main([*small, "--seconds", "0.1"]) == 0
+    text = out.read_text()
+    _every_endpoint_answered(text)
+    assert "Filled by an earlier run (commit " in text
+    assert (keep / "filled.json").read_text() == fills  # not filled, so not recorded again
+    assert len(started) == 8
     for process in started:
         assert process.poll() is not None, process.args
         with pytest.raises(ProcessLookupError):
